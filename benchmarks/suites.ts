@@ -1,0 +1,4 @@
+/** Benchmark suites by name. Each takes the remaining argv (e.g. ['--json']). */
+export type Suite = (argv: string[]) => Promise<void>;
+
+export const suites: Record<string, Suite> = {};

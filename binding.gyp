@@ -1,0 +1,25 @@
+{
+  # Two addon modules from one build:
+  #   alps_ghost: the ghOSt ABI client (native/ghost) and the emulated ghOSt kernel
+  #               (ghost-kernel/emu). No libbpf: it must build on a ghOSt host as it is.
+  #   alps_bpf:   the libbpf wrapper (native/bpf), libbpf >= 1.4 linked statically.
+  "target_defaults": {
+    "cflags!": ["-fno-exceptions"],
+    "cflags_cc!": ["-fno-exceptions"],
+    "cflags_cc": ["-std=c++20", "-Wall", "-Wextra", "-Werror", "-Wno-missing-field-initializers", "-fexceptions"],
+    "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")", "native"],
+    "defines": ["NAPI_VERSION=9", "NAPI_CPP_EXCEPTIONS"]
+  },
+  "targets": [
+    {
+      "target_name": "alps_ghost",
+      "sources": ["<!@(node scripts/gyp-sources.mjs native/ghost ghost-kernel/emu)"],
+      "include_dirs": ["ghost-kernel"]
+    },
+    {
+      "target_name": "alps_bpf",
+      "sources": ["<!@(node scripts/gyp-sources.mjs native/bpf)"],
+      "libraries": ["-l:libbpf.a", "-lelf", "-lz", "-lzstd"]
+    }
+  ]
+}
