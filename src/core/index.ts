@@ -4,3 +4,4 @@ export * from './errors.js';
 export * from './records.js';
 export * from './policy.js';
 export * from './workload.js';
+export * from './sim.js';
