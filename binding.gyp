@@ -14,7 +14,9 @@
     {
       "target_name": "alps_ghost",
       "sources": ["<!@(node scripts/gyp-sources.mjs native/ghost ghost-kernel/emu)"],
-      "include_dirs": ["ghost-kernel"]
+      "include_dirs": ["ghost-kernel"],
+      # node's common.gypi appends -std=gnu++17, which would override C++20 (std::atomic_ref).
+      "cflags_cc!": ["-std=gnu++17"]
     },
     {
       "target_name": "alps_bpf",

@@ -1,4 +1,6 @@
 /** Benchmark suites by name. Each takes the remaining argv (e.g. ['--json']). */
 export type Suite = (argv: string[]) => Promise<void>;
 
-export const suites: Record<string, Suite> = {};
+export const suites: Record<string, Suite> = {
+  sim: (argv) => import('./sim.js').then((m) => m.simBench(argv)),
+};

@@ -13,7 +13,7 @@ if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
 
 # --- 1. system packages -------------------------------------------------------------------
 APT_PACKAGES=(build-essential python3 pkg-config clang-19 llvm-19 libelf-dev zlib1g-dev libzstd-dev
-  bpftool qemu-system-x86 busybox-static cpio zstd xz-utils chromium tmux)
+  bpftool qemu-system-x86 busybox-static cpio zstd xz-utils chromium tmux debian-archive-keyring)
 BACKPORTS_PACKAGES=(libbpf-dev)   # libbpf >= 1.4: .struct_ops.link and sleepable struct_ops
 
 have_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'; }
@@ -49,6 +49,18 @@ if command -v apt-get >/dev/null 2>&1; then
   fi
 else
   echo "setup: not a Debian/Ubuntu machine; install by hand: ${APT_PACKAGES[*]} libbpf-dev(>=1.4)" >&2
+fi
+
+# VM kernel: Debian's sched_ext cloud kernel from trixie-backports, downloaded with a private apt
+# state under .cache/vm (the host's apt sources are not touched), unpacked, never installed; plus
+# its BTF (.cache/vm/kernel/vmlinux.btf). Cached: a second run does no network I/O. Without it
+# the VM tests skip with a reason, so a failure here is a warning, not the end of setup.
+if command -v apt-get >/dev/null 2>&1; then
+  if bash ghost-kernel/vm/fetch-kernel.sh; then :; else
+    log "warning: could not fetch the VM kernel; VM tests will skip (retry: ghost-kernel/vm/fetch-kernel.sh)"
+  fi
+else
+  echo "setup: VM kernel not fetched: ghost-kernel/vm/fetch-kernel.sh needs apt-get and dpkg-deb" >&2
 fi
 
 # --- 2. npm dependencies ------------------------------------------------------------------

@@ -1,8 +1,11 @@
 import type { CommandModule } from 'yargs';
+import { simulateCommand } from './simulate.js';
+import { reproduceCommand } from './reproduce.js';
+import { vmCommand } from './vm.js';
 
 /**
  * Every `ghost-alps` command, one module each under this folder. Add a command by importing
  * its module here; keep the list in the order `--help` should show them.
  */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const commands: CommandModule<any, any>[] = [];
+export const commands: CommandModule<any, any>[] = [simulateCommand, reproduceCommand, vmCommand];

@@ -1,0 +1,248 @@
+// The emulated ghOSt kernel: the kernel half of the ghOSt ABI (ghostfs files, ioctls, status-word
+// regions, message queues, per-CPU transactions) over the very same shared-memory layouts as the
+// real kernel (native/ghost/abi.h), driven in virtual time.
+//
+// A driver (a test, the simulator, the benchmark) plays the machine: it creates threads, makes ghost
+// tasks block/wake/yield/exit, occupies CPUs with higher-class work and advances time. The agent
+// under test talks to this kernel only through `sysFor(pid, tid)`, a Sys (native/ghost/sys.h)
+// bound to one emulated thread, so the client code is exactly the code a ghOSt host runs.
+//
+// Simplifications (documented in docs/ghost.md): time only moves in `advance`; a remotely latched
+// task gets on its CPU at the next scheduling point (any `advance`, including advance(0)); blocking
+// calls (RUN with gtid 0, a local commit) return at once, the agent being recorded as blocked;
+// SYNC_GROUP_TXN validates the whole group before committing any member (no brief "poisoned
+// rendezvous" run).
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "ghost/abi.h"
+#include "ghost/sys.h"
+
+namespace ghost::emu {
+
+struct Options {
+  int ncpus = 8;
+  std::vector<uint32_t> versions{84, 90, 91};
+  int64_t tickNs = 4'000'000;  // HZ=250
+  bool capSysNice = true;
+  std::string root = "/sys/fs/ghost";
+};
+
+/** Anonymous shared memory that stands in for a kernel allocation the agent maps. */
+class Mem {
+ public:
+  explicit Mem(size_t len);
+  ~Mem();
+  Mem(const Mem&) = delete;
+  Mem& operator=(const Mem&) = delete;
+  uint8_t* data() const { return p_; }
+  size_t size() const { return len_; }
+
+ private:
+  uint8_t* p_;
+  size_t len_;
+};
+
+struct EQueue {
+  uint32_t nelems = 0;
+  uint32_t head = 0;  // private copy: the kernel never trusts the mapped header
+  std::unique_ptr<Mem> mem;
+  uint64_t enclave = 0;
+  std::vector<int> wakeCpus;
+  uint64_t produced = 0;
+  uint64_t dropped = 0;
+};
+
+struct ETask {
+  int tid = 0;
+  uint64_t gtid = 0;
+  uint64_t enclave = 0;
+  uint32_t swIndex = 0;
+  std::shared_ptr<EQueue> q;
+  bool runnable = false;
+  bool oncpu = false;
+  bool gated = false;       // departed; messages held until the old status word is freed
+  bool newPending = false;  // entered while running or gated: TASK_NEW not produced yet
+  bool isAgent = false;
+  int cpu = -1;          // current CPU when oncpu, else the CPU it last ran on
+  int latchedCpu = -1;   // CPU it is latched on (committed, not yet running)
+  uint16_t runFlags = 0; // run_flags of the txn that put it on its CPU
+  int64_t switchTime = 0;
+  int64_t runnableSince = 0;
+  uint64_t runtime = 0;  // accumulated while off CPU
+  int nice = 0;
+};
+
+struct ECpu {
+  uint64_t enclave = 0;  // 0 = not in any enclave
+  int agentTid = 0;      // 0 = no agent
+  bool agentBlocked = false;
+  bool busy = false;  // a higher-class (CFS/RT) task holds the CPU
+  bool offline = false;
+  uint32_t agentBarrier = 0;
+  uint64_t cpuSeqnum = 0;
+  std::shared_ptr<EQueue> agentQ;
+  ETask* current = nullptr;
+  ETask* latched = nullptr;
+  bool idleLatched = false;
+  bool notifyNotIdle = false;
+  bool pendingCommit = false;  // a READY greedy / at-schedule txn waits for this CPU
+};
+
+struct EEnclave {
+  uint64_t id = 0;
+  uint32_t abi = 0;
+  bool alive = true;
+  std::string destroyReason;
+  std::unique_ptr<Mem> cpuData;
+  std::unique_ptr<Mem> sw;  // region 0 (the only one the client uses)
+  std::vector<uint32_t> swFree;
+  std::weak_ptr<EQueue> defaultQ;
+  std::map<std::string, int64_t> tunables;
+  int onlineHolderPid = 0;
+  std::vector<int> cpus;
+};
+
+struct EThread {
+  int tid = 0;
+  int pid = 0;
+  bool alive = true;
+  bool runnable = true;  // as a CFS thread
+  uint64_t gtid = 0;
+  ETask* task = nullptr;  // when in ghOSt
+};
+
+struct EFile {
+  enum Kind { kVersion, kTopCtl, kEnclaveFile, kQueue } kind;
+  uint64_t enclave = 0;
+  std::string name;
+  int flags = 0;
+  std::shared_ptr<EQueue> q;
+};
+
+struct TimerEvent {
+  int64_t at;
+  int cpu;
+  uint64_t type;
+  uint64_t cookie;
+};
+
+class Kernel : public std::enable_shared_from_this<Kernel> {
+ public:
+  explicit Kernel(Options opts);
+  ~Kernel();
+  const Options& options() const { return opts_; }
+
+  /** A Sys bound to emulated thread `tid` of process `pid` (the thread is created if needed). */
+  std::shared_ptr<Sys> sysFor(int pid, int tid);
+
+  // ---- driver API: the machine ------------------------------------------------------------------
+  int64_t now() const { return now_; }
+  /** Run the scheduling points, then move virtual time forward by `ns`, firing ticks and timers. */
+  void advance(int64_t ns);
+  /** A CFS thread that exists (so `tasks` can admit it). */
+  void spawn(int pid, int tid, bool runnable);
+  void wake(int tid, int wakerCpu);
+  void block(int tid);
+  void yield(int tid);
+  void exit(int tid);
+  void depart(int tid);
+  void setAffinity(int tid);
+  void setNice(int tid, int nice);
+  void switchto(int tid);
+  void latchFailure(int tid, int err);
+  /** A higher-class task takes (busy=true) or leaves CPU `cpu`. `nextTid` names it for CPU_NOT_IDLE. */
+  void setCpuBusy(int cpu, bool busy, int nextTid);
+  void armTimer(int cpu, int64_t atNs, uint64_t type, uint64_t cookie);
+  /** Hot-unplug (offline=true) or replug a CPU: commits to it fail CPU_OFFLINE. */
+  void setCpuOffline(int cpu, bool offline);
+  /** SIGKILL: every thread of `pid` dies and every fd it held is closed. */
+  void killProcess(int pid);
+
+  // ---- inspection ----------------------------------------------------------------------------
+  const EThread* thread(int tid) const;
+  const ECpu* cpu(int c) const;
+  const EEnclave* enclave(uint64_t id) const;
+  uint64_t runtimeOf(const ETask& t) const;
+  uint64_t messagesProduced() const { return produced_; }
+
+  // ---- the Sys implementation (called through EmuSys) -----------------------------------------
+  int sysOpen(int pid, int tid, const std::string& path, int flags);
+  ssize_t sysRead(int pid, int fd, void* buf, size_t n, off_t off);
+  ssize_t sysWrite(int pid, int tid, int fd, const void* buf, size_t n);
+  int sysIoctl(int pid, int tid, int fd, unsigned long req, void* arg);
+  MapResult sysMmap(int pid, size_t len, int prot, int fd);
+  int sysClose(int pid, int fd);
+  int64_t sysFileSize(int pid, int fd);
+
+ private:
+  // helpers
+  EFile* file(int pid, int fd);
+  EEnclave* liveEnclave(uint64_t id);
+  ETask* taskByTid(int tid);
+  ETask* taskByGtid(uint64_t gtid);
+  abi::StatusWord* sw(const EEnclave& e, uint32_t index);
+  abi::Txn* txn(const EEnclave& e, int cpu);
+  uint32_t allocSw(EEnclave& e, uint64_t gtid, uint32_t flags);
+  void syncTaskSw(ETask& t);
+  void bumpTaskBarrier(ETask& t);
+  void syncAgentSw(int cpu);
+  int agentCpuOf(int tid) const;
+
+  // messages
+  void produce(EQueue& q, uint16_t type, uint32_t seq, const void* payload, size_t len);
+  void taskMsg(ETask& t, uint16_t type, const void* payload, size_t len);
+  void cpuMsg(int cpu, uint16_t type, const void* payload, size_t len);
+  void wakeAgentFor(EQueue& q, int srcCpu);
+  void wakeAgent(int cpu);
+  void sendTaskNew(ETask& t);
+
+  // scheduling
+  void putOffCpu(ETask& t);
+  void preemptCurrent(int cpu, bool elide);
+  void preemptLatched(int cpu);
+  void scheduleCpu(int c);
+  void scheduleAll();
+  int32_t validate(const EEnclave& e, int cpu, const abi::Txn& t, int callerCpu, bool local, ETask** target);
+  int32_t commitOne(EEnclave& e, int cpu, int callerCpu, bool inlineCommit);
+  void applyCommit(EEnclave& e, int cpu, abi::Txn& t, ETask* target, bool local);
+  void failTxn(EEnclave& e, int cpu, abi::Txn& t, int32_t state);
+  void detachAgent(int cpu);
+  void destroyEnclave(EEnclave& e, const std::string& reason);
+  void tick();
+  void enterGhost(EEnclave& e, EThread& th);
+  void removeTask(ETask* t);
+
+  // ioctl handlers
+  int iocCommit(EEnclave& e, int tid, const abi::IocCommitTxn& a, bool sync);
+  int iocRun(EEnclave& e, int pid, int tid, const abi::IocRun& a);
+  int iocAssoc(int pid, EEnclave& e, const abi::IocAssocQueue& a);
+  int ctlCommand(int pid, int tid, EEnclave& e, const std::string& cmd);
+  int topCtlCommand(const std::string& cmd);
+  std::string readEnclaveFile(EEnclave& e, const std::string& name);
+  int writeEnclaveFile(int pid, int tid, EEnclave& e, const std::string& name, const std::string& text);
+
+  Options opts_;
+  int64_t now_ = 0;
+  int64_t nextTick_;
+  uint64_t produced_ = 0;
+  std::vector<ECpu> cpus_;
+  std::map<uint64_t, std::unique_ptr<EEnclave>> enclaves_;
+  std::unordered_map<int, EThread> threads_;
+  std::unordered_map<uint64_t, std::unique_ptr<ETask>> tasks_;  // by gtid, ghost tasks and agents
+  std::map<int, std::map<int, EFile>> fds_;                     // pid -> fd -> file
+  std::vector<TimerEvent> timers_;
+  std::set<const void*> mappings_;
+  uint64_t nextGtidSeq_ = 1;
+};
+
+}  // namespace ghost::emu

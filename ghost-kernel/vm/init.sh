@@ -1,0 +1,43 @@
+#!/bin/busybox sh
+# /init of the ghost-alps test VM (packed into the initramfs by src/vm/layers.ts).
+#
+# Serial ports (the host reads each through its own socket, see src/vm/run.ts):
+#   ttyS0  console: kernel log and this script's own diagnostics
+#   ttyS1  the command's stdout        ttyS2  the command's stderr
+#   ttyS3  control: "GHOSTVM READY <uptime s>" before the command, "GHOSTVM EXIT <code>" after
+# The command is /ghost-vm/cmd (a shell script the host wrote into the per-run layer).
+# Whatever happens, the script ends in `poweroff -f`; qemu runs with -no-reboot, so a kernel
+# panic (panic=-1) also ends the VM, and the host treats a missing EXIT line as a failure.
+export PATH=/bin:/usr/bin:/project/node_modules/.bin HOME=/root TERM=dumb GHOST_ALPS_IN_VM=1
+
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+chmod 1777 /tmp  # rootfs is already a tmpfs: no mount, so files placed in /tmp by the host stay visible
+mkdir -p /dev/shm /sys/kernel/debug /sys/kernel/tracing /sys/fs/bpf /sys/fs/cgroup
+mount -t tmpfs -o mode=1777 tmpfs /dev/shm
+mount -t debugfs debugfs /sys/kernel/debug
+mount -t tracefs tracefs /sys/kernel/tracing
+mount -t bpf bpf /sys/fs/bpf
+mount -t cgroup2 cgroup2 /sys/fs/cgroup
+hostname ghost-vm
+ulimit -l unlimited
+
+# Raw mode: no \n -> \r\n translation and no echo, so the host receives the bytes as written.
+# The descriptors stay open in this shell so the settings hold for the whole run.
+exec 4>/dev/ttyS1 5>/dev/ttyS2 6>/dev/ttyS3
+for t in 1 2 3; do stty -F /dev/ttyS$t raw -echo -onlcr; done
+
+read -r up _ </proc/uptime
+echo "GHOSTVM READY $up" >&6
+cd /project
+sh /ghost-vm/cmd </dev/null >&4 2>&5
+code=$?
+
+# Anything the command left running would keep the serial ports open; end it so the closes
+# below are the last ones, which makes the tty layer drain every byte before we power off.
+kill -KILL -1 2>/dev/null && sleep 0.05
+exec 4>&- 5>&-
+echo "GHOSTVM EXIT $code" >&6
+exec 6>&-
+poweroff -f

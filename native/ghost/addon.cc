@@ -1,0 +1,687 @@
+// N-API surface of alps_ghost: a thin, batch-oriented boundary. Hot paths (drain, commit) move
+// many messages/transactions per call through caller-provided buffers; status words and txn slots
+// are exposed as zero-copy ArrayBuffers over the shared mappings. The typed wrapper is
+// src/native/ghost.ts; the layouts it mirrors are Decoded (queue.h) and the commit op format below.
+#include <napi.h>
+
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+#include <memory>
+#include <string>
+
+#include "emu/kernel.h"
+#include "ghost/abi.h"
+#include "ghost/enclave.h"
+#include "ghost/queue.h"
+#include "ghost/tasks.h"
+
+namespace {
+
+using ghost::SysError;
+namespace abi = ghost::abi;
+
+const char* errnoName(int e) {
+  switch (e) {
+    case EPERM: return "EPERM";
+    case ENOENT: return "ENOENT";
+    case ESRCH: return "ESRCH";
+    case EBADF: return "EBADF";
+    case ENOMEM: return "ENOMEM";
+    case EACCES: return "EACCES";
+    case EFAULT: return "EFAULT";
+    case EBUSY: return "EBUSY";
+    case EEXIST: return "EEXIST";
+    case EXDEV: return "EXDEV";
+    case ENODEV: return "ENODEV";
+    case EISDIR: return "EISDIR";
+    case EINVAL: return "EINVAL";
+    case ENOTTY: return "ENOTTY";
+    case ENOSPC: return "ENOSPC";
+    case EDEADLK: return "EDEADLK";
+    case ENXIO: return "ENXIO";
+    case EPROTO: return "EPROTO";
+    case EALREADY: return "EALREADY";
+    case ESTALE: return "ESTALE";
+    default: return "EUNKNOWN";
+  }
+}
+
+Napi::Error toJs(Napi::Env env, const SysError& e) {
+  Napi::Error err = Napi::Error::New(env, e.what());
+  err.Set("code", Napi::String::New(env, errnoName(e.err)));
+  err.Set("errno", Napi::Number::New(env, e.err));
+  err.Set("syscall", Napi::String::New(env, e.op));
+  err.Set("path", Napi::String::New(env, e.target));
+  return err;
+}
+
+// Runs `fn`, converting C++ exceptions into JS exceptions with errno codes.
+template <typename F>
+auto guarded(Napi::Env env, F&& fn) -> decltype(fn()) {
+  try {
+    return fn();
+  } catch (const SysError& e) {
+    throw toJs(env, e);
+  } catch (const std::invalid_argument& e) {
+    throw Napi::RangeError::New(env, e.what());
+  } catch (const std::bad_alloc&) {
+    throw Napi::Error::New(env, "alps_ghost: out of memory");
+  }
+}
+
+int32_t argInt(const Napi::CallbackInfo& info, size_t i, const char* name) {
+  if (info.Length() <= i || !info[i].IsNumber())
+    throw Napi::TypeError::New(info.Env(), std::string("argument ") + name + " must be a number");
+  return info[i].As<Napi::Number>().Int32Value();
+}
+int64_t argInt64(const Napi::CallbackInfo& info, size_t i, const char* name) {
+  if (info.Length() <= i || !info[i].IsNumber())
+    throw Napi::TypeError::New(info.Env(), std::string("argument ") + name + " must be a number");
+  return info[i].As<Napi::Number>().Int64Value();
+}
+std::vector<int> argIntList(const Napi::CallbackInfo& info, size_t i, const char* name) {
+  if (info.Length() <= i || !info[i].IsArray())
+    throw Napi::TypeError::New(info.Env(), std::string("argument ") + name + " must be an array of numbers");
+  Napi::Array a = info[i].As<Napi::Array>();
+  std::vector<int> out;
+  for (uint32_t k = 0; k < a.Length(); k++) out.push_back(a.Get(k).As<Napi::Number>().Int32Value());
+  return out;
+}
+
+Napi::Object statsObject(Napi::Env env, const ghost::DrainStats& s) {
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("messages", double(s.messages));
+  o.Set("nops", double(s.nops));
+  o.Set("bad", double(s.bad));
+  o.Set("staleSeq", double(s.staleSeq));
+  o.Set("unknownTask", double(s.unknownTask));
+  o.Set("corrupt", double(s.corrupt));
+  o.Set("overflow", double(s.overflow));
+  return o;
+}
+
+// ---- Emulator -----------------------------------------------------------------------------------
+
+class Emulator : public Napi::ObjectWrap<Emulator> {
+ public:
+  static Napi::Function Init(Napi::Env env) {
+    return DefineClass(env, "Emulator",
+                       {
+                           InstanceMethod("now", &Emulator::Now),
+                           InstanceMethod("advance", &Emulator::Advance),
+                           InstanceMethod("spawn", &Emulator::Spawn),
+                           InstanceMethod("wake", &Emulator::Wake),
+                           InstanceMethod("block", &Emulator::Block),
+                           InstanceMethod("yield", &Emulator::Yield),
+                           InstanceMethod("exit", &Emulator::Exit),
+                           InstanceMethod("depart", &Emulator::Depart),
+                           InstanceMethod("setAffinity", &Emulator::SetAffinity),
+                           InstanceMethod("setNice", &Emulator::SetNice),
+                           InstanceMethod("switchto", &Emulator::Switchto),
+                           InstanceMethod("latchFailure", &Emulator::LatchFailure),
+                           InstanceMethod("setCpuBusy", &Emulator::SetCpuBusy),
+                           InstanceMethod("armTimer", &Emulator::ArmTimer),
+                           InstanceMethod("setCpuOffline", &Emulator::SetCpuOffline),
+                           InstanceMethod("killProcess", &Emulator::KillProcess),
+                           InstanceMethod("thread", &Emulator::Thread),
+                           InstanceMethod("cpu", &Emulator::Cpu),
+                           InstanceMethod("enclave", &Emulator::Enclave),
+                           InstanceMethod("messagesProduced", &Emulator::MessagesProduced),
+                       });
+  }
+
+  explicit Emulator(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Emulator>(info) {
+    ghost::emu::Options o;
+    if (info.Length() > 0 && info[0].IsObject()) {
+      Napi::Object opts = info[0].As<Napi::Object>();
+      if (opts.Has("cpus")) o.ncpus = opts.Get("cpus").As<Napi::Number>().Int32Value();
+      if (opts.Has("tickNs")) o.tickNs = opts.Get("tickNs").As<Napi::Number>().Int64Value();
+      if (opts.Has("capSysNice")) o.capSysNice = opts.Get("capSysNice").As<Napi::Boolean>().Value();
+      if (opts.Has("versions")) {
+        o.versions.clear();
+        Napi::Array a = opts.Get("versions").As<Napi::Array>();
+        for (uint32_t i = 0; i < a.Length(); i++) o.versions.push_back(a.Get(i).As<Napi::Number>().Uint32Value());
+      }
+    }
+    kernel_ = guarded(info.Env(), [&] { return std::make_shared<ghost::emu::Kernel>(o); });
+  }
+  std::shared_ptr<ghost::emu::Kernel> kernel() const { return kernel_; }
+
+ private:
+  using K = ghost::emu::Kernel;
+  template <typename F>
+  Napi::Value Do(const Napi::CallbackInfo& info, F&& fn) {
+    guarded(info.Env(), [&] {
+      fn(*kernel_);
+      return 0;
+    });
+    return info.Env().Undefined();
+  }
+  Napi::Value Now(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), double(kernel_->now())); }
+  Napi::Value Advance(const Napi::CallbackInfo& info) {
+    return Do(info, [&](K& k) { k.advance(argInt64(info, 0, "ns")); });
+  }
+  Napi::Value Spawn(const Napi::CallbackInfo& info) {
+    return Do(info, [&](K& k) {
+      k.spawn(argInt(info, 0, "pid"), argInt(info, 1, "tid"), info.Length() < 3 || info[2].ToBoolean());
+    });
+  }
+  Napi::Value Wake(const Napi::CallbackInfo& info) {
+    return Do(info, [&](K& k) { k.wake(argInt(info, 0, "tid"), info.Length() > 1 ? argInt(info, 1, "wakerCpu") : -1); });
+  }
+  Napi::Value Block(const Napi::CallbackInfo& info) { return Do(info, [&](K& k) { k.block(argInt(info, 0, "tid")); }); }
+  Napi::Value Yield(const Napi::CallbackInfo& info) { return Do(info, [&](K& k) { k.yield(argInt(info, 0, "tid")); }); }
+  Napi::Value Exit(const Napi::CallbackInfo& info) { return Do(info, [&](K& k) { k.exit(argInt(info, 0, "tid")); }); }
+  Napi::Value Depart(const Napi::CallbackInfo& info) { return Do(info, [&](K& k) { k.depart(argInt(info, 0, "tid")); }); }
+  Napi::Value SetAffinity(const Napi::CallbackInfo& info) {
+    return Do(info, [&](K& k) { k.setAffinity(argInt(info, 0, "tid")); });
+  }
+  Napi::Value SetNice(const Napi::CallbackInfo& info) {
+    return Do(info, [&](K& k) { k.setNice(argInt(info, 0, "tid"), argInt(info, 1, "nice")); });
+  }
+  Napi::Value Switchto(const Napi::CallbackInfo& info) {
+    return Do(info, [&](K& k) { k.switchto(argInt(info, 0, "tid")); });
+  }
+  Napi::Value LatchFailure(const Napi::CallbackInfo& info) {
+    return Do(info, [&](K& k) { k.latchFailure(argInt(info, 0, "tid"), argInt(info, 1, "errno")); });
+  }
+  Napi::Value SetCpuBusy(const Napi::CallbackInfo& info) {
+    return Do(info, [&](K& k) {
+      k.setCpuBusy(argInt(info, 0, "cpu"), info[1].ToBoolean(), info.Length() > 2 ? argInt(info, 2, "nextTid") : 0);
+    });
+  }
+  Napi::Value ArmTimer(const Napi::CallbackInfo& info) {
+    return Do(info, [&](K& k) {
+      k.armTimer(argInt(info, 0, "cpu"), argInt64(info, 1, "atNs"), uint64_t(argInt64(info, 2, "type")),
+                 uint64_t(argInt64(info, 3, "cookie")));
+    });
+  }
+  Napi::Value SetCpuOffline(const Napi::CallbackInfo& info) {
+    return Do(info, [&](K& k) { k.setCpuOffline(argInt(info, 0, "cpu"), info[1].ToBoolean()); });
+  }
+  Napi::Value KillProcess(const Napi::CallbackInfo& info) {
+    return Do(info, [&](K& k) { k.killProcess(argInt(info, 0, "pid")); });
+  }
+  Napi::Value Thread(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    const ghost::emu::EThread* th = kernel_->thread(argInt(info, 0, "tid"));
+    if (!th) return env.Null();
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("pid", th->pid);
+    o.Set("gtid", std::to_string(th->gtid));
+    const ghost::emu::ETask* t = th->task;
+    o.Set("cls", t ? (t->isAgent ? "agent" : "ghost") : "cfs");
+    o.Set("runnable", t ? t->runnable : th->runnable);
+    o.Set("onCpu", t && t->oncpu ? t->cpu : -1);
+    o.Set("latchedCpu", t ? t->latchedCpu : -1);
+    o.Set("runtimeNs", t ? double(kernel_->runtimeOf(*t)) : 0.0);
+    return o;
+  }
+  Napi::Value Cpu(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    const ghost::emu::ECpu* c = kernel_->cpu(argInt(info, 0, "cpu"));
+    if (!c) return env.Null();
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("enclave", double(c->enclave));
+    o.Set("agentTid", c->agentTid);
+    o.Set("agentBlocked", c->agentBlocked);
+    o.Set("busy", c->busy);
+    o.Set("agentBarrier", c->agentBarrier);
+    o.Set("current", c->current ? c->current->tid : 0);
+    o.Set("latched", c->latched ? c->latched->tid : 0);
+    return o;
+  }
+  Napi::Value Enclave(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    const ghost::emu::EEnclave* e = kernel_->enclave(uint64_t(argInt64(info, 0, "id")));
+    if (!e) return env.Null();
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("alive", e->alive);
+    o.Set("destroyReason", e->destroyReason);
+    o.Set("abi", e->abi);
+    o.Set("online", e->onlineHolderPid != 0);
+    Napi::Array cpus = Napi::Array::New(env, e->cpus.size());
+    for (size_t i = 0; i < e->cpus.size(); i++) cpus.Set(uint32_t(i), e->cpus[i]);
+    o.Set("cpus", cpus);
+    return o;
+  }
+  Napi::Value MessagesProduced(const Napi::CallbackInfo& info) {
+    return Napi::Number::New(info.Env(), double(kernel_->messagesProduced()));
+  }
+
+  std::shared_ptr<K> kernel_;
+};
+
+Napi::FunctionReference* gEmulatorCtor = nullptr;
+
+// ---- Client -------------------------------------------------------------------------------------
+
+// Shared state behind a Client: the zero-copy views keep it alive until the JS GC drops them.
+struct ClientState {
+  std::shared_ptr<ghost::Sys> sys;
+  std::string root;
+  std::unique_ptr<ghost::Enclave> enclave;
+  ghost::TaskTable tasks;
+};
+
+// Commit op format: 8 int32 per op (src/native/ghost.ts OP_*).
+constexpr int kOpCpu = 0, kOpTarget = 1, kOpTaskBarrier = 2, kOpAgentBarrier = 3, kOpRunFlags = 4, kOpCommitFlags = 5,
+              kOpState = 6, kOpStride = 8;
+// kOpState result when the slot could not be opened (still READY or claimed from an earlier commit).
+constexpr int32_t kOpNotOpened = 1;
+constexpr int32_t kOpBadTarget = 2;  // target handle unknown to this client
+
+class Client : public Napi::ObjectWrap<Client> {
+ public:
+  static Napi::Function Init(Napi::Env env) {
+    return DefineClass(
+        env, "Client",
+        {
+            InstanceMethod("present", &Client::Present),
+            InstanceMethod("versions", &Client::Versions),
+            InstanceMethod("hasCapSysNice", &Client::HasCapSysNice),
+            InstanceMethod("createEnclave", &Client::CreateEnclave),
+            InstanceMethod("attach", &Client::Attach),
+            InstanceMethod("abiVersion", &Client::AbiVersion),
+            InstanceMethod("enclaveId", &Client::EnclaveId),
+            InstanceMethod("cpus", &Client::Cpus),
+            InstanceMethod("setCpus", &Client::SetCpus),
+            InstanceMethod("status", &Client::Status),
+            InstanceMethod("tunable", &Client::Tunable),
+            InstanceMethod("setTunable", &Client::SetTunable),
+            InstanceMethod("enterTask", &Client::EnterTask),
+            InstanceMethod("destroy", &Client::Destroy),
+            InstanceMethod("discoverTasks", &Client::DiscoverTasks),
+            InstanceMethod("createSwRegion", &Client::CreateSwRegion),
+            InstanceMethod("createQueue", &Client::CreateQueue),
+            InstanceMethod("setDefaultQueue", &Client::SetDefaultQueue),
+            InstanceMethod("configQueueWakeup", &Client::ConfigQueueWakeup),
+            InstanceMethod("assocQueue", &Client::AssocQueue),
+            InstanceMethod("becomeAgent", &Client::BecomeAgent),
+            InstanceMethod("agentSwIndex", &Client::AgentSwIndex),
+            InstanceMethod("taskSwIndex", &Client::TaskSwIndex),
+            InstanceMethod("setOnline", &Client::SetOnline),
+            InstanceMethod("run", &Client::Run),
+            InstanceMethod("cpuTime", &Client::CpuTime),
+            InstanceMethod("swFree", &Client::SwFree),
+            InstanceMethod("null", &Client::Null),
+            InstanceMethod("drain", &Client::Drain),
+            InstanceMethod("pending", &Client::Pending),
+            InstanceMethod("drainStats", &Client::DrainStats),
+            InstanceMethod("commit", &Client::Commit),
+            InstanceMethod("txnState", &Client::TxnState),
+            InstanceMethod("abortTxn", &Client::AbortTxn),
+            InstanceMethod("cpuDataView", &Client::CpuDataView),
+            InstanceMethod("gtidOf", &Client::GtidOf),
+            InstanceMethod("internGtid", &Client::InternGtid),
+            InstanceMethod("taskCount", &Client::TaskCount),
+            InstanceMethod("close", &Client::Close),
+        });
+  }
+
+  // new Client({ emulator?, pid?, tid?, root? }): without an emulator it talks to the real kernel.
+  explicit Client(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Client>(info) {
+    st_ = std::make_shared<ClientState>();
+    st_->root = "/sys/fs/ghost";
+    Napi::Object opts = info.Length() > 0 && info[0].IsObject() ? info[0].As<Napi::Object>()
+                                                                 : Napi::Object::New(info.Env());
+    if (opts.Has("root")) st_->root = opts.Get("root").As<Napi::String>().Utf8Value();
+    if (opts.Has("emulator") && opts.Get("emulator").IsObject()) {
+      Napi::Object eo = opts.Get("emulator").As<Napi::Object>();
+      if (!eo.InstanceOf(gEmulatorCtor->Value())) throw Napi::TypeError::New(info.Env(), "emulator must be an Emulator");
+      Emulator* em = Napi::ObjectWrap<Emulator>::Unwrap(eo);
+      int pid = opts.Has("pid") ? opts.Get("pid").As<Napi::Number>().Int32Value() : 1000;
+      int tid = opts.Has("tid") ? opts.Get("tid").As<Napi::Number>().Int32Value() : pid;
+      st_->sys = em->kernel()->sysFor(pid, tid);
+      st_->root = em->kernel()->options().root;
+    } else {
+      st_->sys = ghost::linuxSys();
+    }
+  }
+
+ private:
+  ghost::Enclave& enc(Napi::Env env) {
+    if (!st_ || !st_->enclave) throw Napi::Error::New(env, "alps_ghost: client is not attached to an enclave");
+    return *st_->enclave;
+  }
+  ghost::Queue& queue(const Napi::CallbackInfo& info, size_t i) {
+    int qi = argInt(info, i, "queue");
+    ghost::Queue* q = enc(info.Env()).queue(size_t(qi < 0 ? 1u << 30 : qi));
+    if (!q) throw Napi::RangeError::New(info.Env(), "no queue " + std::to_string(qi));
+    return *q;
+  }
+  uint64_t gtidOf(Napi::Env env, int32_t handle) {
+    if (handle <= 0) return uint64_t(int64_t(handle));
+    ghost::TaskEntry* e = st_->tasks.get(uint32_t(handle));
+    if (!e) throw Napi::RangeError::New(env, "unknown task handle " + std::to_string(handle));
+    return e->gtid;
+  }
+  // Wraps `len` bytes at `data` as an external ArrayBuffer that keeps the client state alive.
+  Napi::Value view(Napi::Env env, uint8_t* data, size_t len) {
+    auto* keep = new std::shared_ptr<ClientState>(st_);
+    return Napi::ArrayBuffer::New(env, data, len, [](Napi::Env, void*, std::shared_ptr<ClientState>* k) { delete k; },
+                                  keep);
+  }
+
+  Napi::Value Present(const Napi::CallbackInfo& info) {
+    return Napi::Boolean::New(info.Env(), ghost::Ghostfs(st_->sys, st_->root).present());
+  }
+  Napi::Value Versions(const Napi::CallbackInfo& info) {
+    auto v = guarded(info.Env(), [&] { return ghost::Ghostfs(st_->sys, st_->root).versions(); });
+    Napi::Array a = Napi::Array::New(info.Env(), v.size());
+    for (size_t i = 0; i < v.size(); i++) a.Set(uint32_t(i), v[i]);
+    return a;
+  }
+  Napi::Value HasCapSysNice(const Napi::CallbackInfo& info) {
+    return Napi::Boolean::New(info.Env(), st_->sys->hasCapSysNice());
+  }
+  Napi::Value CreateEnclave(const Napi::CallbackInfo& info) {
+    uint32_t abiV = uint32_t(argInt(info, 0, "abi"));
+    std::string extra = info.Length() > 1 && info[1].IsString() ? info[1].As<Napi::String>().Utf8Value() : "";
+    uint64_t id = guarded(info.Env(), [&] { return ghost::Ghostfs(st_->sys, st_->root).createEnclave(abiV, extra); });
+    return Napi::Number::New(info.Env(), double(id));
+  }
+  Napi::Value Attach(const Napi::CallbackInfo& info) {
+    uint64_t id = uint64_t(argInt64(info, 0, "id"));
+    uint32_t abiV = info.Length() > 1 ? uint32_t(argInt(info, 1, "abi")) : 0;
+    guarded(info.Env(), [&] {
+      st_->enclave = ghost::Enclave::attach(st_->sys, st_->root, id, abiV);
+      return 0;
+    });
+    return info.Env().Undefined();
+  }
+  Napi::Value AbiVersion(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), enc(info.Env()).abiVersion()); }
+  Napi::Value EnclaveId(const Napi::CallbackInfo& info) {
+    return Napi::Number::New(info.Env(), double(enc(info.Env()).id()));
+  }
+  Napi::Value Cpus(const Napi::CallbackInfo& info) {
+    auto v = guarded(info.Env(), [&] { return enc(info.Env()).cpus(); });
+    Napi::Array a = Napi::Array::New(info.Env(), v.size());
+    for (size_t i = 0; i < v.size(); i++) a.Set(uint32_t(i), v[i]);
+    return a;
+  }
+  Napi::Value SetCpus(const Napi::CallbackInfo& info) {
+    auto cpus = argIntList(info, 0, "cpus");
+    guarded(info.Env(), [&] {
+      enc(info.Env()).setCpus(cpus);
+      return 0;
+    });
+    return info.Env().Undefined();
+  }
+  Napi::Value Status(const Napi::CallbackInfo& info) {
+    return Napi::String::New(info.Env(), guarded(info.Env(), [&] { return enc(info.Env()).status(); }));
+  }
+  Napi::Value Tunable(const Napi::CallbackInfo& info) {
+    std::string name = info[0].As<Napi::String>().Utf8Value();
+    return Napi::Number::New(info.Env(), double(guarded(info.Env(), [&] { return enc(info.Env()).tunable(name); })));
+  }
+  Napi::Value SetTunable(const Napi::CallbackInfo& info) {
+    std::string name = info[0].As<Napi::String>().Utf8Value();
+    int64_t v = argInt64(info, 1, "value");
+    guarded(info.Env(), [&] {
+      enc(info.Env()).setTunable(name, v);
+      return 0;
+    });
+    return info.Env().Undefined();
+  }
+  Napi::Value EnterTask(const Napi::CallbackInfo& info) {
+    int64_t tid = argInt64(info, 0, "tid");
+    guarded(info.Env(), [&] {
+      enc(info.Env()).enterTask(tid);
+      return 0;
+    });
+    return info.Env().Undefined();
+  }
+  Napi::Value Destroy(const Napi::CallbackInfo& info) {
+    enc(info.Env()).destroy();
+    return info.Env().Undefined();
+  }
+  Napi::Value DiscoverTasks(const Napi::CallbackInfo& info) {
+    guarded(info.Env(), [&] {
+      enc(info.Env()).discoverTasks();
+      return 0;
+    });
+    return info.Env().Undefined();
+  }
+  // Returns a zero-copy (read-only by contract) view of the whole status-word region.
+  Napi::Value CreateSwRegion(const Napi::CallbackInfo& info) {
+    uint32_t rid = info.Length() > 0 ? uint32_t(argInt(info, 0, "rid")) : 0;
+    int node = info.Length() > 1 ? argInt(info, 1, "node") : 0;
+    ghost::SwRegion& r = guarded(info.Env(), [&]() -> ghost::SwRegion& { return enc(info.Env()).createSwRegion(rid, node); });
+    return view(info.Env(), r.base(), r.size());
+  }
+  Napi::Value CreateQueue(const Napi::CallbackInfo& info) {
+    int elems = argInt(info, 0, "elems");
+    int node = info.Length() > 1 ? argInt(info, 1, "node") : 0;
+    guarded(info.Env(), [&] {
+      enc(info.Env()).createQueue(elems, node);
+      return 0;
+    });
+    return Napi::Number::New(info.Env(), double(enc(info.Env()).queueCount() - 1));
+  }
+  Napi::Value SetDefaultQueue(const Napi::CallbackInfo& info) {
+    ghost::Queue& q = queue(info, 0);
+    guarded(info.Env(), [&] {
+      enc(info.Env()).setDefaultQueue(q);
+      return 0;
+    });
+    return info.Env().Undefined();
+  }
+  Napi::Value ConfigQueueWakeup(const Napi::CallbackInfo& info) {
+    ghost::Queue& q = queue(info, 0);
+    auto cpus = argIntList(info, 1, "cpus");
+    guarded(info.Env(), [&] {
+      enc(info.Env()).configQueueWakeup(q, cpus);
+      return 0;
+    });
+    return info.Env().Undefined();
+  }
+  // assocQueue(queue, handle, barrier): status bits, or -errno (ESTALE/ENOENT are races to handle).
+  Napi::Value AssocQueue(const Napi::CallbackInfo& info) {
+    ghost::Queue& q = queue(info, 0);
+    uint64_t g = gtidOf(info.Env(), argInt(info, 1, "task"));
+    return Napi::Number::New(info.Env(), enc(info.Env()).assocQueue(q, g, uint32_t(argInt64(info, 2, "barrier"))));
+  }
+  // becomeAgent(cpu, queue | -1): 0 or -errno (EBUSY: retry).
+  Napi::Value BecomeAgent(const Napi::CallbackInfo& info) {
+    int cpu = argInt(info, 0, "cpu");
+    int qi = argInt(info, 1, "queue");
+    int qfd = qi < 0 ? -1 : queue(info, 1).fd();
+    return Napi::Number::New(info.Env(), enc(info.Env()).becomeAgent(cpu, qfd));
+  }
+  Napi::Value AgentSwIndex(const Napi::CallbackInfo& info) {
+    int cpu = argInt(info, 0, "cpu");
+    auto sw = guarded(info.Env(), [&] { return enc(info.Env()).swGetInfo(abi::kSrcAgent, uint64_t(cpu)); });
+    return Napi::Number::New(info.Env(), sw.index);
+  }
+  Napi::Value TaskSwIndex(const Napi::CallbackInfo& info) {
+    uint64_t g = gtidOf(info.Env(), argInt(info, 0, "task"));
+    auto sw = guarded(info.Env(), [&] { return enc(info.Env()).swGetInfo(abi::kSrcTask, g); });
+    return Napi::Number::New(info.Env(), sw.index);
+  }
+  Napi::Value SetOnline(const Napi::CallbackInfo& info) {
+    bool on = info.Length() > 0 && info[0].ToBoolean();
+    guarded(info.Env(), [&] {
+      enc(info.Env()).setOnline(on);
+      return 0;
+    });
+    return info.Env().Undefined();
+  }
+  // run(gtid 0 | -1, agentBarrier, cpu, runFlags): 0 or -errno.
+  Napi::Value Run(const Napi::CallbackInfo& info) {
+    int64_t g = argInt64(info, 0, "gtid");
+    uint32_t barrier = uint32_t(argInt64(info, 1, "agentBarrier"));
+    int cpu = argInt(info, 2, "cpu");
+    int flags = info.Length() > 3 ? argInt(info, 3, "runFlags") : 0;
+    return Napi::Number::New(info.Env(), enc(info.Env()).run(g, barrier, 0, cpu, flags));
+  }
+  Napi::Value CpuTime(const Napi::CallbackInfo& info) {
+    uint64_t g = gtidOf(info.Env(), argInt(info, 0, "task"));
+    return Napi::Number::New(info.Env(), double(enc(info.Env()).cpuTime(g)));
+  }
+  // swFree(handle): SW_FREE of the task's word and release of the handle. 0 or -errno.
+  Napi::Value SwFree(const Napi::CallbackInfo& info) {
+    int32_t h = argInt(info, 0, "task");
+    ghost::TaskEntry* e = st_->tasks.get(uint32_t(h));
+    if (!e) return Napi::Number::New(info.Env(), -ENOENT);
+    int rc = enc(info.Env()).swFree(e->sw);
+    // EINVAL means "not CANFREE yet": keep the handle so the agent can retry after the next message.
+    if (rc != -EINVAL) st_->tasks.release(uint32_t(h));
+    return Napi::Number::New(info.Env(), rc);
+  }
+  Napi::Value Null(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), enc(info.Env()).null()); }
+
+  // drain(queue, out ArrayBuffer, max?): number of 64-byte records written.
+  Napi::Value Drain(const Napi::CallbackInfo& info) {
+    ghost::Queue& q = queue(info, 0);
+    if (info.Length() < 2 || !info[1].IsArrayBuffer())
+      throw Napi::TypeError::New(info.Env(), "drain: out must be an ArrayBuffer");
+    Napi::ArrayBuffer ab = info[1].As<Napi::ArrayBuffer>();
+    size_t max = ab.ByteLength() / sizeof(ghost::Decoded);
+    if (info.Length() > 2) max = std::min<size_t>(max, size_t(std::max(0, argInt(info, 2, "max"))));
+    if (reinterpret_cast<uintptr_t>(ab.Data()) % alignof(ghost::Decoded) != 0)
+      throw Napi::Error::New(info.Env(), "drain: out buffer is not 8-byte aligned");
+    size_t n = q.view().drain(enc(info.Env()).abiVersion(), st_->tasks, static_cast<ghost::Decoded*>(ab.Data()), max);
+    return Napi::Number::New(info.Env(), double(n));
+  }
+  Napi::Value Pending(const Napi::CallbackInfo& info) {
+    return Napi::Number::New(info.Env(), queue(info, 0).view().pending());
+  }
+  Napi::Value DrainStats(const Napi::CallbackInfo& info) { return statsObject(info.Env(), queue(info, 0).view().stats()); }
+
+  // commit(ops Int32Array, count, sync?): opens every op's txn, submits them with one ioctl, and
+  // writes each txn's state back into the op. Returns the ioctl's result (sync: 1 = group committed).
+  Napi::Value Commit(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (info.Length() < 2 || !info[0].IsTypedArray()) throw Napi::TypeError::New(env, "commit: ops must be an Int32Array");
+    Napi::Int32Array ops = info[0].As<Napi::Int32Array>();
+    size_t n = size_t(std::max(0, argInt(info, 1, "count")));
+    bool sync = info.Length() > 2 && info[2].ToBoolean();
+    if (n * kOpStride > ops.ElementLength()) throw Napi::RangeError::New(env, "commit: count exceeds ops");
+    ghost::Enclave& e = enc(env);
+    int32_t* o = ops.Data();
+    cpus_.clear();
+    for (size_t i = 0; i < n; i++) {
+      int32_t* op = o + i * kOpStride;
+      int32_t target = op[kOpTarget];
+      uint64_t g;
+      if (target > 0) {
+        ghost::TaskEntry* te = st_->tasks.get(uint32_t(target));
+        if (!te) {
+          op[kOpState] = kOpBadTarget;
+          continue;
+        }
+        g = te->gtid;
+      } else {
+        g = uint64_t(int64_t(target));
+      }
+      ghost::TxnRequest r{op[kOpCpu], int64_t(g), uint32_t(op[kOpTaskBarrier]), uint32_t(op[kOpAgentBarrier]),
+                          uint16_t(op[kOpRunFlags]), uint8_t(op[kOpCommitFlags])};
+      if (!e.txns().open(r)) {
+        op[kOpState] = kOpNotOpened;
+        continue;
+      }
+      op[kOpState] = abi::kTxnReady;
+      cpus_.push_back(op[kOpCpu]);
+    }
+    int rc = cpus_.empty() ? 0 : e.commit(cpus_, sync);
+    for (size_t i = 0; i < n; i++) {
+      int32_t* op = o + i * kOpStride;
+      if (op[kOpState] == abi::kTxnReady) op[kOpState] = e.txns().state(op[kOpCpu]);
+    }
+    if (rc < 0) throw toJs(env, SysError(sync ? "SYNC_GROUP_TXN" : "COMMIT_TXN", e.dir() + "/ctl", -rc));
+    return Napi::Number::New(env, rc);
+  }
+  Napi::Value TxnState(const Napi::CallbackInfo& info) {
+    return Napi::Number::New(info.Env(), enc(info.Env()).txns().state(argInt(info, 0, "cpu")));
+  }
+  Napi::Value AbortTxn(const Napi::CallbackInfo& info) {
+    return Napi::Boolean::New(info.Env(), enc(info.Env()).txns().abort(argInt(info, 0, "cpu")));
+  }
+  Napi::Value CpuDataView(const Napi::CallbackInfo& info) {
+    ghost::TxnArea& t = enc(info.Env()).txns();
+    return view(info.Env(), t.base(), t.size());
+  }
+  Napi::Value GtidOf(const Napi::CallbackInfo& info) {
+    return Napi::String::New(info.Env(), std::to_string(gtidOf(info.Env(), argInt(info, 0, "task"))));
+  }
+  // internGtid(decimal gtid): a handle for a task learnt elsewhere (another agent thread, /proc).
+  Napi::Value InternGtid(const Napi::CallbackInfo& info) {
+    if (info.Length() < 1 || !info[0].IsString()) throw Napi::TypeError::New(info.Env(), "internGtid(gtid: string)");
+    std::string s = info[0].As<Napi::String>().Utf8Value();
+    uint64_t g = 0;
+    auto r = std::from_chars(s.data(), s.data() + s.size(), g);
+    if (r.ec != std::errc() || r.ptr != s.data() + s.size() || g == 0 || (g >> 63))
+      throw Napi::RangeError::New(info.Env(), "internGtid: bad gtid '" + s + "'");
+    uint32_t h = st_->tasks.intern(g);
+    try {
+      st_->tasks.get(h)->sw = enc(info.Env()).swGetInfo(abi::kSrcTask, g);
+    } catch (const SysError&) {
+      // Unknown to the kernel right now: the handle still names it; SW_FREE will report ENOENT.
+    }
+    return Napi::Number::New(info.Env(), h);
+  }
+  Napi::Value TaskCount(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), double(st_->tasks.size())); }
+  // Drops agent_online and this client's reference to the enclave; mappings go when views do.
+  Napi::Value Close(const Napi::CallbackInfo& info) {
+    if (st_ && st_->enclave) st_->enclave->setOnline(false);
+    st_ = std::make_shared<ClientState>(ClientState{st_->sys, st_->root, nullptr, {}});
+    return info.Env().Undefined();
+  }
+
+  std::shared_ptr<ClientState> st_;
+  std::vector<int> cpus_;
+};
+
+// decodeRing(abi, ring Uint8Array, out ArrayBuffer): the decoder over arbitrary bytes (fuzzing).
+Napi::Value DecodeRing(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  uint32_t abiV = uint32_t(argInt(info, 0, "abi"));
+  if (info.Length() < 3 || !info[1].IsTypedArray() || !info[2].IsArrayBuffer())
+    throw Napi::TypeError::New(env, "decodeRing(abi, ring: Uint8Array, out: ArrayBuffer)");
+  Napi::Uint8Array ring = info[1].As<Napi::Uint8Array>();
+  Napi::ArrayBuffer out = info[2].As<Napi::ArrayBuffer>();
+  // Work on an 8-aligned private copy, exactly as big as the input: reads past it would be caught
+  // by ASan and, without it, land in memory the decoder must never touch.
+  std::vector<uint64_t> copy((ring.ByteLength() + 7) / 8 + 1);
+  std::memcpy(copy.data(), ring.Data(), ring.ByteLength());
+  ghost::QueueView v;
+  Napi::Object res = Napi::Object::New(env);
+  int err = v.attach(reinterpret_cast<uint8_t*>(copy.data()), ring.ByteLength(), 0);
+  res.Set("attachErrno", err);
+  size_t n = 0;
+  ghost::TaskTable table;
+  if (err == 0) {
+    size_t max = out.ByteLength() / sizeof(ghost::Decoded);
+    // Drain until empty, as an agent would (each call consumes at least one slot or stops).
+    for (int round = 0; round < 1 << 17; round++) {
+      size_t got = v.drain(abiV, table, static_cast<ghost::Decoded*>(out.Data()), max);
+      n += got;
+      if (v.pending() == 0 || max == 0) break;
+    }
+  }
+  res.Set("count", double(n));
+  res.Set("stats", statsObject(env, v.stats()));
+  res.Set("tail", err == 0 ? Napi::Number::New(env, reinterpret_cast<const abi::Ring*>(
+                                                        reinterpret_cast<uint8_t*>(copy.data()) + 64)->tail)
+                           : env.Null());
+  return res;
+}
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  Napi::Function emu = Emulator::Init(env);
+  gEmulatorCtor = new Napi::FunctionReference(Napi::Persistent(emu));
+  exports.Set("Emulator", emu);
+  exports.Set("Client", Client::Init(env));
+  exports.Set("decodeRing", Napi::Function::New(env, DecodeRing));
+  Napi::Array versions = Napi::Array::New(env);
+  for (uint32_t i = 0; i < std::size(abi::kAbiVersions); i++) versions.Set(i, abi::kAbiVersions[i]);
+  exports.Set("abiVersions", versions);
+  exports.Set("recordBytes", uint32_t(sizeof(ghost::Decoded)));
+  return exports;
+}
+
+}  // namespace
+
+NODE_API_MODULE(alps_ghost, Init)

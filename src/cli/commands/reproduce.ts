@@ -1,0 +1,54 @@
+import type { Argv, CommandModule } from 'yargs';
+import { InputError } from '../../core/errors.js';
+import { terminalProgress } from '../../harness/progress.js';
+import { EXPERIMENTS, FULL_SCALE, runReproduction } from '../../harness/reproduce/index.js';
+import { simulate } from '../../sim/index.js';
+
+interface ReproduceArgs {
+  out: string;
+  seed: number;
+  invocations: number;
+  only?: string;
+  json: boolean;
+}
+
+export const reproduceCommand: CommandModule<object, ReproduceArgs> = {
+  command: 'reproduce',
+  describe: 'run the ALPS paper’s experiments in simulation and write results.md (paper value beside ours)',
+  builder: (y: Argv) =>
+    y
+      .usage(
+        `ghost-alps reproduce --out DIR [options]\n\nRuns Fig. 1, 2, 5/6, 7, 9, 10–14, 15 of the ALPS paper and the I/O study's Table 1 on the\n` +
+          `simulated machine, plus the simulator issue's acceptance check, and writes DIR/results.md,\nDIR/results.json and DIR/charts/*.svg.\n\n` +
+          `Examples:\n  ghost-alps reproduce --out /tmp/repro\n  ghost-alps reproduce --out /tmp/repro-quick --invocations 3000 --only acceptance,fig5-6`,
+      )
+      .option('out', { type: 'string', demandOption: true, describe: 'output directory' })
+      .option('seed', { type: 'number', default: 1, describe: 'seed of every workload and machine' })
+      .option('invocations', { type: 'number', default: FULL_SCALE.invocations, describe: 'invocations per run (the paper: 15,000)' })
+      .option('only', { type: 'string', describe: `comma-separated experiment ids: ${EXPERIMENTS.map((e) => e.id).join(', ')}` })
+      .option('json', { type: 'boolean', default: false, describe: 'print the sections as JSON on stdout' }),
+  handler: async (argv) => {
+    if (!Number.isInteger(argv.seed) || argv.seed < 0) throw new InputError('--seed', `must be a non-negative integer, got ${argv.seed}`);
+    if (!Number.isInteger(argv.invocations) || argv.invocations < 100) throw new InputError('--invocations', `must be an integer ≥ 100, got ${argv.invocations}`);
+    const only = argv.only?.split(',').map((s) => s.trim()).filter(Boolean);
+    const progress = terminalProgress(!argv.json);
+    const summary = await runReproduction({
+      simulate,
+      out: argv.out,
+      seed: argv.seed,
+      scale: { ...FULL_SCALE, invocations: argv.invocations },
+      ...(only ? { only } : {}),
+      ...(progress ? { progress } : {}),
+      log: argv.json ? undefined : (l) => process.stderr.write(`${l}\n`),
+    });
+    if (argv.json) process.stdout.write(`${JSON.stringify({ wallMs: summary.wallMs, sections: summary.sections }, null, 2)}\n`);
+    else {
+      const rows = summary.sections.flatMap((s) => s.rows);
+      const yes = rows.filter((r) => r.agrees === true).length;
+      const judged = rows.filter((r) => r.agrees !== null).length;
+      process.stdout.write(`wrote ${summary.resultsPath} (${summary.simulatedRuns} runs, ${(summary.wallMs / 1000).toFixed(1)} s; ${yes}/${judged} judged rows agree with the paper's claims)\n`);
+    }
+  },
+};
+
+export default reproduceCommand;

@@ -1,0 +1,153 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Argv, CommandModule } from 'yargs';
+import { InputError, UnsupportedError } from '../../core/errors.js';
+import { kernelFiles, kernelRelease, vmCacheDir, vmScriptsDir } from '../../vm/paths.js';
+import { missingPrerequisite, vmAvailability } from '../../vm/availability.js';
+import { runInVm, VM_DEFAULTS, type VmFile } from '../../vm/run.js';
+
+interface RunArgs {
+  cpus: number;
+  mem: number;
+  timeout: number;
+  accel: string;
+  file: string[];
+  env: string[];
+  'kernel-arg': string[];
+  console: boolean;
+  json: boolean;
+  cmd?: string[];
+  '--'?: (string | number)[];
+  _: (string | number)[];
+}
+
+const RUN_EXAMPLES = `Examples:
+  ghost-alps vm run -- cat /sys/kernel/sched_ext/state
+      prints "disabled": the guest kernel has sched_ext but no BPF scheduler is loaded
+  ghost-alps vm run --cpus 2 --timeout 60 -- sh -c 'nproc; uname -r; exit 3'; echo "exit $?"
+  ghost-alps vm run --file ./package.json:/tmp/p.json -- wc -c /tmp/p.json
+  ghost-alps vm run --json -- node -e 'console.log(process.version)'`;
+
+function parseFile(spec: string): VmFile {
+  const i = spec.lastIndexOf(':');
+  if (i <= 0 || i === spec.length - 1) throw new InputError(`--file ${spec}`, 'expected HOST_PATH:GUEST_PATH');
+  const hostPath = spec.slice(0, i);
+  const guestPath = spec.slice(i + 1);
+  if (!existsSync(hostPath)) throw new InputError(`--file ${spec}`, `host path ${hostPath} does not exist`);
+  return { hostPath, guestPath };
+}
+
+function parseEnv(spec: string): [string, string] {
+  const i = spec.indexOf('=');
+  if (i <= 0) throw new InputError(`--env ${spec}`, 'expected NAME=VALUE');
+  return [spec.slice(0, i), spec.slice(i + 1)];
+}
+
+const runCommand: CommandModule<object, RunArgs> = {
+  command: 'run [cmd..]',
+  describe: 'boot the sched_ext kernel under qemu, run CMD as root in it, exit with its status',
+  builder: (y: Argv) =>
+    y
+      .usage(
+        `ghost-alps vm run [options] -- CMD [ARGS...]\n\nBoots Debian's sched_ext-enabled cloud kernel (cached by \`npm run setup\`) with busybox, node\n` +
+          `and this project (dist/, build/Release/*.node, BPF objects, runtime node_modules) in an\ninitramfs, runs CMD in /project, streams its stdout/stderr here and exits with its exit code\n` +
+          `(124 if --timeout expired). Uses KVM only where a probe boot showed it works, else TCG.\nThe guest has proc, sysfs, devtmpfs, debugfs, tracefs, bpffs and cgroup2 mounted; no network.\n\n${RUN_EXAMPLES}`,
+      )
+      .parserConfiguration({ 'populate--': true })
+      .positional('cmd', { type: 'string', array: true, describe: 'command and arguments (put them after --)' })
+      .option('cpus', { type: 'number', default: VM_DEFAULTS.cpus, describe: 'virtual CPUs' })
+      .option('mem', { type: 'number', default: VM_DEFAULTS.memMb, describe: 'guest memory in MiB' })
+      .option('timeout', { type: 'number', default: VM_DEFAULTS.timeoutMs / 1000, describe: 'seconds before the VM is killed (exit 124)' })
+      .option('accel', { type: 'string', default: 'auto', choices: ['auto', 'kvm', 'tcg'], describe: 'qemu accelerator' })
+      .option('file', { type: 'string', array: true, default: [], describe: 'HOST_PATH:GUEST_PATH to copy into the guest (file or directory; repeatable)' })
+      .option('env', { type: 'string', array: true, default: [], describe: 'NAME=VALUE for the command (repeatable)' })
+      .option('kernel-arg', { type: 'string', array: true, default: [], describe: 'extra kernel command-line word (repeatable)' })
+      .option('console', { type: 'boolean', default: false, describe: 'also stream the guest console (kernel log) to stderr' })
+      .option('json', { type: 'boolean', default: false, describe: 'print {exitCode, stdout, stderr, bootMs, ...} as JSON instead of streaming' }),
+  handler: async (argv) => {
+    const command = (argv['--']?.length ? argv['--'] : (argv.cmd ?? [])).map(String);
+    if (command.length === 0) throw new InputError('CMD', 'give the command after --, e.g. ghost-alps vm run -- uname -a');
+    if (!Number.isFinite(argv.timeout) || argv.timeout <= 0) throw new InputError('--timeout', `must be a positive number of seconds, got ${argv.timeout}`);
+    const missing = missingPrerequisite();
+    if (missing) throw new UnsupportedError('vm run', missing);
+    const stream = !argv.json;
+    const r = await runInVm({
+      command,
+      cpus: argv.cpus,
+      memMb: argv.mem,
+      timeoutMs: argv.timeout * 1000,
+      accel: argv.accel as 'auto' | 'kvm' | 'tcg',
+      files: argv.file.map(parseFile),
+      env: Object.fromEntries(argv.env.map(parseEnv)),
+      kernelArgs: argv['kernel-arg'],
+      ...(stream ? { onStdout: (b: Buffer) => process.stdout.write(b), onStderr: (b: Buffer) => process.stderr.write(b) } : {}),
+      ...(argv.console ? { onConsole: (b: Buffer) => process.stderr.write(b) } : {}),
+    });
+    if (argv.json) {
+      const { console: con, ...rest } = r;
+      process.stdout.write(`${JSON.stringify({ ...rest, consoleTail: con.slice(-4000) }, null, 2)}\n`);
+    } else if (r.timedOut) {
+      process.stderr.write(`ghost-alps vm: timed out after ${argv.timeout} s; VM killed\n`);
+    }
+    process.exitCode = r.exitCode;
+  },
+};
+
+const infoCommand: CommandModule<object, { json: boolean }> = {
+  command: 'info',
+  describe: 'show whether VM runs work here: qemu, cached kernel, BTF path, accelerator',
+  builder: (y: Argv) =>
+    y
+      .usage('ghost-alps vm info [--json]\n\nExample:\n  ghost-alps vm info --json   # {"ok":true,"accel":"tcg",...,"btf":".../.cache/vm/kernel/vmlinux.btf"}')
+      .option('json', { type: 'boolean', default: false, describe: 'print as JSON' }),
+  handler: async (argv) => {
+    const a = await vmAvailability();
+    const k = kernelFiles();
+    const info = {
+      ...a,
+      cache: vmCacheDir(),
+      vmlinuz: existsSync(k.vmlinuz) ? k.vmlinuz : null,
+      btf: existsSync(k.btf) ? k.btf : null,
+      release: kernelRelease() ?? null,
+    };
+    if (argv.json) process.stdout.write(`${JSON.stringify(info, null, 2)}\n`);
+    else {
+      const lines = [
+        `VM runs:  ${a.ok ? `available (${a.accel}: ${a.accelReason})` : `unavailable: ${a.reason}`}`,
+        `kernel:   ${info.release ?? '(not cached)'}  ${info.vmlinuz ?? ''}`,
+        `BTF:      ${info.btf ?? '(not extracted)'}`,
+        `cache:    ${info.cache}`,
+      ];
+      process.stdout.write(`${lines.join('\n')}\n`);
+    }
+    if (!a.ok) process.exitCode = 4;
+  },
+};
+
+const fetchCommand: CommandModule<object, { refresh: boolean }> = {
+  command: 'fetch-kernel',
+  describe: "download Debian's newest sched_ext cloud kernel from trixie-backports into the cache (unpacked, never installed)",
+  builder: (y: Argv) =>
+    y
+      .usage('ghost-alps vm fetch-kernel [--refresh]\n\n`npm run setup` already does this; --refresh checks the archive for a newer kernel.\n\nExample:\n  ghost-alps vm fetch-kernel && ghost-alps vm info')
+      .option('refresh', { type: 'boolean', default: false, describe: 'check the archive even if a kernel is cached' }),
+  handler: (argv) => {
+    const r = spawnSync('bash', [join(vmScriptsDir(), 'fetch-kernel.sh'), ...(argv.refresh ? ['--refresh'] : [])], { stdio: 'inherit' });
+    if (r.status !== 0) throw new UnsupportedError('vm fetch-kernel', `fetch-kernel.sh exited ${r.status ?? r.signal}`);
+  },
+};
+
+export const vmCommand: CommandModule<object, object> = {
+  command: 'vm <command>',
+  describe: 'run commands in a qemu VM with a sched_ext kernel (for real-kernel tests and A/B runs)',
+  builder: (y: Argv) =>
+    y
+      .command(runCommand)
+      .command(infoCommand)
+      .command(fetchCommand)
+      .demandCommand(1, 'give a vm subcommand: run, info or fetch-kernel'),
+  handler: () => undefined,
+};
+
+export default vmCommand;

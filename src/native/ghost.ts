@@ -1,0 +1,458 @@
+/**
+ * Typed surface over the alps_ghost addon (native/ghost + ghost-kernel/emu).
+ *
+ * Hot paths never allocate per message or per transaction:
+ *  - `MessageBatch` is one ArrayBuffer of fixed 64-byte records (native `Decoded`, queue.h) that
+ *    `drain` fills; fields are read through typed-array views by index.
+ *  - `TxnBatch` is one Int32Array of 8-int ops that `commit` opens, submits with ONE ioctl and
+ *    writes the resulting txn states back into.
+ *  - `StatusWords` / `TxnSlots` are zero-copy views of the shared status-word region and cpu_data.
+ * Plain (non-Atomics) typed-array loads are used on the shared views: the mappings are not
+ * SharedArrayBuffers, and on x86-64 (TSO, the only ghOSt architecture) a load is an acquire load.
+ */
+import { loadNative } from './load.js';
+
+// ---- ABI constants (native/ghost/abi.h) ------------------------------------------------------------
+
+export const MsgType = {
+  NOP: 0,
+  TASK_DEAD: 64,
+  TASK_BLOCKED: 65,
+  TASK_WAKEUP: 66,
+  TASK_NEW: 67,
+  TASK_PREEMPT: 68,
+  TASK_YIELD: 69,
+  TASK_DEPARTED: 70,
+  TASK_SWITCHTO: 71,
+  TASK_AFFINITY_CHANGED: 72,
+  TASK_ON_CPU: 73,
+  TASK_PRIORITY_CHANGED: 74,
+  TASK_LATCH_FAILURE: 75,
+  CPU_TICK: 128,
+  CPU_TIMER_EXPIRED: 129,
+  CPU_NOT_IDLE: 130,
+  CPU_AVAILABLE: 131,
+  CPU_BUSY: 132,
+  CPU_AGENT_BLOCKED: 133,
+  CPU_AGENT_WAKEUP: 134,
+} as const;
+export type MsgTypeName = keyof typeof MsgType;
+
+const INT_MIN = -2147483648;
+export const TxnState = {
+  READY: 2147483647,
+  COMPLETE: INT_MIN,
+  ABORTED: INT_MIN + 1,
+  TARGET_ONCPU: INT_MIN + 2,
+  TARGET_STALE: INT_MIN + 3,
+  TARGET_NOT_FOUND: INT_MIN + 4,
+  TARGET_NOT_RUNNABLE: INT_MIN + 5,
+  AGENT_STALE: INT_MIN + 6,
+  CPU_OFFLINE: INT_MIN + 7,
+  CPU_UNAVAIL: INT_MIN + 8,
+  INVALID_FLAGS: INT_MIN + 9,
+  INVALID_TARGET: INT_MIN + 10,
+  NOT_PERMITTED: INT_MIN + 11,
+  INVALID_CPU: INT_MIN + 12,
+  NO_AGENT: INT_MIN + 13,
+  UNSUPPORTED_VERSION: INT_MIN + 14,
+  POISONED: INT_MIN + 15,
+  /** Client-side: the slot was still open/claimed, nothing was written or submitted. */
+  NOT_OPENED: 1,
+  /** Client-side: the op named a task handle this client does not know. */
+  BAD_TARGET: 2,
+} as const;
+export type TxnStateName = keyof typeof TxnState;
+
+export const RunFlag = {
+  RTLA_ON_PREEMPT: 1 << 0,
+  RTLA_ON_BLOCKED: 1 << 1,
+  RTLA_ON_YIELD: 1 << 2,
+  RTLA_ON_IDLE: 1 << 5,
+  NEED_L1D_FLUSH: 1 << 6,
+  NEED_CPU_NOT_IDLE: 1 << 7,
+  ELIDE_PREEMPT: 1 << 9,
+  SEND_TASK_ON_CPU: 1 << 10,
+  DEFER_LATCHED_PREEMPTION_BY_AGENT: 1 << 11,
+  DO_NOT_PREEMPT: 1 << 12,
+} as const;
+
+export const CommitFlag = {
+  GREEDY: 0,
+  AT_SCHEDULE: 1 << 0,
+  AT_TXN_COMMIT: 1 << 1,
+  ALLOW_TASK_ONCPU: 1 << 2,
+  ELIDE_AGENT_BARRIER_INC: 1 << 3,
+  INC_AGENT_BARRIER_ON_FAILURE: 1 << 4,
+} as const;
+
+/** Special txn targets (gtids). Positive targets are task handles. */
+export const Target = { NULL: 0, AGENT: -1, IDLE: -2 } as const;
+
+export const SwFlag = {
+  IN_USE: 1 << 0,
+  CAN_FREE: 1 << 1,
+  ALLOCATED: 1 << 2,
+  CPU_AVAIL: 1 << 8,
+  BOOST_PRIO: 1 << 9,
+  TASK_ONCPU: 1 << 16,
+  TASK_RUNNABLE: 1 << 17,
+  TASK_IS_AGENT: 1 << 18,
+  TASK_MSG_GATED: 1 << 19,
+} as const;
+
+/** `Decoded.flags` bits. */
+export const DecFlag = {
+  RUNNABLE: 1 << 0,
+  FROM_SWITCHTO: 1 << 1,
+  WAS_LATCHED: 1 << 2,
+  WAS_CURRENT: 1 << 3,
+  DEFERRABLE: 1 << 4,
+  IS_AGENT: 1 << 5,
+  HAS_AGENT_DATA: 1 << 6,
+  HAS_CPU: 1 << 7,
+} as const;
+
+export const ASSOC_ALREADY = 1;
+export const ASSOC_BRAND_NEW = 2;
+export const SUPPORTED_ABIS = [84, 90, 91] as const;
+
+const msgNames = new Map<number, MsgTypeName>(Object.entries(MsgType).map(([k, v]) => [v, k as MsgTypeName]));
+const stateNames = new Map<number, TxnStateName>(Object.entries(TxnState).map(([k, v]) => [v, k as TxnStateName]));
+export const msgTypeName = (t: number): string => msgNames.get(t) ?? `UNKNOWN(${t})`;
+export const txnStateName = (s: number): string =>
+  stateNames.get(s) ?? (s >= 0 && s < TxnState.READY ? `CLAIMED_BY_CPU_${s}` : `UNKNOWN(${s})`);
+export const isCommitted = (s: number): boolean => s < 0;
+
+// ---- the native module's shape -------------------------------------------------------------------
+
+export interface DrainStats {
+  messages: number;
+  nops: number;
+  bad: number;
+  staleSeq: number;
+  unknownTask: number;
+  corrupt: number;
+  overflow: number;
+}
+
+export interface EmulatorOptions {
+  cpus?: number;
+  versions?: number[];
+  tickNs?: number;
+  capSysNice?: boolean;
+}
+
+export interface EmuThread {
+  pid: number;
+  gtid: string;
+  cls: 'cfs' | 'ghost' | 'agent';
+  runnable: boolean;
+  onCpu: number;
+  latchedCpu: number;
+  runtimeNs: number;
+}
+export interface EmuCpu {
+  enclave: number;
+  agentTid: number;
+  agentBlocked: boolean;
+  busy: boolean;
+  agentBarrier: number;
+  current: number;
+  latched: number;
+}
+export interface EmuEnclave {
+  alive: boolean;
+  destroyReason: string;
+  abi: number;
+  online: boolean;
+  cpus: number[];
+}
+
+/** The emulated ghOSt kernel (ghost-kernel/emu): the driver side. All times are virtual ns. */
+export interface Emulator {
+  now(): number;
+  advance(ns: number): void;
+  spawn(pid: number, tid: number, runnable?: boolean): void;
+  wake(tid: number, wakerCpu?: number): void;
+  block(tid: number): void;
+  yield(tid: number): void;
+  exit(tid: number): void;
+  depart(tid: number): void;
+  setAffinity(tid: number): void;
+  setNice(tid: number, nice: number): void;
+  switchto(tid: number): void;
+  latchFailure(tid: number, errno: number): void;
+  setCpuBusy(cpu: number, busy: boolean, nextTid?: number): void;
+  armTimer(cpu: number, atNs: number, type: number, cookie: number): void;
+  setCpuOffline(cpu: number, offline: boolean): void;
+  killProcess(pid: number): void;
+  thread(tid: number): EmuThread | null;
+  cpu(cpu: number): EmuCpu | null;
+  enclave(id: number): EmuEnclave | null;
+  messagesProduced(): number;
+}
+
+export interface ClientOptions {
+  /** Talk to this emulator instead of the real kernel. */
+  emulator?: Emulator;
+  /** Emulated process and thread of this client (emulator only). */
+  pid?: number;
+  tid?: number;
+  /** ghostfs mount point (default /sys/fs/ghost). */
+  root?: string;
+}
+
+/**
+ * The ghOSt client (native/ghost): one enclave per client. Calls that races make routine return
+ * 0 / -errno instead of throwing (becomeAgent, run, assocQueue, swFree); the rest throw an Error
+ * with `code` (e.g. 'ENOENT') and `errno`.
+ */
+export interface GhostClient {
+  present(): boolean;
+  versions(): number[];
+  hasCapSysNice(): boolean;
+  createEnclave(abi: number, extra?: string): number;
+  attach(id: number, abi?: number): void;
+  abiVersion(): number;
+  enclaveId(): number;
+  cpus(): number[];
+  setCpus(cpus: number[]): void;
+  status(): string;
+  tunable(name: string): number;
+  setTunable(name: string, value: number): void;
+  enterTask(tid: number): void;
+  destroy(): void;
+  discoverTasks(): void;
+  /** Creates (EEXIST tolerated) and maps the status-word region; returns its zero-copy view. */
+  createSwRegion(rid?: number, node?: number): ArrayBuffer;
+  /** Returns the queue's index in this client. */
+  createQueue(elems: number, node?: number): number;
+  setDefaultQueue(queue: number): void;
+  configQueueWakeup(queue: number, cpus: number[]): void;
+  assocQueue(queue: number, task: number, barrier: number): number;
+  becomeAgent(cpu: number, queue: number): number;
+  agentSwIndex(cpu: number): number;
+  taskSwIndex(task: number): number;
+  setOnline(online: boolean): void;
+  run(gtid: 0 | -1, agentBarrier: number, cpu: number, runFlags?: number): number;
+  cpuTime(task: number): number;
+  swFree(task: number): number;
+  null(): number;
+  drain(queue: number, out: ArrayBuffer, max?: number): number;
+  pending(queue: number): number;
+  drainStats(queue: number): DrainStats;
+  commit(ops: Int32Array, count: number, sync?: boolean): number;
+  txnState(cpu: number): number;
+  abortTxn(cpu: number): boolean;
+  cpuDataView(): ArrayBuffer;
+  gtidOf(task: number): string;
+  /** Handle for a gtid (decimal string) learnt outside this client's queue. */
+  internGtid(gtid: string): number;
+  taskCount(): number;
+  close(): void;
+}
+
+export interface DecodeRingResult {
+  attachErrno: number;
+  count: number;
+  stats: DrainStats;
+  tail: number | null;
+}
+
+interface NativeGhost {
+  Emulator: new (opts?: EmulatorOptions) => Emulator;
+  Client: new (opts?: ClientOptions) => GhostClient;
+  decodeRing(abi: number, ring: Uint8Array, out: ArrayBuffer): DecodeRingResult;
+  abiVersions: number[];
+  recordBytes: number;
+}
+
+let mod: NativeGhost | undefined;
+function native(): NativeGhost {
+  mod ??= loadNative<NativeGhost>('alps_ghost');
+  return mod;
+}
+
+export function createEmulator(opts: EmulatorOptions = {}): Emulator {
+  return new (native().Emulator)(opts);
+}
+export function createClient(opts: ClientOptions = {}): GhostClient {
+  return new (native().Client)(opts);
+}
+/** The queue decoder over arbitrary bytes laid out as a mapped queue (fuzzing and tests). */
+export function decodeRing(abi: number, ring: Uint8Array, out: ArrayBuffer): DecodeRingResult {
+  return native().decodeRing(abi, ring, out);
+}
+
+// ---- batches and views ---------------------------------------------------------------------------
+
+export const RECORD_BYTES = 64;
+
+/** Drained messages: record i lives at bytes [64i, 64i+64). Accessors take the record index. */
+export class MessageBatch {
+  readonly buffer: ArrayBuffer;
+  readonly capacity: number;
+  count = 0;
+  private readonly u16: Uint16Array;
+  private readonly u32: Uint32Array;
+  private readonly i32: Int32Array;
+  private readonly f64: Float64Array;
+
+  constructor(capacity: number) {
+    if (!Number.isInteger(capacity) || capacity <= 0) throw new RangeError(`MessageBatch capacity ${capacity}`);
+    this.capacity = capacity;
+    this.buffer = new ArrayBuffer(capacity * RECORD_BYTES);
+    this.u16 = new Uint16Array(this.buffer);
+    this.u32 = new Uint32Array(this.buffer);
+    this.i32 = new Int32Array(this.buffer);
+    this.f64 = new Float64Array(this.buffer);
+  }
+  /** Drain `queue` of `client` into this batch; returns the number of records. */
+  drainFrom(client: GhostClient, queue: number): number {
+    this.count = client.drain(queue, this.buffer, this.capacity);
+    return this.count;
+  }
+  type(i: number): number {
+    return this.u16[i * 32] as number;
+  }
+  length(i: number): number {
+    return this.u16[i * 32 + 1] as number;
+  }
+  seqnum(i: number): number {
+    return this.u32[i * 16 + 1] as number;
+  }
+  /** Task handle (task messages; 0 = a task this client never saw announced). */
+  task(i: number): number {
+    return this.u32[i * 16 + 2] as number;
+  }
+  cpu(i: number): number {
+    return this.i32[i * 16 + 3] as number;
+  }
+  flags(i: number): number {
+    return this.u32[i * 16 + 4] as number;
+  }
+  /** nice (NEW, PRIORITY_CHANGED) | errno (LATCH_FAILURE) | last_ran_cpu (WAKEUP). */
+  a(i: number): number {
+    return this.i32[i * 16 + 5] as number;
+  }
+  /** waker_cpu (WAKEUP) | status-word index (NEW). */
+  b(i: number): number {
+    return this.i32[i * 16 + 6] as number;
+  }
+  /** status-word region id (NEW). */
+  c(i: number): number {
+    return this.u32[i * 16 + 7] as number;
+  }
+  /** runtime ns | commit_time (ON_CPU) | timer type (TIMER_EXPIRED). */
+  time(i: number): number {
+    return this.f64[i * 8 + 4] as number;
+  }
+  /** cpu_seqnum | timer cookie (TIMER_EXPIRED). */
+  cpuSeq(i: number): number {
+    return this.f64[i * 8 + 5] as number;
+  }
+  /** The raw gtid (not for hot paths: BigInt). */
+  gtid(i: number): bigint {
+    return (BigInt(this.u32[i * 16 + 13] as number) << 32n) | BigInt(this.u32[i * 16 + 12] as number);
+  }
+  /** parent_gtid (NEW) | next_gtid (NOT_IDLE) | agent_data (WAKEUP/PREEMPT/YIELD). */
+  gtid2(i: number): bigint {
+    return (BigInt(this.u32[i * 16 + 15] as number) << 32n) | BigInt(this.u32[i * 16 + 14] as number);
+  }
+}
+
+export const OP_INTS = 8;
+const OP_CPU = 0;
+const OP_TARGET = 1;
+const OP_TASK_BARRIER = 2;
+const OP_AGENT_BARRIER = 3;
+const OP_RUN_FLAGS = 4;
+const OP_COMMIT_FLAGS = 5;
+const OP_STATE = 6;
+
+/** Transactions to open and commit together. */
+export class TxnBatch {
+  readonly ops: Int32Array;
+  readonly capacity: number;
+  count = 0;
+  constructor(capacity: number) {
+    this.capacity = capacity;
+    this.ops = new Int32Array(capacity * OP_INTS);
+  }
+  clear(): void {
+    this.count = 0;
+  }
+  /** Queue a txn: run `target` (task handle, or a Target special) on `cpu`. Returns its index. */
+  add(cpu: number, target: number, taskBarrier: number, agentBarrier = 0, runFlags = 0, commitFlags = 0): number {
+    if (this.count >= this.capacity) throw new RangeError(`TxnBatch full (${this.capacity})`);
+    const i = this.count++;
+    const o = i * OP_INTS;
+    this.ops[o + OP_CPU] = cpu;
+    this.ops[o + OP_TARGET] = target;
+    this.ops[o + OP_TASK_BARRIER] = taskBarrier | 0;
+    this.ops[o + OP_AGENT_BARRIER] = agentBarrier | 0;
+    this.ops[o + OP_RUN_FLAGS] = runFlags;
+    this.ops[o + OP_COMMIT_FLAGS] = commitFlags;
+    this.ops[o + OP_STATE] = 0;
+    return i;
+  }
+  cpu(i: number): number {
+    return this.ops[i * OP_INTS + OP_CPU] as number;
+  }
+  target(i: number): number {
+    return this.ops[i * OP_INTS + OP_TARGET] as number;
+  }
+  /** The txn's state after `commitWith` (TxnState value). */
+  state(i: number): number {
+    return this.ops[i * OP_INTS + OP_STATE] as number;
+  }
+  /** Open every queued txn and submit them with one ioctl; returns the ioctl result. */
+  commitWith(client: GhostClient, sync = false): number {
+    return this.count === 0 ? 0 : client.commit(this.ops, this.count, sync);
+  }
+}
+
+/** Zero-copy view of a status-word region (read-only by contract). */
+export class StatusWords {
+  private readonly u32: Uint32Array;
+  private readonly f64Runtime: DataView;
+  private readonly start: number;
+  readonly capacity: number;
+  constructor(buffer: ArrayBuffer) {
+    this.u32 = new Uint32Array(buffer);
+    this.f64Runtime = new DataView(buffer);
+    this.start = (this.u32[3] as number) / 4;
+    this.capacity = this.u32[4] as number;
+  }
+  barrier(index: number): number {
+    return this.u32[this.start + index * 8] as number;
+  }
+  flags(index: number): number {
+    return this.u32[this.start + index * 8 + 1] as number;
+  }
+  /** Cumulative runtime ns the kernel last published (lags while the task runs, §4.4). */
+  runtime(index: number): number {
+    return Number(this.f64Runtime.getBigUint64((this.start + index * 8 + 6) * 4, true));
+  }
+  available(): number {
+    return this.u32[5] as number;
+  }
+}
+
+/** Zero-copy view of cpu_data: txn states, for reaping asynchronously committed txns. */
+export class TxnSlots {
+  private readonly i32: Int32Array;
+  constructor(buffer: ArrayBuffer) {
+    this.i32 = new Int32Array(buffer);
+  }
+  state(cpu: number): number {
+    return this.i32[cpu * 1024 + 2] as number;
+  }
+  /** cpu_seqnum assigned by the last successful commit (u64, exact below 2^53). */
+  cpuSeqnum(cpu: number): number {
+    const lo = (this.i32[cpu * 1024 + 10] as number) >>> 0;
+    const hi = (this.i32[cpu * 1024 + 11] as number) >>> 0;
+    return lo + hi * 2 ** 32;
+  }
+}

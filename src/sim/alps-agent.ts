@@ -1,0 +1,172 @@
+import type { FuncId, Ns, Policy, PolicyEntry } from '../core/index.js';
+import { policyIndex } from '../core/index.js';
+import type { GhostAgent, GhostMessage, GhostTxn } from './agent.js';
+
+interface AgentTask {
+  id: number;
+  funcId: FuncId;
+  rank: number;
+  sliceNs: Ns;
+  vruntime: Ns;
+  /** Runtime reported by the last message about it. */
+  runtimeNs: Ns;
+  /** Runtime when last put on a CPU. */
+  pickedRuntimeNs: Ns;
+  queued: boolean;
+  cpu: number;
+}
+
+/**
+ * ALPS as a centralized ghOSt agent: one runqueue ordered by (rank, vruntime) — the same order
+ * as the in-kernel entity_before hook — and per-CPU time slices: a running function task keeps
+ * its CPU until it has run its learned slice since it was placed (the kernel default slice when
+ * it has none), after which a tick lets the queue head take over. Idle CPUs get the queue head
+ * as soon as the agent hears of work. vruntime follows CFS placement (new tasks at the queue's
+ * min vruntime, wakers with half a latency of credit).
+ */
+export class AlpsGhostAgent implements GhostAgent {
+  readonly name = 'alps';
+  readonly wantsTicks = true;
+  private tasks = new Map<number, AgentTask>();
+  private queue: AgentTask[] = [];
+  private cpuTask: (AgentTask | null)[] = [];
+  private entries = new Map<FuncId, PolicyEntry>();
+  private minVr = 0;
+
+  constructor(
+    /** Slice for tasks without a learned one (CFS min granularity at this CPU count). */
+    private readonly defaultSliceNs: Ns,
+    /** Sleeper credit (half of sched_latency). */
+    private readonly sleeperCreditNs: Ns,
+  ) {}
+
+  init(ncpus: number): void {
+    this.cpuTask = new Array<AgentTask | null>(ncpus).fill(null);
+  }
+
+  setPolicy(policy: Policy): void {
+    this.entries = policyIndex(policy);
+    for (const t of this.tasks.values()) this.applyPolicy(t);
+  }
+
+  private applyPolicy(t: AgentTask): void {
+    const e = this.entries.get(t.funcId);
+    t.rank = e ? e.rank : 0;
+    t.sliceNs = e ? e.sliceNs : 0;
+  }
+
+  private before(a: AgentTask, b: AgentTask): boolean {
+    if (a.rank !== b.rank) return a.rank < b.rank;
+    return a.vruntime < b.vruntime || (a.vruntime === b.vruntime && a.id < b.id);
+  }
+
+  private enqueue(t: AgentTask): void {
+    t.queued = true;
+    t.cpu = -1;
+    this.queue.push(t);
+  }
+
+  /** Remove and return the best queued task. Linear: agent queues are short. */
+  private popBest(): AgentTask | null {
+    const q = this.queue;
+    if (q.length === 0) return null;
+    let bi = 0;
+    for (let i = 1; i < q.length; i++) if (this.before(q[i]!, q[bi]!)) bi = i;
+    const t = q[bi]!;
+    q[bi] = q[q.length - 1]!;
+    q.pop();
+    t.queued = false;
+    return t;
+  }
+
+  private peekBest(): AgentTask | null {
+    const q = this.queue;
+    let b: AgentTask | null = null;
+    for (const t of q) if (!b || this.before(t, b)) b = t;
+    return b;
+  }
+
+  private charge(t: AgentTask, runtime: Ns): void {
+    const d = runtime - t.runtimeNs;
+    if (d > 0) t.vruntime += d;
+    t.runtimeNs = runtime;
+  }
+
+  private updateMin(): void {
+    let v = Infinity;
+    for (const t of this.queue) if (t.vruntime < v) v = t.vruntime;
+    for (const t of this.cpuTask) if (t && t.vruntime < v) v = t.vruntime;
+    if (v !== Infinity && v > this.minVr) this.minVr = v;
+  }
+
+  onMessages(batch: readonly GhostMessage[], _nowNs: Ns, out: GhostTxn[]): void {
+    const preemptCpus: number[] = [];
+    for (const m of batch) {
+      switch (m.type) {
+        case 'TASK_NEW': {
+          const t: AgentTask = {
+            id: m.taskId, funcId: m.funcId, rank: 0, sliceNs: 0, vruntime: this.minVr,
+            runtimeNs: m.runtimeNs, pickedRuntimeNs: 0, queued: false, cpu: -1,
+          };
+          this.applyPolicy(t);
+          this.tasks.set(t.id, t);
+          this.enqueue(t);
+          break;
+        }
+        case 'TASK_WAKEUP': {
+          const t = this.tasks.get(m.taskId);
+          if (!t) break;
+          this.charge(t, m.runtimeNs);
+          t.vruntime = Math.max(t.vruntime, this.minVr - this.sleeperCreditNs);
+          this.enqueue(t);
+          break;
+        }
+        case 'TASK_PREEMPT':
+        case 'TXN_FAILED': {
+          const t = this.tasks.get(m.taskId);
+          if (!t) break;
+          this.charge(t, m.runtimeNs);
+          if (this.cpuTask[m.cpu] === t) this.cpuTask[m.cpu] = null;
+          if (!t.queued) this.enqueue(t);
+          break;
+        }
+        case 'TASK_BLOCKED':
+        case 'TASK_DEAD': {
+          const t = this.tasks.get(m.taskId);
+          if (t) this.charge(t, m.runtimeNs);
+          if (this.cpuTask[m.cpu] === t) this.cpuTask[m.cpu] = null;
+          if (m.type === 'TASK_DEAD') this.tasks.delete(m.taskId);
+          break;
+        }
+        case 'CPU_TICK': {
+          const t = this.cpuTask[m.cpu];
+          if (!t || t.id !== m.taskId) break;
+          this.charge(t, m.runtimeNs);
+          const slice = t.sliceNs > 0 ? t.sliceNs : this.defaultSliceNs;
+          if (m.runtimeNs - t.pickedRuntimeNs >= slice) preemptCpus.push(m.cpu);
+          break;
+        }
+      }
+    }
+    this.updateMin();
+    // Idle CPUs first, then CPUs whose task used its slice and has a queued rival at least as good.
+    for (let cpu = 0; cpu < this.cpuTask.length && this.queue.length > 0; cpu++) {
+      if (this.cpuTask[cpu]) continue;
+      this.place(cpu, this.popBest()!, out);
+    }
+    for (const cpu of preemptCpus) {
+      const curr = this.cpuTask[cpu];
+      const head = this.peekBest();
+      if (!curr || !head || this.before(curr, head)) continue;
+      this.place(cpu, this.popBest()!, out);
+    }
+  }
+
+  private place(cpu: number, t: AgentTask, out: GhostTxn[]): void {
+    // The displaced task (if any) comes back as TASK_PREEMPT once the transaction lands.
+    this.cpuTask[cpu] = t;
+    t.cpu = cpu;
+    t.pickedRuntimeNs = t.runtimeNs;
+    out.push({ cpu, taskId: t.id });
+  }
+}

@@ -1,0 +1,47 @@
+import type { FuncId } from '../core/ids.js';
+import type { Policy } from '../core/policy.js';
+import type { Ns } from '../core/time.js';
+import type { FunctionInfo } from '../core/workload.js';
+import type { BpfMsg, FuncStat, GroupCdf, ParamsPatch, RatesMsg, StateMsg, UtilMsg } from './schema.js';
+
+type Body<T> = Omit<T, 'v' | 'type'>;
+
+/**
+ * What producers call to publish telemetry: the simulator's live session, the ghOSt agent
+ * (policy generations, decision and transaction-failure rates) and the sched_ext backend
+ * (policy generations, BPF scheduler state). `TelemetryServer` implements it; `nullPublisher`
+ * lets producers publish unconditionally when no server runs.
+ */
+export interface TelemetryPublisher {
+  functions(funcs: readonly FunctionInfo[]): void;
+  policy(policy: Policy, atNs: Ns): void;
+  stats(atNs: Ns, funcs: FuncStat[], groups: GroupCdf[]): void;
+  util(u: Body<UtilMsg>): void;
+  rates(r: Body<RatesMsg>): void;
+  bpf(b: Body<BpfMsg>): void;
+  state(s: Body<StateMsg>): void;
+}
+
+export const nullPublisher: TelemetryPublisher = {
+  functions() {},
+  policy() {},
+  stats() {},
+  util() {},
+  rates() {},
+  bpf() {},
+  state() {},
+};
+
+/**
+ * What control operations act on (a learner, wrapped by whoever owns it). Each method either
+ * applies the whole change or throws InputError and changes nothing.
+ */
+export interface ControlTarget {
+  setParams(patch: ParamsPatch): void;
+  pause(): void;
+  resume(): void;
+  pin(funcId: FuncId, pin: { rank?: number; sliceNs?: Ns }): void;
+  unpin(funcId: FuncId): void;
+  /** A JSON-serialisable picture of the current state (policy, parameters, pins, stats). */
+  snapshot(): unknown;
+}
