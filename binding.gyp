@@ -21,7 +21,10 @@
     {
       "target_name": "alps_bpf",
       "sources": ["<!@(node scripts/gyp-sources.mjs native/bpf)"],
-      "libraries": ["-l:libbpf.a", "-lelf", "-lz", "-lzstd"]
+      # Debian's libbpf.a is not built with -fPIC, so it cannot go into a shared object (the
+      # .node addon): link libbpf.so.1 (same 1.4.6 package). The static in-guest loader built by
+      # ghost-kernel/bpf/Makefile does link libbpf.a.
+      "libraries": ["-lbpf", "-lelf", "-lz"]
     }
   ]
 }

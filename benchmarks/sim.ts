@@ -5,7 +5,9 @@
  * ALPS models include their learner rounds (every W of virtual time) in the time.
  */
 import { UnsupportedError } from '../src/core/index.js';
-import { simulate, SCHEDULERS } from '../src/sim/index.js';
+import type { PolicyLearner } from '../src/core/index.js';
+import { simulate, SCHEDULERS, LEARNING_SCHEDULERS } from '../src/sim/index.js';
+import { defaultLearnerFactory } from '../src/sim/learner-link.js';
 import { table1Workload, type Table1Mix } from '../src/workload/index.js';
 import { median, timeRuns } from './stats.js';
 
@@ -16,7 +18,37 @@ interface Row {
   minMs: number;
   maxMs: number;
   eventsPerSec: number;
+  /** ALPS models: learner time inside the median run, and events/s of the machine without it. */
+  learnerMs?: number;
+  machineEventsPerSec?: number;
   skipped?: string;
+}
+
+/** Wrap the default learner so its rounds can be timed apart from the machine. */
+function timedLearner(acc: { ms: number }): (p: Parameters<typeof defaultLearnerFactory>[0]) => PolicyLearner {
+  return (params) => {
+    const inner = defaultLearnerFactory(params);
+    return {
+      get params() {
+        return inner.params;
+      },
+      get current() {
+        return inner.current;
+      },
+      observe: (records) => {
+        const t0 = performance.now();
+        inner.observe(records);
+        acc.ms += performance.now() - t0;
+      },
+      learn: (now, util) => {
+        const t0 = performance.now();
+        const p = inner.learn(now, util);
+        acc.ms += performance.now() - t0;
+        return p;
+      },
+      setParams: (patch) => inner.setParams(patch),
+    };
+  };
 }
 
 function flag(argv: string[], name: string, dflt: string): string {
@@ -39,13 +71,24 @@ export async function simBench(argv: string[]): Promise<void> {
   const rows: Row[] = [];
   for (const scheduler of schedulers) {
     let events = 0;
+    const learnerMs: number[] = [];
+    const learns = LEARNING_SCHEDULERS.has(scheduler);
     const run = (): void => {
-      events = simulate(workload, { cpus, scheduler, seed: 1 }).events;
+      const acc = { ms: 0 };
+      events = simulate(workload, { cpus, scheduler, seed: 1 }, learns ? { learner: timedLearner(acc) } : {}).events;
+      learnerMs.push(acc.ms);
     };
     try {
       const ms = timeRuns(run, runs, 1);
       const med = median(ms);
-      rows.push({ scheduler, events, medianMs: med, minMs: Math.min(...ms), maxMs: Math.max(...ms), eventsPerSec: events / (med / 1000) });
+      const row: Row = { scheduler, events, medianMs: med, minMs: Math.min(...ms), maxMs: Math.max(...ms), eventsPerSec: events / (med / 1000) };
+      if (learns) {
+        // Pair each timed run with its own learner time (the warm-up run is the first entry).
+        const machineMs = ms.map((t, i) => t - learnerMs[i + 1]!);
+        row.learnerMs = median(learnerMs.slice(1));
+        row.machineEventsPerSec = events / (median(machineMs) / 1000);
+      }
+      rows.push(row);
     } catch (err) {
       if (!(err instanceof UnsupportedError)) throw err;
       rows.push({ scheduler, events: 0, medianMs: 0, minMs: 0, maxMs: 0, eventsPerSec: 0, skipped: err.message });
@@ -56,7 +99,11 @@ export async function simBench(argv: string[]): Promise<void> {
         r.skipped
           ? `${scheduler.padEnd(15)} skipped: ${r.skipped}\n`
           : `${scheduler.padEnd(15)} ${(r.eventsPerSec / 1e6).toFixed(2).padStart(6)} M events/s  ` +
-              `(${r.events} events, median ${r.medianMs.toFixed(0)} ms of ${runs} runs, ${r.minMs.toFixed(0)}–${r.maxMs.toFixed(0)})\n`,
+              `(${r.events} events, median ${r.medianMs.toFixed(0)} ms of ${runs} runs, ${r.minMs.toFixed(0)}–${r.maxMs.toFixed(0)})` +
+              (r.machineEventsPerSec !== undefined
+                ? `; learner ${r.learnerMs!.toFixed(0)} ms, machine alone ${(r.machineEventsPerSec / 1e6).toFixed(2)} M events/s`
+                : '') +
+              '\n',
       );
     }
   }

@@ -3,4 +3,6 @@ export type Suite = (argv: string[]) => Promise<void>;
 
 export const suites: Record<string, Suite> = {
   sim: (argv) => import('./sim.js').then((m) => m.simBench(argv)),
+  vm: (argv) => import('./vm.js').then((m) => m.vmBench(argv)),
+  learner: (argv) => import('./learner.js').then((m) => m.learnerBench(argv)),
 };

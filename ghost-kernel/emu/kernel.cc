@@ -176,7 +176,7 @@ uint32_t Kernel::allocSw(EEnclave& e, uint64_t gtid, uint32_t flags) {
 }
 
 void Kernel::syncTaskSw(ETask& t) {
-  EEnclave* e = enclaves_.at(t.enclave).get();
+  EEnclave* e = t.enc;
   StatusWord* w = sw(*e, t.swIndex);
   if (!w) return;
   uint32_t f = aref(w->flags).load(std::memory_order_relaxed);
@@ -189,14 +189,14 @@ void Kernel::syncTaskSw(ETask& t) {
 }
 
 void Kernel::bumpTaskBarrier(ETask& t) {
-  EEnclave* e = enclaves_.at(t.enclave).get();
+  EEnclave* e = t.enc;
   if (StatusWord* w = sw(*e, t.swIndex)) aref(w->barrier).fetch_add(1, std::memory_order_release);
 }
 
 void Kernel::syncAgentSw(int c) {
   ECpu& C = cpus_[size_t(c)];
   if (!C.agentTid || !C.enclave) return;
-  EEnclave* e = enclaves_.at(C.enclave).get();
+  EEnclave* e = C.enc;
   ETask* a = taskByTid(C.agentTid);
   if (!a) return;
   StatusWord* w = sw(*e, a->swIndex);
@@ -250,7 +250,7 @@ void Kernel::produce(EQueue& q, uint16_t type, uint32_t seq, const void* payload
 }
 
 void Kernel::taskMsg(ETask& t, uint16_t type, const void* payload, size_t len) {
-  EEnclave* e = enclaves_.at(t.enclave).get();
+  EEnclave* e = t.enc;
   // The barrier moves for every message generated, delivered or not (§4.4).
   bumpTaskBarrier(t);
   if (!e->alive || (t.gated && type != kMsgTaskDeparted) || !t.q) return;
@@ -285,7 +285,7 @@ void Kernel::wakeAgent(int c) {
   if (wasBlocked) {
     // The agent outranks every ghost task: its CPU's ghost task is preempted while it runs.
     preemptCurrent(c, false);
-    EEnclave* e = enclaves_.at(C.enclave).get();
+    EEnclave* e = C.enc;
     if (e->tunables["deliver_agent_runnability"]) {
       PayloadCpu p{c};
       cpuMsg(c, kMsgCpuAgentWakeup, &p, sizeof p);
@@ -294,7 +294,7 @@ void Kernel::wakeAgent(int c) {
 }
 
 void Kernel::sendTaskNew(ETask& t) {
-  EEnclave* e = enclaves_.at(t.enclave).get();
+  EEnclave* e = t.enc;
   if (e->abi < 88) {
     v84::PayloadTaskNew p{};
     p.gtid = t.gtid;
@@ -361,7 +361,7 @@ void Kernel::preemptLatched(int c) {
 void Kernel::scheduleCpu(int c) {
   ECpu& C = cpus_[size_t(c)];
   if (!C.enclave) return;
-  EEnclave* e = enclaves_.at(C.enclave).get();
+  EEnclave* e = C.enc;
   if (!e->alive) return;
   if (C.pendingCommit) {
     C.pendingCommit = false;
@@ -752,7 +752,7 @@ int Kernel::sysIoctl(int pid, int tid, int fd, unsigned long req, void* arg) {
 void Kernel::detachAgent(int c) {
   ECpu& C = cpus_[size_t(c)];
   if (!C.agentTid) return;
-  EEnclave* e = enclaves_.at(C.enclave).get();
+  EEnclave* e = C.enc;
   preemptLatched(c);
   Txn* t = txn(*e, c);
   int32_t ready = kTxnReady;
@@ -796,6 +796,7 @@ void Kernel::destroyEnclave(EEnclave& e, const std::string& reason) {
   for (int c : e.cpus) {
     ECpu& C = cpus_[size_t(c)];
     C.enclave = 0;
+    C.enc = nullptr;
     C.current = C.latched = nullptr;
     C.idleLatched = C.notifyNotIdle = C.pendingCommit = false;
   }
@@ -827,7 +828,7 @@ void Kernel::killProcess(int pid) {
 void Kernel::removeTask(ETask* t) {
   if (t->oncpu) putOffCpu(*t);
   if (t->latchedCpu >= 0) cpus_[size_t(t->latchedCpu)].latched = nullptr;
-  EEnclave* e = enclaves_.at(t->enclave).get();
+  EEnclave* e = t->enc;
   if (StatusWord* w = sw(*e, t->swIndex)) aref(w->flags).fetch_or(kSwFCanFree, std::memory_order_release);
   auto th = threads_.find(t->tid);
   if (th != threads_.end()) th->second.task = nullptr;
@@ -924,7 +925,7 @@ void Kernel::wake(int tid, int wakerCpu) {
   t->runnable = true;
   t->runnableSince = now_;
   syncTaskSw(*t);
-  EEnclave* e = enclaves_.at(t->enclave).get();
+  EEnclave* e = t->enc;
   PayloadTaskWakeup p{};
   p.gtid = t->gtid;
   p.last_ran_cpu = t->cpu;
@@ -985,7 +986,7 @@ void Kernel::exit(int tid) {
     if (t->isAgent) throw bad("agents leave through killProcess", tid);
     if (t->runnable && !t->oncpu) throw bad("a runnable task that is not running cannot exit", tid);
     if (t->oncpu) block(tid);  // TASK_BLOCKED first: TASK_DEAD is only sent for an off-CPU task
-    EEnclave* e = enclaves_.at(t->enclave).get();
+    EEnclave* e = t->enc;
     v90::PayloadTaskDead p{t->gtid, t->cpu};
     taskMsg(*t, kMsgTaskDead, &p, e->abi < 89 ? sizeof(v84::PayloadTaskDead) : sizeof p);
     removeTask(t);
@@ -1013,7 +1014,7 @@ void Kernel::depart(int tid) {
   taskMsg(*t, kMsgTaskDeparted, &p, sizeof p);
   t->gated = true;
   t->runnable = false;
-  EEnclave* e = enclaves_.at(t->enclave).get();
+  EEnclave* e = t->enc;
   if (StatusWord* w = sw(*e, t->swIndex))
     aref(w->flags).fetch_or(kSwFCanFree | kSwTaskMsgGated, std::memory_order_release);
   auto th = threads_.find(tid);
@@ -1076,7 +1077,7 @@ void Kernel::setCpuBusy(int c, bool busy, int nextTid) {
   }
   syncAgentSw(c);
   if (!C.enclave) return;
-  EEnclave* e = enclaves_.at(C.enclave).get();
+  EEnclave* e = C.enc;
   if (e->alive && e->tunables["deliver_cpu_availability"]) {
     PayloadCpu p{c};
     cpuMsg(c, busy ? kMsgCpuBusy : kMsgCpuAvailable, &p, sizeof p);
@@ -1116,6 +1117,7 @@ void Kernel::enterGhost(EEnclave& e, EThread& th) {
   t->tid = th.tid;
   t->gtid = th.gtid;
   t->enclave = e.id;
+  t->enc = &e;
   t->runnable = th.runnable;
   t->runnableSince = now_;
   t->q = e.defaultQ.lock();
@@ -1201,6 +1203,7 @@ int Kernel::ctlCommand(int pid, int tid, EEnclave& e, const std::string& cmd) {
     a->tid = tid;
     a->gtid = th.gtid;
     a->enclave = e.id;
+    a->enc = &e;
     a->isAgent = true;
     a->cpu = int(c);
     a->swIndex = allocSw(e, th.gtid, kSwTaskIsAgent);
@@ -1293,11 +1296,13 @@ int Kernel::writeEnclaveFile(int pid, int tid, EEnclave& e, const std::string& n
     for (int c : e.cpus)
       if (std::find(want.begin(), want.end(), c) == want.end()) {
         cpus_[size_t(c)].enclave = 0;
+        cpus_[size_t(c)].enc = nullptr;
         std::memset(static_cast<void*>(txn(e, c)), 0, sizeof(Txn));
       }
     for (int c : want) {
       if (cpus_[size_t(c)].enclave == e.id) continue;
       cpus_[size_t(c)].enclave = e.id;
+      cpus_[size_t(c)].enc = &e;
       Txn* x = txn(e, c);
       x->version = kTxnVersion;
       x->cpu = c;

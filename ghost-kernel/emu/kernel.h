@@ -62,10 +62,13 @@ struct EQueue {
   uint64_t dropped = 0;
 };
 
+struct EEnclave;
+
 struct ETask {
   int tid = 0;
   uint64_t gtid = 0;
   uint64_t enclave = 0;
+  EEnclave* enc = nullptr;  // cached enclaves_[enclave] (enclave objects are never freed)
   uint32_t swIndex = 0;
   std::shared_ptr<EQueue> q;
   bool runnable = false;
@@ -84,6 +87,7 @@ struct ETask {
 
 struct ECpu {
   uint64_t enclave = 0;  // 0 = not in any enclave
+  EEnclave* enc = nullptr;
   int agentTid = 0;      // 0 = no agent
   bool agentBlocked = false;
   bool busy = false;  // a higher-class (CFS/RT) task holds the CPU

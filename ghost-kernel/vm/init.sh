@@ -5,7 +5,8 @@
 #   ttyS0  console: kernel log and this script's own diagnostics
 #   ttyS1  the command's stdout        ttyS2  the command's stderr
 #   ttyS3  control: "GHOSTVM READY <uptime s>" before the command, "GHOSTVM EXIT <code>" after
-# The command is /ghost-vm/cmd (a shell script the host wrote into the per-run layer).
+# The command is /ghost-vm/cmd (a shell script the host wrote into the per-run layer); its
+# stdin is /dev/null and its stdout/stderr are pipes.
 # Whatever happens, the script ends in `poweroff -f`; qemu runs with -no-reboot, so a kernel
 # panic (panic=-1) also ends the VM, and the host treats a missing EXIT line as a failure.
 export PATH=/bin:/usr/bin:/project/node_modules/.bin HOME=/root TERM=dumb GHOST_ALPS_IN_VM=1
@@ -28,15 +29,26 @@ ulimit -l unlimited
 exec 4>/dev/ttyS1 5>/dev/ttyS2 6>/dev/ttyS3
 for t in 1 2 3; do stty -F /dev/ttyS$t raw -echo -onlcr; done
 
+# The command writes into FIFOs, not the serial ttys, so it sees pipes (isatty false, no
+# column output, same buffering as `cmd | cat` on the host); two cats copy them to ttyS1/ttyS2.
+mkfifo /ghost-vm/stdout /ghost-vm/stderr
+cat /ghost-vm/stdout >&4 5>&- 6>&- &
+cat_out=$!
+cat /ghost-vm/stderr >&5 4>&- 6>&- &
+cat_err=$!
+
 read -r up _ </proc/uptime
 echo "GHOSTVM READY $up" >&6
 cd /project
-sh /ghost-vm/cmd </dev/null >&4 2>&5
+sh /ghost-vm/cmd </dev/null >/ghost-vm/stdout 2>/ghost-vm/stderr 4>&- 5>&- 6>&-
 code=$?
 
-# Anything the command left running would keep the serial ports open; end it so the closes
-# below are the last ones, which makes the tty layer drain every byte before we power off.
-kill -KILL -1 2>/dev/null && sleep 0.05
+# The cats end when the last writer closes the FIFOs. Processes the command left running may
+# hold them open, so give the cats 1 s, then end everything (cats included).
+(sleep 1; kill -KILL -1) 2>/dev/null &
+wait $cat_out $cat_err
+kill -KILL -1 2>/dev/null
+# Last closes of the serial ports: the tty layer drains every byte before returning.
 exec 4>&- 5>&-
 echo "GHOSTVM EXIT $code" >&6
 exec 6>&-

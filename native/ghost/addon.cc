@@ -7,8 +7,11 @@
 #include <cerrno>
 #include <charconv>
 #include <cstring>
+#include <atomic>
+#include <chrono>
 #include <memory>
 #include <string>
+#include <thread>
 
 #include "emu/kernel.h"
 #include "ghost/abi.h"
@@ -257,12 +260,83 @@ Napi::FunctionReference* gEmulatorCtor = nullptr;
 
 // ---- Client -------------------------------------------------------------------------------------
 
+// Satellite agents of the centralized model on a real ghOSt kernel (§8.2): one native thread per
+// non-global CPU becomes that CPU's agent and blocks in RUN(0) so the CPU runs what the global
+// agent latches there. Native threads, not JS workers: nothing of V8 or libuv may run on an agent
+// thread (§7.1). Only for the real kernel: the emulator is single-threaded and emulates satellites
+// with per-CPU clients instead.
+class Satellites {
+ public:
+  void start(ghost::Enclave& e, const std::vector<int>& cpus, int qfd) {
+    stop_.store(false);
+    for (int cpu : cpus) {
+      auto st = std::make_shared<std::atomic<int>>(0);
+      status_.push_back({cpu, st});
+      threads_.emplace_back([this, &e, cpu, qfd, st] { loop(e, cpu, qfd, *st); });
+    }
+  }
+  // Each satellite's state: 0 starting, 1 agent, < 0 -errno it failed with.
+  std::vector<std::pair<int, int>> status() const {
+    std::vector<std::pair<int, int>> out;
+    for (auto& [cpu, st] : status_) out.push_back({cpu, st->load()});
+    return out;
+  }
+  void stop(ghost::Enclave& e) {
+    stop_.store(true);
+    for (auto& [cpu, st] : status_)
+      if (st->load() == 1) e.run(abi::kAgentGtid, 0, 0, cpu, 0);  // ping out of RUN(0)
+    for (auto& t : threads_) t.join();
+    threads_.clear();
+    status_.clear();
+  }
+  bool running() const { return !threads_.empty(); }
+
+ private:
+  void loop(ghost::Enclave& e, int cpu, int qfd, std::atomic<int>& st) {
+    int rc;
+    // EBUSY while a previous agent is still leaving the CPU (upgrade): retry (§7.2 step 8).
+    for (int tries = 0; (rc = e.becomeAgent(cpu, qfd)) == -EBUSY && tries < 2000 && !stop_.load(); tries++)
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    if (rc < 0) {
+      st.store(rc);
+      return;
+    }
+    const abi::StatusWord* w = nullptr;
+    try {
+      w = e.swRegion() ? e.swRegion()->word(e.swGetInfo(abi::kSrcAgent, uint64_t(cpu))) : nullptr;
+    } catch (const SysError& err) {
+      st.store(-err.err);
+      return;
+    }
+    if (!w) {
+      st.store(-EPROTO);
+      return;
+    }
+    st.store(1);
+    while (!stop_.load()) {
+      uint32_t barrier = ghost::readSw(w).barrier;
+      rc = e.run(abi::kNullGtid, barrier, 0, cpu, 0);
+      if (rc == -ESTALE || rc == -EINTR || rc == 0) continue;
+      st.store(rc);  // ENODEV: the enclave is being torn down
+      return;
+    }
+  }
+  std::atomic<bool> stop_{false};
+  std::vector<std::thread> threads_;
+  std::vector<std::pair<int, std::shared_ptr<std::atomic<int>>>> status_;
+};
+
 // Shared state behind a Client: the zero-copy views keep it alive until the JS GC drops them.
 struct ClientState {
   std::shared_ptr<ghost::Sys> sys;
   std::string root;
   std::unique_ptr<ghost::Enclave> enclave;
   ghost::TaskTable tasks;
+  bool emulated = false;
+  std::unique_ptr<Satellites> satellites;
+  ~ClientState() {
+    if (satellites && enclave) satellites->stop(*enclave);
+  }
 };
 
 // Commit op format: 8 int32 per op (src/native/ghost.ts OP_*).
@@ -317,6 +391,9 @@ class Client : public Napi::ObjectWrap<Client> {
             InstanceMethod("internGtid", &Client::InternGtid),
             InstanceMethod("taskCount", &Client::TaskCount),
             InstanceMethod("close", &Client::Close),
+            InstanceMethod("startSatellites", &Client::StartSatellites),
+            InstanceMethod("satelliteStatus", &Client::SatelliteStatus),
+            InstanceMethod("stopSatellites", &Client::StopSatellites),
         });
   }
 
@@ -335,6 +412,7 @@ class Client : public Napi::ObjectWrap<Client> {
       int tid = opts.Has("tid") ? opts.Get("tid").As<Napi::Number>().Int32Value() : pid;
       st_->sys = em->kernel()->sysFor(pid, tid);
       st_->root = em->kernel()->options().root;
+      st_->emulated = true;
     } else {
       st_->sys = ghost::linuxSys();
     }
@@ -623,10 +701,47 @@ class Client : public Napi::ObjectWrap<Client> {
     return Napi::Number::New(info.Env(), h);
   }
   Napi::Value TaskCount(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), double(st_->tasks.size())); }
-  // Drops agent_online and this client's reference to the enclave; mappings go when views do.
+  // Drops agent_online, stops satellites and this client's reference to the enclave; mappings go
+  // when the views do.
   Napi::Value Close(const Napi::CallbackInfo& info) {
-    if (st_ && st_->enclave) st_->enclave->setOnline(false);
-    st_ = std::make_shared<ClientState>(ClientState{st_->sys, st_->root, nullptr, {}});
+    if (st_->enclave) {
+      if (st_->satellites) st_->satellites->stop(*st_->enclave);
+      st_->enclave->setOnline(false);
+    }
+    auto next = std::make_shared<ClientState>();
+    next->sys = st_->sys;
+    next->root = st_->root;
+    next->emulated = st_->emulated;
+    st_ = next;
+    return info.Env().Undefined();
+  }
+  // startSatellites(cpus, queue): native satellite agents (real kernel only).
+  Napi::Value StartSatellites(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (st_->emulated) throw Napi::Error::New(env, "startSatellites: the emulator models satellites with per-CPU clients");
+    ghost::Enclave& e = enc(env);
+    auto cpus = argIntList(info, 0, "cpus");
+    int qfd = queue(info, 1).fd();
+    if (st_->satellites && st_->satellites->running()) throw Napi::Error::New(env, "startSatellites: already running");
+    st_->satellites = std::make_unique<Satellites>();
+    st_->satellites->start(e, cpus, qfd);
+    return env.Undefined();
+  }
+  // satelliteStatus(): [[cpu, state]]: 0 starting, 1 agent, < 0 -errno.
+  Napi::Value SatelliteStatus(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    auto st = st_->satellites ? st_->satellites->status() : std::vector<std::pair<int, int>>{};
+    Napi::Array a = Napi::Array::New(env, st.size());
+    for (size_t i = 0; i < st.size(); i++) {
+      Napi::Array p = Napi::Array::New(env, 2);
+      p.Set(0u, st[i].first);
+      p.Set(1u, st[i].second);
+      a.Set(uint32_t(i), p);
+    }
+    return a;
+  }
+  Napi::Value StopSatellites(const Napi::CallbackInfo& info) {
+    if (st_->satellites && st_->enclave) st_->satellites->stop(*st_->enclave);
     return info.Env().Undefined();
   }
 

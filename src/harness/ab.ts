@@ -1,7 +1,7 @@
 import type { SchedulerName, SimOptions, SimResult, Simulate } from '../core/sim.js';
 import type { WorkloadBundle } from '../workload/bundle.js';
 import { buildRunReport, turnaroundById, workloadHeader, type ComparisonResult, type RunOutcome } from './report.js';
-import type { RunCurves } from './metrics.js';
+import type { InvocationMetrics, RunCurves } from './metrics.js';
 
 /**
  * A/B runner: run several schedulers (or one scheduler in several configurations) on the same
@@ -14,6 +14,8 @@ export interface AbVariant {
   label?: string;
   /** Per-variant simulator options (learner parameters, tunables, ctx-switch cost, …). */
   options?: Partial<Omit<SimOptions, 'cpus' | 'scheduler' | 'seed'>>;
+  /** Run this variant with another simulator (e.g. one that plugs a custom agent into src/sim). */
+  simulate?: Simulate;
 }
 
 /** Progress of a multi-run comparison (see progress.ts for the terminal bar). */
@@ -63,7 +65,7 @@ export function runVariant(
   if (base.tunables || v.options?.tunables) options.tunables = { ...base.tunables, ...v.options?.tunables };
   if (onProgress) options.onProgress = onProgress;
   const t0 = performance.now();
-  const result = simulate(bundle.workload, options);
+  const result = (v.simulate ?? simulate)(bundle.workload, options);
   const wallMs = performance.now() - t0;
   const expected = bundle.workload.invocations.length;
   if (result.records.length !== expected) {
@@ -121,10 +123,12 @@ export function compareOutcomes(
 ): ComparisonResult {
   const ref = srptRecords ? turnaroundById(srptRecords) : undefined;
   const curves: Record<string, RunCurves> = {};
+  const invocations: Record<string, InvocationMetrics[]> = {};
   const runs = outcomes.map((o) => {
-    const { run, curves: c } = buildRunReport(bundle, bundle.cpus, o, ref);
+    const { run, curves: c, invocations: ms } = buildRunReport(bundle, bundle.cpus, o, ref);
     curves[run.label] = c;
+    invocations[run.label] = ms;
     return run;
   });
-  return { report: { workload: workloadHeader(bundle, seed), runs }, curves };
+  return { report: { workload: workloadHeader(bundle, seed), runs }, curves, invocations };
 }

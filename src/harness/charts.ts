@@ -84,6 +84,39 @@ export function cdfSpec(result: ComparisonResult, key: CdfKey = 'groups'): TopLe
   } as TopLevelSpec;
 }
 
+/**
+ * Fig. 5 proper: one panel per group, a line per scheduler and load ("CFS 90"): colour is the
+ * scheduler, dash the load. `runs` maps a load label ("70%") to that load's comparison.
+ */
+export function loadsCdfSpec(title: string, runs: Record<string, ComparisonResult>): TopLevelSpec {
+  const rows: Record<string, unknown>[] = [];
+  let labels: string[] = [];
+  for (const [load, result] of Object.entries(runs)) {
+    labels = result.report.runs.map((r) => r.label);
+    for (const row of cdfRows(result.curves, 'groups', (k) => `Group ${k}`)) rows.push({ ...row, load });
+  }
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    title,
+    data: { values: rows },
+    facet: { column: { field: 'facet', type: 'nominal', title: null, sort: 'ascending' } },
+    spec: {
+      width: 220,
+      height: 180,
+      mark: { type: 'line', interpolate: 'step-after', clip: true },
+      encoding: {
+        x: { field: 'ms', type: 'quantitative', scale: { type: 'log' }, title: 'execution duration (ms)' },
+        y: { field: 'cdf', type: 'quantitative', scale: { domain: [0, 1] }, title: 'CDF' },
+        color: { field: 'scheduler', type: 'nominal', scale: colourScale(labels), title: null },
+        strokeDash: { field: 'load', type: 'nominal', title: 'load' },
+        detail: { field: 'load' },
+      },
+    },
+    resolve: { scale: { x: 'independent' } },
+    config: CONFIG,
+  } as TopLevelSpec;
+}
+
 /** Fig. 6 style: mean, p50, p90, p99 per group, bars grouped by scheduler. */
 export function percentileSpec(result: ComparisonResult): TopLevelSpec {
   const labels = result.report.runs.map((r) => r.label);

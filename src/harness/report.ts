@@ -2,7 +2,7 @@ import type { InvocationRecord } from '../core/records.js';
 import type { Ns } from '../core/time.js';
 import { nsToMs } from '../core/time.js';
 import type { WorkloadBundle } from '../workload/bundle.js';
-import { invocationMetrics, runCurves, splitBy, summarise, type RunCurves, type Summary } from './metrics.js';
+import { invocationMetrics, runCurves, splitBy, summarise, type InvocationMetrics, type RunCurves, type Summary } from './metrics.js';
 
 /**
  * What one scheduler run produced, whoever ran it: the simulator (a SimResult is a superset)
@@ -61,6 +61,8 @@ export interface ComparisonReport {
 export interface ComparisonResult {
   report: ComparisonReport;
   curves: Record<string, RunCurves>;
+  /** Per-invocation metrics of each run (keyed by label), for `--out` CSVs. */
+  invocations: Record<string, InvocationMetrics[]>;
 }
 
 export function workloadHeader(bundle: WorkloadBundle, seed: number): WorkloadHeader {
@@ -89,7 +91,7 @@ export function buildRunReport(
   cpus: number,
   outcome: RunOutcome,
   srpt?: ReadonlyMap<number, Ns>,
-): { run: RunReport; curves: RunCurves } {
+): { run: RunReport; curves: RunCurves; invocations: InvocationMetrics[] } {
   const ms = invocationMetrics(outcome.records, bundle.workload, bundle.classes?.of);
   const groups: Record<string, Summary> = {};
   for (const [k, v] of splitBy(ms, (m) => m.group)) groups[k] = summarise(v, srpt);
@@ -115,5 +117,5 @@ export function buildRunReport(
     for (const [k, v] of splitBy(ms, (m) => m.cls)) classes[k] = { label: bundle.classes.labels[k] ?? k, ...summarise(v, srpt) };
     run.classes = classes;
   }
-  return { run, curves: runCurves(ms, outcome.records) };
+  return { run, curves: runCurves(ms, outcome.records), invocations: ms };
 }

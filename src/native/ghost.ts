@@ -251,6 +251,11 @@ export interface GhostClient {
   internGtid(gtid: string): number;
   taskCount(): number;
   close(): void;
+  /** Real kernel only: one native thread per CPU becomes its agent and blocks in RUN(0). */
+  startSatellites(cpus: number[], queue: number): void;
+  /** [cpu, state]: 0 starting, 1 agent, < 0 -errno it stopped with. */
+  satelliteStatus(): [number, number][];
+  stopSatellites(): void;
 }
 
 export interface DecodeRingResult {
@@ -352,6 +357,13 @@ export class MessageBatch {
   cpuSeq(i: number): number {
     return this.f64[i * 8 + 5] as number;
   }
+  /** Low and high 32 bits of the gtid (hot-path friendly). */
+  gtidLo(i: number): number {
+    return this.u32[i * 16 + 12] as number;
+  }
+  gtidHi(i: number): number {
+    return this.u32[i * 16 + 13] as number;
+  }
   /** The raw gtid (not for hot paths: BigInt). */
   gtid(i: number): bigint {
     return (BigInt(this.u32[i * 16 + 13] as number) << 32n) | BigInt(this.u32[i * 16 + 12] as number);
@@ -437,6 +449,14 @@ export class StatusWords {
   }
   available(): number {
     return this.u32[5] as number;
+  }
+  /** Byte offset of word `index` in the region. */
+  byteOffset(index: number): number {
+    return (this.start + index * 8) * 4;
+  }
+  /** DataView over the whole region (for the u64 fields: gtid @8, switch_time @16, runtime @24). */
+  raw(): DataView {
+    return this.f64Runtime;
   }
 }
 

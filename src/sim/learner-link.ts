@@ -1,7 +1,5 @@
+import { AlpsLearner } from '../learner/index.js';
 import type { LearnerFactory } from './learning.js';
-import { UnsupportedError } from '../core/index.js';
 
-/** The ALPS learner from src/learner (wired once it exists). */
-export const defaultLearnerFactory: LearnerFactory = () => {
-  throw new UnsupportedError('ALPS learner', 'src/learner is not available in this build');
-};
+/** The ALPS learner from src/learner, built from the run's learner parameters. */
+export const defaultLearnerFactory: LearnerFactory = (params) => new AlpsLearner(params);

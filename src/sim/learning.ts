@@ -21,6 +21,7 @@ export function attachLearner(
   onPolicy?: (policy: Policy, nowNs: Ns) => void,
 ): void {
   const period = learner.params.windowNs > 0 ? learner.params.windowNs : DEFAULT_WINDOW_NS;
+  machine.collectFinished = true;
   let lastBusy = 0;
   let lastAt = 0;
   machine.addPeriodic({

@@ -46,8 +46,9 @@ export class Machine implements MachineApi {
   contextSwitches = 0;
   completed = 0;
   makespanNs: Ns = 0;
-  /** Tasks completed since the last drain (the ALPS learner's feed). */
+  /** Tasks completed since the last drain (the ALPS learner's feed), when collecting. */
   readonly finishedSinceDrain: SimTask[] = [];
+  collectFinished = false;
 
   private readonly q = new EventQueue(4096);
   private readonly currT: (SimTask | null)[];
@@ -66,7 +67,7 @@ export class Machine implements MachineApi {
   private readonly periodics: Periodic[] = [];
   private lruClock = 0;
   private nextArrival = 0;
-  private progressEvery: number;
+  private readonly progressEvery: number;
 
   constructor(
     private readonly workload: Workload,
@@ -245,7 +246,7 @@ export class Machine implements MachineApi {
     t.endNs = this.now;
     if (this.now > this.makespanNs) this.makespanNs = this.now;
     this.completed++;
-    this.finishedSinceDrain.push(t);
+    if (this.collectFinished) this.finishedSinceDrain.push(t);
     if (this.cfg.onProgress && this.completed % this.progressEvery === 0) {
       this.cfg.onProgress(this.completed / this.tasks.length);
     }
@@ -339,7 +340,7 @@ export class Machine implements MachineApi {
     // Every switch to a different task (idle → task included, as Linux's nr_switches counts)
     // costs ctxSwitchNs before the task's code runs.
     this.contextSwitches++;
-    const start = now + this.cfg.ctxSwitchNs;
+    const start = now + this.cfg.ctxSwitchNs + (this.model.switchCostNs?.(cpu, t) ?? 0);
     this.currT[cpu] = t;
     t.state = TaskState.running;
     t.cpu = cpu;

@@ -74,6 +74,11 @@ export interface SchedulerModel {
    * running and was just put back (so it is a candidate), or null.
    */
   pickNext(cpu: number, prev: SimTask | null): SimTask | null;
+  /**
+   * Extra time a switch to `t` costs on `cpu` beyond the machine's context-switch cost (a local
+   * ghOSt agent's message + transaction). Optional; the CPU counts as busy meanwhile.
+   */
+  switchCostNs?(cpu: number, t: SimTask): Ns;
   /** The picked task starts a new run on `cpu` after a switch (set_next_entity). */
   onSwitchIn?(cpu: number, t: SimTask): void;
   /** The running task ran `deltaNs` more (update_curr). */

@@ -5,6 +5,7 @@ import { GHOST_COSTS, type GhostAgent } from './agent.js';
 import { fairTunables } from './linux.js';
 import type { SchedulerModel } from './model.js';
 import { AlpsModel } from './models/alps.js';
+import { AlpsLocalAgentModel } from './models/alps-local.js';
 import { CfsModel } from './models/cfs.js';
 import { DelegatedModel } from './models/delegated.js';
 import { EevdfModel } from './models/eevdf.js';
@@ -31,7 +32,7 @@ function num(tunables: Tunables, key: string, dflt: number, min = 0): number {
 /** Tunables each model reads (anything else is rejected, so typos do not pass silently). */
 const KNOWN_TUNABLES: Record<string, readonly string[]> = {
   sfs: ['sfs.initialSliceNs', 'sfs.minSliceNs', 'sfs.window', 'sfs.bypassFactor'],
-  'alps-delegated': ['ghost.msgNs', 'ghost.txnNs', 'ghost.ipiNs'],
+  'alps-delegated': ['ghost.msgNs', 'ghost.txnNs', 'ghost.ipiNs', 'ghost.agent'],
 };
 const COMMON_TUNABLES = ['checkInvariants'];
 
@@ -47,6 +48,14 @@ export function createModel(name: SchedulerName, ncpus: number, tunables: Tunabl
     if (!known.has(k)) throw new InputError(`tunables.${k}`, `unknown for scheduler '${name}' (known: ${[...known].join(', ')})`);
   }
   if (delegated) {
+    const mode = tunables['ghost.agent'] ?? 'central';
+    if (mode !== 'central' && mode !== 'local') {
+      throw new InputError('tunables.ghost.agent', `must be 'central' or 'local', got ${JSON.stringify(mode)}`);
+    }
+    if (mode === 'local') {
+      if (agent) throw new InputError('tunables.ghost.agent', "'local' runs the built-in ALPS decisions; an outside agent needs 'central'");
+      return new AlpsLocalAgentModel(ncpus, num(tunables, 'ghost.msgNs', GHOST_COSTS.msgNs) + num(tunables, 'ghost.txnNs', GHOST_COSTS.txnNs));
+    }
     const tun = fairTunables(ncpus);
     return new DelegatedModel(
       ncpus,

@@ -81,28 +81,3 @@ export class IndexedHeap {
     t.qpos = i;
   }
 }
-
-/** An unordered set of tasks with O(1) add/remove (position in `task.qpos`). */
-export class TaskList {
-  readonly items: SimTask[] = [];
-
-  get size(): number {
-    return this.items.length;
-  }
-
-  add(t: SimTask): void {
-    t.qpos = this.items.length;
-    this.items.push(t);
-  }
-
-  remove(t: SimTask): void {
-    const i = t.qpos;
-    if (i < 0 || this.items[i] !== t) throw new Error(`task ${t.id} is not in this list`);
-    const last = this.items.pop()!;
-    if (last !== t) {
-      this.items[i] = last;
-      last.qpos = i;
-    }
-    t.qpos = -1;
-  }
-}

@@ -62,7 +62,7 @@ export class SimTask {
   learnedSliceNs = 0;
   /** Generic ordering key (FIFO sequence number, SFS level, …). */
   key = 0;
-  /** Position in an IndexedHeap / TaskList; -1 when in none. */
+  /** Position in an IndexedHeap; -1 when in none. */
   qpos = -1;
   /** Recency stamp for the balancer's "tail of cfs_tasks" order. */
   lru = 0;

@@ -45,3 +45,16 @@ export interface ControlTarget {
   /** A JSON-serialisable picture of the current state (policy, parameters, pins, stats). */
   snapshot(): unknown;
 }
+
+/** Publish to several publishers at once (a server and a REPL's own view, say). */
+export function tee(...pubs: TelemetryPublisher[]): TelemetryPublisher {
+  return {
+    functions: (f) => pubs.forEach((p) => p.functions(f)),
+    policy: (policy, atNs) => pubs.forEach((p) => p.policy(policy, atNs)),
+    stats: (atNs, funcs, groups) => pubs.forEach((p) => p.stats(atNs, funcs, groups)),
+    util: (u) => pubs.forEach((p) => p.util(u)),
+    rates: (r) => pubs.forEach((p) => p.rates(r)),
+    bpf: (b) => pubs.forEach((p) => p.bpf(b)),
+    state: (s) => pubs.forEach((p) => p.state(s)),
+  };
+}

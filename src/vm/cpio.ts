@@ -115,8 +115,8 @@ export class CpioWriter {
 }
 
 function norm(path: string): string {
+  // Refuse ".." outright: normalize() would silently clamp "/../x" to "/x", hiding a caller bug.
+  if (path.split('/').includes('..')) throw new Error(`initramfs path escapes the root: ${path}`);
   const p = posix.normalize(path.startsWith('/') ? path : `/${path}`);
-  if (p !== '/' && p.endsWith('/')) return p.slice(0, -1);
-  if (p.split('/').includes('..')) throw new Error(`initramfs path escapes the root: ${path}`);
-  return p;
+  return p !== '/' && p.endsWith('/') ? p.slice(0, -1) : p;
 }

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, type Stats } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, readdirSync, renameSync, rmSync, statSync, type Stats } from 'node:fs';
 import { join, relative } from 'node:path';
 import { CpioWriter } from './cpio.js';
 import { projectRoot, vmCacheDir, vmScriptsDir } from './paths.js';
@@ -10,9 +10,10 @@ import { projectRoot, vmCacheDir, vmScriptsDir } from './paths.js';
  *
  *   base     busybox (static) + its applet links, /init, the host's node binary and the shared
  *            libraries it links against. Changes when node, busybox or init.sh change.
- *   project  package.json, dist/ (compiled JS only), build/Release/*.node, BPF objects under
- *            ghost-kernel/bpf/ and build/bpf/, and the production node_modules from
- *            package-lock.json (JS/JSON/.node only). Mounted at /project.
+ *   project  package.json, dist/ (compiled JS only), build/Release/*.node, everything built in
+ *            ghost-kernel/bpf/build/ and build/bpf/ except headers (BPF objects, static
+ *            helpers), and the production node_modules from package-lock.json (JS/JSON/.node
+ *            only). Mounted at /project.
  *   run      per call: the command script and any extra files (built by run.ts).
  *
  * Base and project are cached under .cache/vm/initramfs/ by a hash of their inputs, so an
@@ -98,6 +99,19 @@ function walk(dir: string, keep: (name: string) => boolean, skipDir: (name: stri
   return out;
 }
 
+function isElfExecutable(p: string): boolean {
+  const st = statSync(p);
+  if ((st.mode & 0o111) === 0 || st.size < 4) return false;
+  const fd = openSync(p, 'r');
+  try {
+    const b = Buffer.alloc(4);
+    readSync(fd, b, 0, 4, 0);
+    return b.equals(Buffer.from([0x7f, 0x45, 0x4c, 0x46]));
+  } finally {
+    closeSync(fd);
+  }
+}
+
 function libEntries(elfs: string[]): Entry[] {
   const seen = new Set<string>();
   const out: Entry[] = [];
@@ -168,14 +182,20 @@ function projectEntries(): Entry[] {
   for (const p of walk(join(root, 'dist'), (n) => /\.(m|c)?js$|\.json$/.test(n))) add(p, 'content');
   const natives = walk(join(root, 'build', 'Release'), (n) => n.endsWith('.node'), () => true);
   for (const p of natives) add(p, 'content');
-  for (const d of [join(root, 'ghost-kernel', 'bpf'), join(root, 'build', 'bpf')]) {
-    for (const p of walk(d, (n) => n.endsWith('.o'))) add(p, 'content');
+  // BPF objects and the static helpers built next to them (loader, launcher, function bodies);
+  // generated headers and sources stay out. Dynamically linked helpers bring their libraries.
+  const helpers: string[] = [];
+  for (const d of [join(root, 'ghost-kernel', 'bpf', 'build'), join(root, 'build', 'bpf')]) {
+    for (const p of walk(d, (n) => !/\.(h|c|d|tmp)$/.test(n))) {
+      add(p, 'content');
+      if (isElfExecutable(p)) helpers.push(p);
+    }
   }
   for (const dir of productionModules(root)) {
     const files = walk(dir, (n) => /\.(m|c)?js$|\.json$|\.node$|\.wasm$/.test(n), (n) => n === 'node_modules');
     for (const p of files) add(p, 'stat');
   }
-  entries.push(...libEntries(natives));
+  entries.push(...libEntries([...natives, ...helpers]));
   return entries;
 }
 

@@ -1,6 +1,5 @@
 import { spawn } from 'node:child_process';
 import { closeSync, copyFileSync, existsSync, mkdtempSync, openSync, readSync, rmSync, statSync, writeSync, readdirSync } from 'node:fs';
-import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, posix } from 'node:path';
 import { InputError } from '../core/errors.js';
@@ -13,10 +12,10 @@ import { type Accel, resolveAccel } from './accel.js';
  * Boot the cached sched_ext kernel under qemu with the project in an initramfs, run one
  * command as root in the guest, and return what it printed and its exit code.
  *
- * Channels: four legacy serial ports, each wired to its own Unix socket that this process
- * listens on (qemu connects as a client). ttyS0 is the console (kernel log), ttyS1/ttyS2 carry
- * the command's stdout/stderr unmixed, ttyS3 carries the READY/EXIT control lines. The result
- * is taken only after qemu has exited and every socket reached EOF, so no byte is lost.
+ * Channels: four legacy serial ports, each written by qemu to its own file in the run
+ * directory, which this process reads as it grows. ttyS0 is the console (kernel log),
+ * ttyS1/ttyS2 carry the command's stdout/stderr unmixed, ttyS3 carries the READY/EXIT control
+ * lines. The result is read after qemu has exited, so no byte is lost.
  *
  * Bounds: the caller's timeout kills the whole process group (SIGKILL); qemu also runs under
  * timeout(1) with a slightly later deadline, so a guest can never outlive a crashed caller.
@@ -100,7 +99,8 @@ export function validateVmOptions(o: Pick<VmRunOptions, 'command' | 'cpus' | 'me
     }
   };
   int('--cpus', o.cpus, 1, 64);
-  int('--mem', o.memMb, 256, 65536);
+  // The initramfs (~115 MB) is held twice while the kernel unpacks it.
+  int('--mem', o.memMb, 512, 65536);
   if (o.timeoutMs !== undefined && (!Number.isFinite(o.timeoutMs) || o.timeoutMs <= 0)) {
     throw new InputError('--timeout', `must be a positive number of seconds, got ${o.timeoutMs / 1000}`);
   }
@@ -152,6 +152,16 @@ function appendFile(dst: number, src: string): void {
 
 /** Build the per-run initrd (base + project + run layers) in `dir`; returns its path. */
 function prepareInitrd(dir: string, o: VmRunOptions): string {
+  try {
+    return assembleInitrd(dir, o);
+  } catch (e) {
+    // Another process may have pruned the cached layer between our lookup and our copy.
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    return assembleInitrd(dir, o);
+  }
+}
+
+function assembleInitrd(dir: string, o: VmRunOptions): string {
   const base = baseLayer();
   const project = projectLayer();
   const runPath = join(dir, 'run.cpio');
@@ -209,34 +219,46 @@ function track(pid: number): void {
   }
 }
 
-interface Channel {
-  server: Server;
-  path: string;
-  chunks: Buffer[];
-  bytes: number;
-  done: Promise<void>;
-  sockets: Socket[];
+/**
+ * One serial port's output. qemu writes it to a regular file and we read the new bytes as they
+ * arrive. A file, not a socket or pipe: qemu's UART drops a byte after a few failed
+ * non-blocking writes, which happens when a busy host reads a socket too slowly; a write to a
+ * regular file never fails that way.
+ */
+class Channel {
+  readonly chunks: Buffer[] = [];
+  private fd: number | undefined;
+  private offset = 0;
+  private readonly buf = Buffer.allocUnsafe(1 << 16);
+
+  constructor(
+    readonly path: string,
+    private readonly onData: (b: Buffer) => void,
+  ) {
+    closeSync(openSync(path, 'w'));
+  }
+
+  /** Read whatever qemu appended since the last call. */
+  drain(): void {
+    this.fd ??= openSync(this.path, 'r');
+    for (;;) {
+      const n = readSync(this.fd, this.buf, 0, this.buf.length, this.offset);
+      if (n <= 0) return;
+      this.offset += n;
+      const b = Buffer.from(this.buf.subarray(0, n));
+      this.chunks.push(b);
+      this.onData(b);
+    }
+  }
+
+  close(): void {
+    if (this.fd !== undefined) closeSync(this.fd);
+    this.fd = undefined;
+  }
 }
 
-function listen(path: string, onData: (b: Buffer) => void): Promise<Channel> {
-  return new Promise((resolveListen, reject) => {
-    let finish!: () => void;
-    const done = new Promise<void>((r) => (finish = r));
-    const ch: Channel = { server: createServer(), path, chunks: [], bytes: 0, done, sockets: [] };
-    ch.server.on('connection', (s) => {
-      ch.sockets.push(s);
-      s.on('data', (b: Buffer) => {
-        ch.chunks.push(b);
-        ch.bytes += b.length;
-        onData(b);
-      });
-      s.on('close', () => finish());
-      s.on('error', () => finish());
-    });
-    ch.server.on('error', reject);
-    ch.server.listen(path, () => resolveListen(ch));
-  });
-}
+/** How often the output files are read while the VM runs (bounds streaming latency only). */
+const POLL_MS = 20;
 
 export async function runInVm(opts: VmRunOptions): Promise<VmRunResult> {
   validateVmOptions(opts);
@@ -272,12 +294,12 @@ export async function runInVm(opts: VmRunOptions): Promise<VmRunResult> {
         if (e?.[1]) exitCode = Number(e[1]);
       }
     };
-    const chans = await Promise.all([
-      listen(join(dir, 'console.sock'), consoleChunk),
-      listen(join(dir, 'stdout.sock'), (b) => o.onStdout?.(b)),
-      listen(join(dir, 'stderr.sock'), (b) => o.onStderr?.(b)),
-      listen(join(dir, 'ctl.sock'), ctl),
-    ]);
+    const chans = [
+      new Channel(join(dir, 'console.out'), consoleChunk),
+      new Channel(join(dir, 'stdout.out'), (b) => o.onStdout?.(b)),
+      new Channel(join(dir, 'stderr.out'), (b) => o.onStderr?.(b)),
+      new Channel(join(dir, 'ctl.out'), ctl),
+    ];
 
     const cpuArgs = accel === 'kvm' ? ['-accel', 'kvm', '-cpu', 'host'] : ['-accel', 'tcg', '-cpu', 'max'];
     const append = ['console=ttyS0', 'quiet', 'panic=-1', 'rdinit=/init', 'mitigations=off', ...(o.kernelArgs ?? [])];
@@ -287,7 +309,7 @@ export async function runInVm(opts: VmRunOptions): Promise<VmRunResult> {
       ...cpuArgs,
       ...['-smp', String(o.cpus), '-m', String(o.memMb)],
       ...['-kernel', k.vmlinuz, '-initrd', initrd, '-append', append.join(' ')],
-      ...chans.flatMap((c, i) => ['-chardev', `socket,id=c${i},path=${c.path}`, '-serial', `chardev:c${i}`]),
+      ...chans.flatMap((c, i) => ['-chardev', `file,id=c${i},path=${c.path}`, '-serial', `chardev:c${i}`]),
     ];
     const hardLimitS = Math.ceil(o.timeoutMs / 1000) + KILL_GRACE_S;
     spawnAt = performance.now();
@@ -326,6 +348,9 @@ export async function runInVm(opts: VmRunOptions): Promise<VmRunResult> {
       killGroup();
     };
     o.signal?.addEventListener('abort', onAbort, { once: true });
+    const poll = setInterval(() => {
+      for (const c of chans) c.drain();
+    }, POLL_MS);
 
     const status = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((res, rej) => {
       child.on('error', rej);
@@ -333,11 +358,14 @@ export async function runInVm(opts: VmRunOptions): Promise<VmRunResult> {
     });
     const wallMs = performance.now() - spawnAt;
     clearTimeout(timer);
+    clearInterval(poll);
     o.signal?.removeEventListener('abort', onAbort);
     if (child.pid !== undefined) active.delete(child.pid);
-    // qemu is gone, so every connected socket is at EOF; servers nobody connected to are closed.
-    for (const c of chans) c.server.close();
-    await Promise.all(chans.map((c) => (c.sockets.length ? c.done : Promise.resolve())));
+    // qemu is gone: what is in the files now is everything the guest sent.
+    for (const c of chans) {
+      c.drain();
+      c.close();
+    }
 
     const [, out, err] = chans as [Channel, Channel, Channel, Channel];
     const result: VmRunResult = {

@@ -1,11 +1,14 @@
 import type { CommandModule } from 'yargs';
 import { simulateCommand } from './simulate.js';
+import { learnCommand } from './learn.js';
 import { reproduceCommand } from './reproduce.js';
 import { vmCommand } from './vm.js';
+import { replCommand } from './repl.js';
+import { dashboardCommand } from './dashboard.js';
 
 /**
  * Every `ghost-alps` command, one module each under this folder. Add a command by importing
  * its module here; keep the list in the order `--help` should show them.
  */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const commands: CommandModule<any, any>[] = [simulateCommand, reproduceCommand, vmCommand];
+export const commands: CommandModule<any, any>[] = [simulateCommand, learnCommand, reproduceCommand, vmCommand, replCommand, dashboardCommand];

@@ -19,9 +19,12 @@ export const reproduceCommand: CommandModule<object, ReproduceArgs> = {
     y
       .usage(
         `ghost-alps reproduce --out DIR [options]\n\nRuns Fig. 1, 2, 5/6, 7, 9, 10–14, 15 of the ALPS paper and the I/O study's Table 1 on the\n` +
-          `simulated machine, plus the simulator issue's acceptance check, and writes DIR/results.md,\nDIR/results.json and DIR/charts/*.svg.\n\n` +
-          `Examples:\n  ghost-alps reproduce --out /tmp/repro\n  ghost-alps reproduce --out /tmp/repro-quick --invocations 3000 --only acceptance,fig5-6`,
+          `simulated machine, plus the simulator issue's acceptance check, and writes DIR/results.md,\nDIR/results.json and DIR/charts/*.svg.`,
       )
+      .example([
+        ['ghost-alps reproduce --out /tmp/repro', 'everything at the paper\'s sizes (about a minute on 2 cores)'],
+        ['ghost-alps reproduce --out /tmp/repro-quick --invocations 3000 --only acceptance,fig5-6', 'a quick subset'],
+      ])
       .option('out', { type: 'string', demandOption: true, describe: 'output directory' })
       .option('seed', { type: 'number', default: 1, describe: 'seed of every workload and machine' })
       .option('invocations', { type: 'number', default: FULL_SCALE.invocations, describe: 'invocations per run (the paper: 15,000)' })

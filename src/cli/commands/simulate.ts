@@ -28,19 +28,23 @@ interface SimulateArgs {
   json: boolean;
 }
 
-const EXAMPLE = `Examples:
-  ghost-alps simulate
-      Huawei mix, 15,000 invocations, 90% load on 8 CPUs: CFS, EEVDF, SFS, SRPT and ALPS side by side.
-  ghost-alps simulate --workload azure --cpus 8 --invocations 3000 --schedulers cfs,srpt,alps --json
-  ghost-alps simulate --workload io-mix --schedulers cfs,alps,alps:io-aware --invocations 4000
-  ghost-alps simulate --workload ../shared/data/alps-artifact/exp --cpus 24 --out /tmp/sim-exp`;
+const EXAMPLES: [string, string][] = [
+  ['ghost-alps simulate', 'Huawei mix, 15,000 invocations, 90% load on 8 CPUs: CFS, EEVDF, SFS, SRPT and ALPS side by side'],
+  ['ghost-alps simulate --workload azure --invocations 3000 --schedulers cfs,srpt,alps --json', 'the JSON report scripts read'],
+  ['ghost-alps simulate --workload io-mix --schedulers cfs,alps,alps:io-aware --invocations 4000', 'the I/O study\'s mix, with per-class results'],
+  ['ghost-alps simulate --workload ../shared/data/alps-artifact/exp --cpus 24 --out /tmp/sim-exp', 'replay the artifact trace; JSON + SVG charts in /tmp/sim-exp'],
+];
 
 export const simulateCommand: CommandModule<object, SimulateArgs> = {
   command: 'simulate',
   describe: 'compare schedulers on a simulated multicore host (no kernel needed)',
   builder: (y: Argv) =>
     y
-      .usage(`ghost-alps simulate [options]\n\nRun one workload under several scheduler models with the same seed and report turnaround\n(mean, p50/p90/p99/p99.9, per Table 1 group), slowdown, share slower than SRPT and context switches.\n\n${EXAMPLE}`)
+      .usage(
+        'ghost-alps simulate [options]\n\nRun one workload under several scheduler models with the same seed and report turnaround\n' +
+          '(mean, p50/p90/p99/p99.9, per Table 1 group), slowdown, share slower than SRPT and context switches.',
+      )
+      .example(EXAMPLES)
       .option('workload', { type: 'string', default: 'huawei', describe: 'huawei | azure | io-mix | path to an artifact trace file (id n app gap port)' })
       .option('cpus', { type: 'number', default: 8, describe: 'simulated CPUs' })
       .option('load', { type: 'number', default: 0.9, describe: 'target average CPU utilisation (arrival rate λ = load·cpus/E[cpu])' })
@@ -52,7 +56,7 @@ export const simulateCommand: CommandModule<object, SimulateArgs> = {
       .option('hz', { type: 'number', describe: 'scheduler tick rate (default: the simulator’s, 250)' })
       .option('ctx-switch-us', { type: 'number', describe: 'cost of one context switch in µs (default: the simulator’s)' })
       .option('ms-per-unit', { type: 'number', describe: 'trace files: fixed ms per gap unit (0.21 = the artifact) instead of scaling to --load' })
-      .option('out', { type: 'string', describe: 'directory for report.json, curves.json and SVG charts' })
+      .option('out', { type: 'string', describe: 'directory for report.json, curves.json, SVG charts and one invocations-<scheduler>.csv per run' })
       .option('json', { type: 'boolean', default: false, describe: 'print the report as JSON on stdout (no table, no progress bar)' }),
   handler: async (argv) => {
     const seed = argv.seed;
@@ -79,7 +83,7 @@ export const simulateCommand: CommandModule<object, SimulateArgs> = {
     if (argv.json) process.stdout.write(`${JSON.stringify(result.report, null, 2)}\n`);
     else process.stdout.write(`${formatComparison(result.report)}\n`);
     if (argv.out) {
-      const files = await writeComparison(argv.out, result);
+      const files = await writeComparison(argv.out, result, '', true);
       if (!argv.json) process.stdout.write(`\nwrote ${files.length} files to ${argv.out}: ${files.map((f) => f.split('/').pop()).join(', ')}\n`);
     }
   },

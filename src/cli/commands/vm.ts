@@ -72,7 +72,13 @@ const runCommand: CommandModule<object, RunArgs> = {
     const missing = missingPrerequisite();
     if (missing) throw new UnsupportedError('vm run', missing);
     const stream = !argv.json;
+    // The VM runs in its own process group (so a timeout can kill all of it); forward ^C/TERM.
+    const ac = new AbortController();
+    const stop = (): void => ac.abort();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
     const r = await runInVm({
+      signal: ac.signal,
       command,
       cpus: argv.cpus,
       memMb: argv.mem,
@@ -83,7 +89,20 @@ const runCommand: CommandModule<object, RunArgs> = {
       kernelArgs: argv['kernel-arg'],
       ...(stream ? { onStdout: (b: Buffer) => process.stdout.write(b), onStderr: (b: Buffer) => process.stderr.write(b) } : {}),
       ...(argv.console ? { onConsole: (b: Buffer) => process.stderr.write(b) } : {}),
-    });
+    })
+      .catch((e: unknown) => {
+        if (!ac.signal.aborted) throw e;
+        process.stderr.write('ghost-alps vm: interrupted; VM killed\n');
+        return undefined;
+      })
+      .finally(() => {
+        process.off('SIGINT', stop);
+        process.off('SIGTERM', stop);
+      });
+    if (!r) {
+      process.exitCode = 130;
+      return;
+    }
     if (argv.json) {
       const { console: con, ...rest } = r;
       process.stdout.write(`${JSON.stringify({ ...rest, consoleTail: con.slice(-4000) }, null, 2)}\n`);

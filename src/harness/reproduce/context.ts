@@ -79,7 +79,7 @@ export class ReproContext {
     let srpt: RunOutcome | undefined;
     all.forEach((v, i) => {
       const label = v.label ?? v.scheduler;
-      const key = JSON.stringify([setupName(s), v.scheduler, v.options ?? null]);
+      const key = JSON.stringify([setupName(s), v.scheduler, v.options ?? null, v.simulate ? label : null]);
       let o = this.runs.get(key);
       if (!o) {
         this.progress?.start(`${label} · ${s.workload} ${s.cpus} CPUs ${Math.round(s.load * 100)}%`, i, all.length);

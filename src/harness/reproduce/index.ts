@@ -5,7 +5,7 @@ import { InputError } from '../../core/errors.js';
 import type { Simulate } from '../../core/sim.js';
 import type { ProgressSink } from '../ab.js';
 import { ReproContext } from './context.js';
-import { EXPERIMENTS, FULL_SCALE, type ReproScale } from './experiments.js';
+import { EXPERIMENTS, FULL_SCALE, MARGIN_PCT, type ReproScale } from './experiments.js';
 import { mdTable, type Section } from './section.js';
 
 export { EXPERIMENTS, FULL_SCALE, type ReproScale } from './experiments.js';
@@ -50,7 +50,9 @@ function renderMarkdown(sections: Section[], o: ReproOptions, wallMs: number, ru
   out.push(
     '**How to read.** The paper measured real kernels on a 56-CPU host; this is a discrete-event model of one ' +
       '(src/sim) driven by our synthetic Table 1 workloads (docs/workloads.md). Absolute numbers are not expected to ' +
-      'match; the "agrees" column says whether the paper’s *claim* (direction or ordering, stated per row) holds here.',
+      'match; the "agrees" column says whether the paper’s *claim* (direction or ordering, stated per row) holds here. ' +
+      `A claim of a substantial difference counts only if ours goes the same way by at least ${MARGIN_PCT}% (10% for M3); ` +
+      '"slightly better" claims need the direction only.',
   );
   out.push('');
   out.push('## Summary');

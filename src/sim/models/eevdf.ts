@@ -1,7 +1,7 @@
 import type { Ns } from '../../core/index.js';
 import { fairTunables, type FairTunables } from '../linux.js';
 import type { EnqueueKind, LoadBalanceOps, MachineApi, SchedulerModel } from '../model.js';
-import { TaskList } from '../runqueue.js';
+import { IndexedHeap } from '../runqueue.js';
 import type { SimTask } from '../task.js';
 
 /**
@@ -22,7 +22,8 @@ export class EevdfModel implements SchedulerModel {
   readonly name: string = 'eevdf';
   readonly lb: LoadBalanceOps;
   protected m!: MachineApi;
-  protected readonly rq: TaskList[];
+  /** Queued entities ordered by vruntime (the 6.6 rbtree order): leftmost in O(1). */
+  protected readonly rq: IndexedHeap[];
   protected readonly minVr: Float64Array;
   /** Σ (vruntime − min_vruntime) over queued (not running) entities: cfs_rq->avg_vruntime. */
   protected readonly sumKey: Float64Array;
@@ -32,7 +33,8 @@ export class EevdfModel implements SchedulerModel {
   constructor(readonly ncpus: number) {
     this.tun = fairTunables(ncpus);
     this.baseSliceNs = this.tun.minGranularityNs;
-    this.rq = Array.from({ length: ncpus }, () => new TaskList());
+    const byVruntime = (a: SimTask, b: SimTask): boolean => a.vruntime < b.vruntime || (a.vruntime === b.vruntime && a.id < b.id);
+    this.rq = Array.from({ length: ncpus }, () => new IndexedHeap(byVruntime));
     this.minVr = new Float64Array(ncpus);
     this.sumKey = new Float64Array(ncpus);
     this.lb = {
@@ -68,7 +70,7 @@ export class EevdfModel implements SchedulerModel {
   }
 
   protected add(cpu: number, t: SimTask): void {
-    this.rq[cpu]!.add(t);
+    this.rq[cpu]!.push(t);
     this.sumKey[cpu] = this.sumKey[cpu]! + (t.vruntime - this.minVr[cpu]!);
   }
 
@@ -108,8 +110,8 @@ export class EevdfModel implements SchedulerModel {
   protected updateMin(cpu: number): void {
     const curr = this.m.curr(cpu);
     let v = this.minVr[cpu]!;
-    let left = Infinity;
-    for (const t of this.rq[cpu]!.items) if (t.vruntime < left) left = t.vruntime;
+    const first = this.rq[cpu]!.peek();
+    const left = first ? first.vruntime : Infinity;
     if (curr) v = curr.vruntime;
     if (left !== Infinity) v = curr ? Math.min(v, left) : left;
     const old = this.minVr[cpu]!;
@@ -174,9 +176,7 @@ export class EevdfModel implements SchedulerModel {
     }
     if (!best || (c && best.deadline > c.deadline)) best = c;
     if (!best) {
-      let left: SimTask | null = null;
-      for (const t of items) if (!left || t.vruntime < left.vruntime) left = t;
-      best = left ?? curr;
+      best = items[0] ?? curr;
     }
     return best;
   }

@@ -179,3 +179,32 @@ test('an outside ghOSt-style agent drives the CPUs through message batches and p
   assert.equal(r.records[2]!.firstWaitNs, d + 10 * MS + d);
   assert.equal(r.records.filter((x) => x.endNs > 0).length, 3);
 });
+
+test('onProgress reports a rising fraction ending at 1; onPolicy sees every installed policy', () => {
+  const w = workload(Array.from({ length: 300 }, (_, i) => ({ at: i * MS, phases: [cpu(2 * MS)], funcId: 1 + (i % 3) })));
+  const fractions: number[] = [];
+  const seen: number[] = [];
+  const r = simulate(
+    w,
+    { cpus: 2, scheduler: 'alps', seed: 1, onProgress: (f) => fractions.push(f), onPolicy: (p, now) => seen.push(now) },
+    { learner: fixedLearner([{ funcId: 1, rank: 1, sliceNs: 0 }], 50 * MS) },
+  );
+  assert.ok(fractions.length >= 10);
+  for (let i = 1; i < fractions.length; i++) assert.ok(fractions[i]! >= fractions[i - 1]!);
+  assert.equal(fractions[fractions.length - 1], 1);
+  assert.equal(seen.length, r.policies.length);
+  assert.deepEqual(seen, seen.map((_, i) => (i + 1) * 50 * MS), 'one round every W of virtual time');
+  assert.ok(r.policies.length >= 5);
+});
+
+test('delegated with local agents: in-kernel ALPS decisions, each switch first runs the agent (725 + 888 ns)', () => {
+  const w = workload([{ at: 1000, phases: [cpu(MS)] }, { at: 5 * MS, phases: [cpu(MS)] }]);
+  const r = simulate(w, { ...opts, scheduler: 'alps-delegated', tunables: { 'ghost.agent': 'local' } }, { learner: fixedLearner([]) });
+  assert.equal(r.records[0]!.endNs, 1000 + 1613 + MS);
+  assert.equal(r.records[1]!.endNs, 5 * MS + 1613 + MS);
+  assert.equal(r.busyNsPerCpu[0], 2 * (1613 + MS));
+  assert.throws(
+    () => simulate(w, { ...opts, scheduler: 'alps-delegated', tunables: { 'ghost.agent': 'remote' } }, { learner: fixedLearner([]) }),
+    InputError,
+  );
+});

@@ -1,0 +1,443 @@
+/**
+ * The centralized ghOSt agent (docs/facts/ghost-abi.md §8): one global agent drains the single
+ * enclave queue, follows every task through its messages, keeps one runqueue ordered by the
+ * Ordering (ALPS rank + vruntime, CFS vruntime, or FIFO), places work on idle CPUs core by core,
+ * preempts a task once its protected slice is used and something better waits, and commits all of
+ * a pass's decisions with one batched COMMIT_TXN. It emits an InvocationRecord per task from its
+ * own accounting. It is substrate-agnostic: the same code runs against a ghOSt kernel (through the
+ * worker in worker.ts) and against the emulated kernel (emu-machine.ts, tests, benchmark).
+ */
+import type { FuncId } from '../../core/ids.js';
+import type { InvocationRecord } from '../../core/records.js';
+import type { Ns } from '../../core/time.js';
+import type { Policy } from '../../core/policy.js';
+import {
+  CommitFlag,
+  DecFlag,
+  MessageBatch,
+  MsgType,
+  SwFlag,
+  TxnBatch,
+  TxnState,
+  txnStateName,
+  type GhostClient,
+  type StatusWords,
+} from '../../native/ghost.js';
+import { RunQueue } from './runqueue.js';
+import type { Ordering } from './ordering.js';
+import type { FuncResolver } from './funcs.js';
+
+const enum TS {
+  Blocked = 0,
+  Queued = 1,
+  Running = 2, // committed to a CPU (latched or running)
+  Yielding = 3, // skips one pass (TASK_YIELD, or SW barrier ahead of our token)
+  Gone = 4,
+}
+
+interface Task {
+  handle: number;
+  tid: number;
+  funcId: FuncId;
+  seq: number;
+  swIndex: number;
+  state: TS;
+  cpu: number;
+  rank: number;
+  vruntime: number;
+  runtimeNs: number;
+  arrivalNs: Ns;
+  firstRunNs: Ns;
+  enqueuedNs: Ns;
+  blockedAtNs: Ns;
+  dispatchNs: Ns;
+  waitNs: Ns;
+  blockedNs: Ns;
+  voluntary: number;
+  involuntary: number;
+  slices: Ns[];
+}
+
+export interface GhostAgentOptions {
+  client: GhostClient;
+  queue: number;
+  sw: StatusWords;
+  /** Enclave CPUs; the global CPU among them never runs tasks. */
+  cpus: readonly number[];
+  globalCpu: number;
+  ordering: Ordering;
+  /** ns on the clock the records use (CLOCK_MONOTONIC on a host, virtual time in the emulator). */
+  clock: () => Ns;
+  funcs?: FuncResolver;
+  /** gtid seqnum bits (63 - bits for pid_max_max - 1; 41 by default, §1): TID = gtid >> bits. */
+  gtidSeqBits?: number;
+  onRecord?: (r: InvocationRecord) => void;
+  /** Messages per drain call. */
+  batchSize?: number;
+  /** Commit flags for placements (default: inline, so results are known when commit returns). */
+  commitFlags?: number;
+}
+
+export interface AgentStats {
+  passes: number;
+  messages: number;
+  decisions: number;
+  preemptions: number;
+  failures: Record<string, number>;
+  /** Decisions skipped because the task's status word was ahead of our token (§8.5 step 6). */
+  deferred: number;
+  records: number;
+}
+
+/** TID of a gtid given as two u32 halves (no BigInt on the hot path). */
+export function tidOfGtid(lo: number, hi: number, seqBits = 41): number {
+  if (seqBits >= 32) return hi >>> (seqBits - 32);
+  return Math.floor((hi * 2 ** 32 + lo) / 2 ** seqBits);
+}
+
+export class GhostAgent {
+  private readonly tasks: (Task | undefined)[] = [];
+  private readonly rq = new RunQueue();
+  private readonly batch: MessageBatch;
+  private readonly txns: TxnBatch;
+  private readonly cpuTask: Int32Array; // handle committed to each CPU (0 = none)
+  private readonly agentSw: Int32Array; // agent status-word index per CPU (-1 = none)
+  private readonly unavailable: Uint8Array;
+  private readonly workers: number[];
+  private readonly yielding: number[] = [];
+  private minVruntime = 0;
+  private fifoCounter = 0;
+  readonly stats: AgentStats = { passes: 0, messages: 0, decisions: 0, preemptions: 0, failures: {}, deferred: 0, records: 0 };
+
+  constructor(private readonly o: GhostAgentOptions) {
+    this.batch = new MessageBatch(o.batchSize ?? 512);
+    const maxCpu = Math.max(...o.cpus) + 1;
+    this.cpuTask = new Int32Array(maxCpu);
+    this.agentSw = new Int32Array(maxCpu).fill(-1);
+    this.unavailable = new Uint8Array(maxCpu);
+    this.workers = o.cpus.filter((c) => c !== o.globalCpu);
+    this.txns = new TxnBatch(this.workers.length);
+    for (const c of this.workers) this.agentSw[c] = o.client.agentSwIndex(c);
+  }
+
+  get ordering(): Ordering {
+    return this.o.ordering;
+  }
+
+  /** Install a new policy; queued tasks are re-keyed at once, running ones at their next enqueue. */
+  setPolicy(policy: Policy): void {
+    this.o.ordering.setPolicy(policy);
+    for (const t of this.tasks) {
+      if (!t) continue;
+      t.rank = this.o.ordering.rank(t.funcId);
+      if (t.state === TS.Queued) this.rq.push(t.handle, t.rank, this.rq.keyOf(t.handle));
+    }
+  }
+
+  /** Tasks the agent currently tracks. */
+  get taskCount(): number {
+    let n = 0;
+    for (const t of this.tasks) if (t) n++;
+    return n;
+  }
+
+  /**
+   * Earliest time a running task may have to be preempted: the end of its protected slice, or,
+   * once that is over, when its growing vruntime passes the best waiting task of its rank.
+   */
+  nextDeadline(): Ns {
+    let d = Infinity;
+    const now = this.o.clock();
+    const head = this.rq.peek();
+    for (const c of this.workers) {
+      const h = this.cpuTask[c] as number;
+      const t = h ? this.tasks[h] : undefined;
+      if (!t) continue;
+      const sliceEnd = t.dispatchNs + this.o.ordering.sliceNs(t.funcId);
+      if (sliceEnd > now) {
+        d = Math.min(d, sliceEnd);
+      } else if (head >= 0 && this.o.ordering.fair && this.rq.rankOf(head) === t.rank) {
+        d = Math.min(d, Math.max(now + 1, t.dispatchNs + (this.rq.keyOf(head) - t.vruntime) + 1));
+      }
+    }
+    return d;
+  }
+
+  /** One agent iteration: drain, decide, commit. Returns the number of successful decisions. */
+  step(): number {
+    this.stats.passes++;
+    const now = this.o.clock();
+    for (;;) {
+      const n = this.batch.drainFrom(this.o.client, this.o.queue);
+      for (let i = 0; i < n; i++) this.handle(i, now);
+      this.stats.messages += n;
+      if (n < this.batch.capacity) break;
+    }
+    return this.schedule(now);
+  }
+
+  // ---- messages (§8.3) -----------------------------------------------------------------------
+
+  private handle(i: number, now: Ns): void {
+    const b = this.batch;
+    const type = b.type(i);
+    if (type >= 128) {
+      const cpu = b.cpu(i);
+      if (cpu >= 0 && cpu < this.unavailable.length) {
+        if (type === MsgType.CPU_BUSY) this.unavailable[cpu] = 1;
+        else if (type === MsgType.CPU_AVAILABLE) this.unavailable[cpu] = 0;
+      }
+      return;
+    }
+    const h = b.task(i);
+    if (h === 0) return; // a task we never saw announced (counted by the decoder)
+    if (type === MsgType.TASK_NEW) {
+      this.onNew(h, i, now);
+      return;
+    }
+    const t = this.tasks[h];
+    if (!t) return;
+    t.seq = b.seqnum(i);
+    switch (type) {
+      case MsgType.TASK_WAKEUP:
+        if (t.state === TS.Blocked) {
+          t.blockedNs += now - t.blockedAtNs;
+          t.vruntime = Math.max(t.vruntime, this.minVruntime);
+          this.enqueue(t, now, (b.flags(i) & DecFlag.DEFERRABLE) === 0);
+        }
+        break;
+      case MsgType.TASK_BLOCKED:
+      case MsgType.TASK_SWITCHTO:
+        this.offCpu(t, b.time(i), now);
+        this.rq.remove(t.handle);
+        t.voluntary++;
+        t.state = TS.Blocked;
+        t.blockedAtNs = now;
+        break;
+      case MsgType.TASK_PREEMPT: {
+        const wasLatched = (b.flags(i) & DecFlag.WAS_LATCHED) !== 0;
+        this.offCpu(t, b.time(i), now);
+        if (!wasLatched) t.involuntary++;
+        if (t.state !== TS.Blocked) this.enqueue(t, now, wasLatched);
+        break;
+      }
+      case MsgType.TASK_YIELD:
+        this.offCpu(t, b.time(i), now);
+        t.voluntary++;
+        this.rq.remove(t.handle);
+        t.state = TS.Yielding;
+        t.enqueuedNs = now;
+        this.yielding.push(t.handle);
+        break;
+      case MsgType.TASK_DEAD:
+        this.finish(t, now, true);
+        break;
+      case MsgType.TASK_DEPARTED:
+        this.offCpu(t, t.runtimeNs, now);
+        this.finish(t, now, false);
+        break;
+      default:
+        // AFFINITY_CHANGED / PRIORITY_CHANGED / ON_CPU / LATCH_FAILURE: the token moved (above);
+        // a running task the kernel kicks off for an affinity change arrives as TASK_PREEMPT.
+        break;
+    }
+  }
+
+  private onNew(h: number, i: number, now: Ns): void {
+    const b = this.batch;
+    const tid = tidOfGtid(b.gtidLo(i), b.gtidHi(i), this.o.gtidSeqBits);
+    const funcId = this.o.funcs?.resolve(tid) ?? 0;
+    const t: Task = {
+      handle: h,
+      tid,
+      funcId,
+      seq: b.seqnum(i),
+      swIndex: b.b(i),
+      state: TS.Blocked,
+      cpu: -1,
+      rank: this.o.ordering.rank(funcId),
+      vruntime: this.minVruntime,
+      runtimeNs: b.time(i),
+      arrivalNs: now,
+      firstRunNs: -1,
+      enqueuedNs: now,
+      blockedAtNs: now,
+      dispatchNs: now,
+      waitNs: 0,
+      blockedNs: 0,
+      voluntary: 0,
+      involuntary: 0,
+      slices: [],
+    };
+    this.tasks[h] = t;
+    if (b.flags(i) & DecFlag.RUNNABLE) this.enqueue(t, now, false);
+  }
+
+  private enqueue(t: Task, now: Ns, front: boolean): void {
+    t.state = TS.Queued;
+    t.enqueuedNs = now;
+    t.cpu = -1;
+    t.rank = this.o.ordering.rank(t.funcId);
+    const key = this.o.ordering.fair ? t.vruntime : ++this.fifoCounter;
+    this.rq.push(t.handle, t.rank, key, front);
+  }
+
+  /** The task left its CPU: account the slice and release the CPU if it still holds it. */
+  private offCpu(t: Task, runtimeNs: number, now: Ns): void {
+    if (t.state !== TS.Running) return;
+    const delta = Math.max(0, runtimeNs - t.runtimeNs);
+    t.runtimeNs = Math.max(t.runtimeNs, runtimeNs);
+    t.vruntime += delta;
+    if (delta > 0) t.slices.push(delta);
+    if (t.cpu >= 0 && this.cpuTask[t.cpu] === t.handle) this.cpuTask[t.cpu] = 0;
+    t.cpu = -1;
+    t.dispatchNs = now;
+  }
+
+  private finish(t: Task, now: Ns, dead: boolean): void {
+    if (t.cpu >= 0 && this.cpuTask[t.cpu] === t.handle) this.cpuTask[t.cpu] = 0;
+    this.rq.remove(t.handle);
+    t.state = TS.Gone;
+    this.tasks[t.handle] = undefined;
+    // Free the status word so a re-entering task is not gated forever (§11 item 7).
+    this.o.client.swFree(t.handle);
+    if (!dead || !this.o.onRecord || t.funcId === 0) return;
+    const name = this.o.funcs?.nameOf(t.funcId);
+    const rec: InvocationRecord = {
+      funcId: t.funcId,
+      arrivalNs: t.arrivalNs,
+      endNs: now,
+      cpuNs: t.runtimeNs,
+      firstWaitNs: t.firstRunNs >= 0 ? t.firstRunNs - t.arrivalNs : now - t.arrivalNs,
+      waitNs: t.waitNs,
+      blockedNs: t.blockedNs,
+      voluntarySwitches: t.voluntary,
+      involuntarySwitches: t.involuntary,
+      slicesNs: t.slices,
+    };
+    if (name !== undefined) rec.name = name;
+    this.stats.records++;
+    this.o.onRecord(rec);
+  }
+
+  // ---- the scheduling pass (§8.4) -------------------------------------------------------------
+
+  private schedule(now: Ns): number {
+    const { sw, ordering } = this.o;
+    const txns = this.txns;
+    txns.clear();
+    const deferred: number[] = [];
+    for (const c of this.workers) {
+      const ai = this.agentSw[c] as number;
+      if (ai < 0 || (sw.flags(ai) & SwFlag.CPU_AVAIL) === 0 || this.unavailable[c]) continue;
+      const cur = this.cpuTask[c] as number;
+      let victim: Task | undefined;
+      if (cur) {
+        victim = this.tasks[cur];
+        if (!victim) {
+          this.cpuTask[c] = 0;
+        } else {
+          // Protected until its slice is used; then only something that orders before it wins.
+          const ran = now - victim.dispatchNs;
+          if (ran < ordering.sliceNs(victim.funcId)) continue;
+          const head = this.rq.peek();
+          const key = ordering.fair ? victim.vruntime + ran : Infinity;
+          if (head < 0 || !this.rq.before(head, victim.rank, key)) continue;
+        }
+      }
+      const next = this.pickRunnable(deferred);
+      if (!next) {
+        if (victim) continue;
+        break; // no runnable work at all: the other idle CPUs stay idle
+      }
+      next.state = TS.Running;
+      next.cpu = c;
+      if (victim) this.stats.preemptions++;
+      txns.add(c, next.handle, next.seq, 0, 0, this.o.commitFlags ?? CommitFlag.AT_TXN_COMMIT);
+    }
+    for (const h of deferred) {
+      const t = this.tasks[h];
+      if (t && t.state === TS.Yielding) this.enqueue(t, now, true);
+    }
+    for (const h of this.yielding.splice(0)) {
+      const t = this.tasks[h];
+      if (t && t.state === TS.Yielding) this.enqueue(t, now, false);
+    }
+    if (txns.count === 0) return 0;
+    txns.commitWith(this.o.client);
+    return this.reap(now);
+  }
+
+  /** Head of the runqueue whose status word agrees with our token and is off CPU. */
+  private pickRunnable(deferred: number[]): Task | undefined {
+    const sw = this.o.sw;
+    for (;;) {
+      const h = this.rq.pop();
+      if (h < 0) return undefined;
+      const t = this.tasks[h];
+      if (!t) continue;
+      const flags = sw.flags(t.swIndex);
+      if (sw.barrier(t.swIndex) !== t.seq || (flags & SwFlag.TASK_ONCPU) !== 0) {
+        // An unread message or a task still leaving its old CPU: try again next pass.
+        t.state = TS.Yielding;
+        deferred.push(h);
+        this.stats.deferred++;
+        continue;
+      }
+      return t;
+    }
+  }
+
+  private reap(now: Ns): number {
+    const txns = this.txns;
+    let ok = 0;
+    for (let i = 0; i < txns.count; i++) {
+      const c = txns.cpu(i);
+      const t = this.tasks[txns.target(i)];
+      const s = txns.state(i);
+      if (!t) continue;
+      if (s === TxnState.COMPLETE || s === TxnState.READY) {
+        // READY: a greedy/at-schedule commit the target CPU completes itself.
+        const prev = this.cpuTask[c] as number;
+        if (prev && prev !== t.handle) {
+          const p = this.tasks[prev];
+          // The displaced task's TASK_PREEMPT is on its way; until then it holds no CPU.
+          if (p && p.cpu === c) p.cpu = -1;
+        }
+        this.cpuTask[c] = t.handle;
+        t.waitNs += now - t.enqueuedNs;
+        if (t.firstRunNs < 0) t.firstRunNs = now;
+        t.dispatchNs = now;
+        if (t.vruntime > this.minVruntime) this.minVruntime = t.vruntime;
+        ok++;
+        continue;
+      }
+      const name = txnStateName(s);
+      this.stats.failures[name] = (this.stats.failures[name] ?? 0) + 1;
+      t.state = TS.Blocked;
+      t.cpu = -1;
+      switch (s) {
+        case TxnState.TARGET_NOT_RUNNABLE:
+        case TxnState.TARGET_NOT_FOUND:
+          // Its BLOCKED / DEAD message is in flight: wait for it.
+          break;
+        case TxnState.NO_AGENT:
+        case TxnState.CPU_OFFLINE:
+          this.agentSw[c] = -1; // stop placing work on a CPU without an agent
+          this.enqueue(t, now, true);
+          break;
+        default:
+          // STALE / ONCPU / POISONED / ABORTED / NOT_OPENED, and agent bugs (INVALID_*): retry.
+          this.enqueue(t, now, true);
+      }
+    }
+    this.stats.decisions += ok;
+    return ok;
+  }
+
+  /** Re-check CPU availability flags (after CPU_AVAILABLE for a CPU marked by CPU_UNAVAIL). */
+  refreshCpu(cpu: number): void {
+    this.unavailable[cpu] = 0;
+    if ((this.agentSw[cpu] as number) < 0) this.agentSw[cpu] = this.o.client.agentSwIndex(cpu);
+  }
+}

@@ -1,0 +1,94 @@
+/**
+ * Worker-thread entry of the global ghOSt agent on a real kernel. The worker thread itself
+ * becomes the agent of the global CPU and spins: drain, decide, commit. It never yields to its
+ * event loop while running; the main thread talks to it over a MessagePort polled synchronously
+ * (receiveMessageOnPort) every few hundred iterations: new policies in, invocation records out.
+ */
+import { parentPort, receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
+import type { InvocationRecord } from '../../core/records.js';
+import type { Policy } from '../../core/policy.js';
+import { GhostAgent } from './agent.js';
+import { makeOrdering, type AgentPolicyKind } from './ordering.js';
+import { ProcResolver } from './funcs.js';
+import { setUpHostAgent, type HostAgentConfig } from './host-setup.js';
+
+export interface WorkerConfig extends HostAgentConfig {
+  policy: AgentPolicyKind;
+  defaultSliceNs?: number;
+  registryDir?: string;
+  cgroupMap?: Record<string, string>;
+  initialPolicy?: Policy;
+  /** Destroy a created enclave on exit (tasks return to CFS). */
+  destroyOnExit?: boolean;
+  port: MessagePort;
+}
+
+export type ToWorker = { type: 'policy'; policy: Policy } | { type: 'stop' };
+export type FromWorker =
+  | { type: 'ready'; enclaveId: number; abi: number; cpus: number[]; globalCpu: number; created: boolean }
+  | { type: 'records'; records: InvocationRecord[] }
+  | { type: 'stats'; stats: GhostAgent['stats']; generation: number }
+  | { type: 'stopped'; reason: string };
+
+function monotonicNs(): number {
+  return Number(process.hrtime.bigint());
+}
+
+function main(cfg: WorkerConfig): void {
+  const port = cfg.port;
+  const send = (m: FromWorker): void => port.postMessage(m);
+  const setup = setUpHostAgent(cfg);
+  const { client } = setup;
+  const funcs = new ProcResolver(cfg.registryDir, cfg.cgroupMap ?? {});
+  let pending: InvocationRecord[] = [];
+  const agent = new GhostAgent({
+    client,
+    queue: setup.queue,
+    sw: setup.sw,
+    cpus: setup.cpus,
+    globalCpu: setup.globalCpu,
+    ordering: makeOrdering(cfg.policy, cfg.defaultSliceNs),
+    clock: monotonicNs,
+    funcs,
+    onRecord: (r) => pending.push(r),
+  });
+  if (cfg.initialPolicy) agent.setPolicy(cfg.initialPolicy);
+  // Become the global agent last: from here on this thread must not open enclave files.
+  let rc = client.becomeAgent(setup.globalCpu, setup.queue);
+  for (let i = 0; rc === -16 /* EBUSY */ && i < 2000; i++) {
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5);
+    rc = client.becomeAgent(setup.globalCpu, setup.queue);
+  }
+  if (rc !== 0) throw new Error(`become agent ${setup.globalCpu}: errno ${-rc}`);
+  send({ type: 'ready', enclaveId: setup.enclaveId, abi: setup.abi, cpus: setup.cpus, globalCpu: setup.globalCpu, created: setup.created });
+  let lastFlush = monotonicNs();
+  let reason = 'stopped';
+  for (let iter = 0; ; iter++) {
+    agent.step();
+    if ((iter & 255) !== 0) continue;
+    const msg = receiveMessageOnPort(port)?.message as ToWorker | undefined;
+    if (msg?.type === 'stop') break;
+    if (msg?.type === 'policy') agent.setPolicy(msg.policy);
+    const now = monotonicNs();
+    if (now - lastFlush > 100_000_000) {
+      lastFlush = now;
+      if (pending.length) {
+        send({ type: 'records', records: pending });
+        pending = [];
+      }
+      send({ type: 'stats', stats: agent.stats, generation: agent.ordering.generation });
+      funcs.reload();
+      const dead = client.satelliteStatus().find(([, st]) => st < 0);
+      if (dead) {
+        reason = `satellite agent of CPU ${dead[0]} stopped (errno ${-dead[1]})`;
+        break;
+      }
+    }
+  }
+  if (pending.length) send({ type: 'records', records: pending });
+  if (cfg.destroyOnExit && setup.created) client.destroy();
+  client.close();
+  send({ type: 'stopped', reason });
+}
+
+if (parentPort && workerData) main(workerData as WorkerConfig);

@@ -1,0 +1,104 @@
+import { InputError } from '../../core/errors.js';
+import type { LearnerParams } from '../../core/policy.js';
+import { sToNs } from '../../core/time.js';
+import { AlpsLearner } from '../../learner/index.js';
+import { LEARNING_SCHEDULERS, SCHEDULERS, simulate } from '../../sim/index.js';
+import { loadWorkload } from '../../workload/source.js';
+import type { TelemetryPublisher } from '../publisher.js';
+import { nullPublisher, tee } from '../publisher.js';
+import { TelemetryServer } from '../server.js';
+import { generateToken, removeTokenFile, tokenPathFor, writeTokenFile } from '../token.js';
+import type { LiveLearnerFactory } from './replay-learner.js';
+import { LiveSession } from './session.js';
+
+export interface LiveRunOptions {
+  /** huawei | azure | io-mix | a trace file (as `simulate --workload`). */
+  workload: string;
+  cpus: number;
+  load: number;
+  invocations: number;
+  seed: number;
+  scheduler: string;
+  /** Virtual seconds per step. */
+  stepS: number;
+  learner?: Partial<LearnerParams>;
+  /** Publish on a telemetry socket. */
+  listen?: { host: string; port: number; token?: string };
+  /** Also publish here (the REPL's own view). */
+  publisher?: TelemetryPublisher;
+}
+
+export interface LiveRun {
+  session: LiveSession;
+  description: string;
+  server?: TelemetryServer;
+  /** Token file written for this run (absent when the token came from a flag). */
+  tokenFile?: string;
+  close(): Promise<void>;
+}
+
+export const realLearnerFactory: LiveLearnerFactory = (params) => new AlpsLearner(params);
+
+/**
+ * A live session of the real simulator and the real ALPS learner, optionally publishing on a
+ * telemetry socket whose control operations steer the session.
+ */
+export async function startLiveRun(o: LiveRunOptions): Promise<LiveRun> {
+  if (!(SCHEDULERS as readonly string[]).includes(o.scheduler)) throw new InputError('--scheduler', `unknown '${o.scheduler}' (known: ${SCHEDULERS.join(', ')})`);
+  if (!(o.stepS > 0 && o.stepS <= 3600)) throw new InputError('--step', `must be in (0, 3600] virtual seconds, got ${o.stepS}`);
+  if (!Number.isInteger(o.seed) || o.seed < 0) throw new InputError('--seed', `must be a non-negative integer, got ${o.seed}`);
+  const bundle = loadWorkload(o.workload, { invocations: o.invocations, cpus: o.cpus, load: o.load, seed: o.seed });
+  let session: LiveSession | undefined;
+  const target = (): LiveSession => {
+    if (!session) throw new InputError('control', 'the session is still starting');
+    return session;
+  };
+  let server: TelemetryServer | undefined;
+  let tokenFile: string | undefined;
+  if (o.listen) {
+    const token = o.listen.token ?? generateToken();
+    server = await TelemetryServer.listen({
+      host: o.listen.host,
+      port: o.listen.port,
+      token,
+      source: { kind: 'sim', name: `${bundle.description} on ${o.cpus} CPUs, ${o.scheduler}` },
+      control: {
+        setParams: (p) => target().setParams(p),
+        pause: () => target().pause(),
+        resume: () => target().resume(),
+        pin: (id, p) => target().pin(id, p),
+        unpin: (id) => target().unpin(id),
+        snapshot: () => target().snapshot(),
+      },
+      onError: (err) => process.stderr.write(`ghost-alps: telemetry control failed: ${(err as Error).stack ?? String(err)}\n`),
+    });
+    if (o.listen.token === undefined) {
+      tokenFile = tokenPathFor(server.port);
+      writeTokenFile(tokenFile, token);
+    }
+  }
+  session = new LiveSession({
+    workload: bundle.workload,
+    cpus: o.cpus,
+    scheduler: o.scheduler,
+    seed: o.seed,
+    stepNs: sToNs(o.stepS),
+    simulate,
+    learnerFactory: realLearnerFactory,
+    learning: LEARNING_SCHEDULERS.has(o.scheduler),
+    ...(o.learner ? { learner: o.learner } : {}),
+    publisher: tee(server ?? nullPublisher, o.publisher ?? nullPublisher),
+  });
+  const s = session;
+  return {
+    session: s,
+    description: bundle.description,
+    ...(server ? { server } : {}),
+    ...(tokenFile ? { tokenFile } : {}),
+    close: async () => {
+      s.stop();
+      if (tokenFile) removeTokenFile(tokenFile);
+      await server?.close();
+    },
+  };
+}
