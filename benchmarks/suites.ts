@@ -5,4 +5,5 @@ export const suites: Record<string, Suite> = {
   sim: (argv) => import('./sim.js').then((m) => m.simBench(argv)),
   vm: (argv) => import('./vm.js').then((m) => m.vmBench(argv)),
   learner: (argv) => import('./learner.js').then((m) => m.learnerBench(argv)),
+  agent: (argv) => import('./agent.js').then((m) => m.agentSuite(argv)),
 };

@@ -1,10 +1,11 @@
 #!/bin/busybox sh
 # /init of the ghost-alps test VM (packed into the initramfs by src/vm/layers.ts).
 #
-# Serial ports (the host reads each through its own socket, see src/vm/run.ts):
-#   ttyS0  console: kernel log and this script's own diagnostics
-#   ttyS1  the command's stdout        ttyS2  the command's stderr
-#   ttyS3  control: "GHOSTVM READY <uptime s>" before the command, "GHOSTVM EXIT <code>" after
+# Channels (qemu writes each to its own file on the host, see src/vm/run.ts):
+#   ttyS0         console: kernel log and this script's own diagnostics (legacy UART)
+#   ghost.stdout  the command's stdout    ghost.stderr  its stderr      (virtio-serial ports:
+#   ghost.ctl     "GHOSTVM READY <uptime s>" before the command,         ~100x the UART's
+#                 "GHOSTVM EXIT <code>" after                            throughput)
 # The command is /ghost-vm/cmd (a shell script the host wrote into the per-run layer); its
 # stdin is /dev/null and its stdout/stderr are pipes.
 # Whatever happens, the script ends in `poweroff -f`; qemu runs with -no-reboot, so a kernel
@@ -24,13 +25,26 @@ mount -t cgroup2 cgroup2 /sys/fs/cgroup
 hostname ghost-vm
 ulimit -l unlimited
 
-# Raw mode: no \n -> \r\n translation and no echo, so the host receives the bytes as written.
-# The descriptors stay open in this shell so the settings hold for the whole run.
-exec 4>/dev/ttyS1 5>/dev/ttyS2 6>/dev/ttyS3
-for t in 1 2 3; do stty -F /dev/ttyS$t raw -echo -onlcr; done
+# virtio-serial ports appear as /dev/vportNpM; their names are in sysfs (no udev here).
+for p in /sys/class/virtio-ports/vport*; do
+  read -r name <"$p/name"
+  case "$name" in
+    ghost.stdout) port_out=/dev/${p##*/} ;;
+    ghost.stderr) port_err=/dev/${p##*/} ;;
+    ghost.ctl) port_ctl=/dev/${p##*/} ;;
+  esac
+done
+if [ -z "$port_out" ] || [ -z "$port_err" ] || [ -z "$port_ctl" ]; then
+  echo "ghost-vm init: virtio-serial ports missing ($(ls /sys/class/virtio-ports 2>&1))"
+  poweroff -f
+fi
+# A write to a virtio port returns once the host has taken the data, so nothing is left in
+# flight when the VM powers off.
+exec 4>"$port_out" 5>"$port_err" 6>"$port_ctl"
 
 # The command writes into FIFOs, not the serial ttys, so it sees pipes (isatty false, no
-# column output, same buffering as `cmd | cat` on the host); two cats copy them to ttyS1/ttyS2.
+# column output, same buffering as `cmd | cat` on the host) and may reopen /dev/stdout (a
+# virtio port can be open only once at a time); two cats copy the FIFOs to the ports.
 mkfifo /ghost-vm/stdout /ghost-vm/stderr
 cat /ghost-vm/stdout >&4 5>&- 6>&- &
 cat_out=$!
@@ -48,7 +62,6 @@ code=$?
 (sleep 1; kill -KILL -1) 2>/dev/null &
 wait $cat_out $cat_err
 kill -KILL -1 2>/dev/null
-# Last closes of the serial ports: the tty layer drains every byte before returning.
 exec 4>&- 5>&-
 echo "GHOSTVM EXIT $code" >&6
 exec 6>&-

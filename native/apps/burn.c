@@ -2,7 +2,8 @@
  *   alps-burn CPU_MS [SLEEP_MS [ROUNDS]]
  * Each round burns CPU_MS of this thread's CPU time (measured with CLOCK_THREAD_CPUTIME_ID,
  * so contention stretches wall time, not work) and then sleeps SLEEP_MS. Exit 0.
- * With ALPS_BURN_REPORT=1 it prints its own /proc/self/schedstat run time just before exit. */
+ * With ALPS_BURN_REPORT=1 it prints its own /proc/self/schedstat run time just before exit;
+ * with ALPS_BURN_END=LABEL it prints "end LABEL <CLOCK_MONOTONIC ns>" when its work is done. */
 #define _GNU_SOURCE
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,6 +45,13 @@ int main(int argc, char **argv)
 			struct timespec ts = { (time_t)(sleep_ms / 1000), (long)((sleep_ms - (long)(sleep_ms / 1000) * 1000) * 1e6) };
 			nanosleep(&ts, NULL);
 		}
+	}
+	const char *label = getenv("ALPS_BURN_END");
+	if (label) {
+		struct timespec now;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		printf("end %s %lld\n", label, (long long)now.tv_sec * 1000000000LL + now.tv_nsec);
+		fflush(stdout);
 	}
 	if (getenv("ALPS_BURN_REPORT")) {
 		FILE *f = fopen("/proc/self/schedstat", "r");

@@ -387,6 +387,7 @@ class Client : public Napi::ObjectWrap<Client> {
             InstanceMethod("txnState", &Client::TxnState),
             InstanceMethod("abortTxn", &Client::AbortTxn),
             InstanceMethod("cpuDataView", &Client::CpuDataView),
+            InstanceMethod("queueView", &Client::QueueView),
             InstanceMethod("gtidOf", &Client::GtidOf),
             InstanceMethod("internGtid", &Client::InternGtid),
             InstanceMethod("taskCount", &Client::TaskCount),
@@ -680,6 +681,11 @@ class Client : public Napi::ObjectWrap<Client> {
   Napi::Value CpuDataView(const Napi::CallbackInfo& info) {
     ghost::TxnArea& t = enc(info.Env()).txns();
     return view(info.Env(), t.base(), t.size());
+  }
+  // Zero-copy view of a queue mapping (header, ring indices, slots); read-only by contract.
+  Napi::Value QueueView(const Napi::CallbackInfo& info) {
+    ghost::Queue& q = queue(info, 0);
+    return view(info.Env(), q.base(), q.size());
   }
   Napi::Value GtidOf(const Napi::CallbackInfo& info) {
     return Napi::String::New(info.Env(), std::to_string(gtidOf(info.Env(), argInt(info, 0, "task"))));

@@ -246,6 +246,8 @@ export interface GhostClient {
   txnState(cpu: number): number;
   abortTxn(cpu: number): boolean;
   cpuDataView(): ArrayBuffer;
+  /** Zero-copy view of a queue mapping: u32 head at byte 64, tail at 68, overflow at 72. */
+  queueView(queue: number): ArrayBuffer;
   gtidOf(task: number): string;
   /** Handle for a gtid (decimal string) learnt outside this client's queue. */
   internGtid(gtid: string): number;

@@ -45,18 +45,11 @@ function findFunc(functions: readonly FunctionInfo[], nameOrId: string): FuncId 
 /** The embedded simulated machine. */
 export class SimBackend implements ReplBackend {
   readonly kind = 'sim' as const;
-  private util: Omit<UtilMsg, 'v' | 'type'> | undefined;
-
   constructor(
     readonly session: LiveSession,
     private readonly label: string,
     private readonly onClose: () => void = () => {},
   ) {}
-
-  /** Remember the newest utilisation sample (the session publishes it each step). */
-  noteUtil(u: Omit<UtilMsg, 'v' | 'type'>): void {
-    this.util = u;
-  }
 
   describe(): string {
     return `embedded simulated machine: ${this.label}, ${this.session.cpus} CPUs, scheduler ${this.session.scheduler}`;
@@ -83,7 +76,7 @@ export class SimBackend implements ReplBackend {
     return this.session.stats();
   }
   lastUtil(): Omit<UtilMsg, 'v' | 'type'> | undefined {
-    return this.util;
+    return this.session.lastUtil;
   }
   async setParams(patch: ParamsPatch): Promise<void> {
     this.session.setParams(patch);

@@ -138,7 +138,9 @@ export class TelemetryClient extends EventEmitter {
         }
         break;
     }
-    this.emit(msg.type, msg);
+    // 'error' is special to EventEmitter (it throws without a listener): error frames are
+    // emitted as 'server-error'.
+    this.emit(msg.type === 'error' ? 'server-error' : msg.type, msg);
     this.emit('message', msg);
   }
 

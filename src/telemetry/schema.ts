@@ -218,9 +218,10 @@ export function parseParamsPatch(raw: unknown, where = 'params'): ParamsPatch {
   need(isObj(raw), where, 'must be an object of learner parameters');
   const keys = Object.keys(raw);
   need(keys.length > 0, where, `must set at least one of ${PARAM_KEYS.join(', ')}`);
-  const out: Record<string, unknown> = {};
+  const out: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
   for (const k of keys) {
-    const kind = PARAM_KINDS[k as keyof LearnerParams];
+    // Own keys only: a JSON "__proto__" key must not find Object.prototype here.
+    const kind = Object.hasOwn(PARAM_KINDS, k) ? PARAM_KINDS[k as keyof LearnerParams] : undefined;
     need(kind !== undefined, `${where}.${k}`, `unknown learner parameter (known: ${PARAM_KEYS.join(', ')})`);
     const v = raw[k];
     const f = `${where}.${k}`;
@@ -243,7 +244,7 @@ export function parseParamsPatch(raw: unknown, where = 'params'): ParamsPatch {
     }
     out[k] = v;
   }
-  return out as ParamsPatch;
+  return { ...out } as ParamsPatch;
 }
 
 function optRank(o: Obj, where: string): number | undefined {

@@ -12,10 +12,10 @@ import { type Accel, resolveAccel } from './accel.js';
  * Boot the cached sched_ext kernel under qemu with the project in an initramfs, run one
  * command as root in the guest, and return what it printed and its exit code.
  *
- * Channels: four legacy serial ports, each written by qemu to its own file in the run
- * directory, which this process reads as it grows. ttyS0 is the console (kernel log),
- * ttyS1/ttyS2 carry the command's stdout/stderr unmixed, ttyS3 carries the READY/EXIT control
- * lines. The result is read after qemu has exited, so no byte is lost.
+ * Channels, each written by qemu to its own file in the run directory, which this process
+ * reads as it grows: the legacy UART ttyS0 is the console (kernel log); three virtio-serial
+ * ports carry the command's stdout and stderr (unmixed) and the READY/EXIT control lines.
+ * The result is read after qemu has exited, so no byte is lost.
  *
  * Bounds: the caller's timeout kills the whole process group (SIGKILL); qemu also runs under
  * timeout(1) with a slightly later deadline, so a guest can never outlive a crashed caller.
@@ -220,7 +220,7 @@ function track(pid: number): void {
 }
 
 /**
- * One serial port's output. qemu writes it to a regular file and we read the new bytes as they
+ * One channel's output. qemu writes it to a regular file and we read the new bytes as they
  * arrive. A file, not a socket or pipe: qemu's UART drops a byte after a few failed
  * non-blocking writes, which happens when a busy host reads a socket too slowly; a write to a
  * regular file never fails that way.
@@ -294,12 +294,11 @@ export async function runInVm(opts: VmRunOptions): Promise<VmRunResult> {
         if (e?.[1]) exitCode = Number(e[1]);
       }
     };
-    const chans = [
-      new Channel(join(dir, 'console.out'), consoleChunk),
-      new Channel(join(dir, 'stdout.out'), (b) => o.onStdout?.(b)),
-      new Channel(join(dir, 'stderr.out'), (b) => o.onStderr?.(b)),
-      new Channel(join(dir, 'ctl.out'), ctl),
-    ];
+    const con = new Channel(join(dir, 'console.out'), consoleChunk);
+    const out = new Channel(join(dir, 'stdout.out'), (b) => o.onStdout?.(b));
+    const err = new Channel(join(dir, 'stderr.out'), (b) => o.onStderr?.(b));
+    const ctlCh = new Channel(join(dir, 'ctl.out'), ctl);
+    const chans = [con, out, err, ctlCh];
 
     const cpuArgs = accel === 'kvm' ? ['-accel', 'kvm', '-cpu', 'host'] : ['-accel', 'tcg', '-cpu', 'max'];
     const append = ['console=ttyS0', 'quiet', 'panic=-1', 'rdinit=/init', 'mitigations=off', ...(o.kernelArgs ?? [])];
@@ -309,7 +308,12 @@ export async function runInVm(opts: VmRunOptions): Promise<VmRunResult> {
       ...cpuArgs,
       ...['-smp', String(o.cpus), '-m', String(o.memMb)],
       ...['-kernel', k.vmlinuz, '-initrd', initrd, '-append', append.join(' ')],
-      ...chans.flatMap((c, i) => ['-chardev', `file,id=c${i},path=${c.path}`, '-serial', `chardev:c${i}`]),
+      ...['-chardev', `file,id=con,path=${con.path}`, '-serial', 'chardev:con'],
+      ...['-device', 'virtio-serial-pci,id=vs'],
+      ...[out, err, ctlCh].flatMap((c, i) => [
+        ...['-chardev', `file,id=p${i},path=${c.path}`],
+        ...['-device', `virtserialport,bus=vs.0,chardev=p${i},name=ghost.${['stdout', 'stderr', 'ctl'][i]}`],
+      ]),
     ];
     const hardLimitS = Math.ceil(o.timeoutMs / 1000) + KILL_GRACE_S;
     spawnAt = performance.now();
@@ -367,7 +371,6 @@ export async function runInVm(opts: VmRunOptions): Promise<VmRunResult> {
       c.close();
     }
 
-    const [, out, err] = chans as [Channel, Channel, Channel, Channel];
     const result: VmRunResult = {
       exitCode: exitCode ?? 124,
       stdout: Buffer.concat(out.chunks).toString('utf8'),

@@ -32,29 +32,30 @@ test('dashboard page receives a simulated run, draws its charts, logs no console
     const requests: string[] = [];
     tab.on('request', (r) => requests.push(r.url()));
     await tab.goto(page.url);
-    await tab.waitForFunction(() => (window as unknown as { __dashboard?: { connected: boolean } }).__dashboard?.connected === true, undefined, { timeout: 20_000 });
+    // Page-side code is given as strings: it runs in the browser, not under Node's types.
+    await tab.waitForFunction('window.__dashboard?.connected === true', undefined, { timeout: 20_000 });
     // Stream the run while the page watches: 12 virtual seconds = two learner rounds.
     for (let i = 0; i < 12; i++) {
       run.session.step();
       await new Promise((r) => setTimeout(r, 50));
     }
     await tab.waitForFunction(
-      () => {
-        const d = (window as unknown as { __dashboard: { renders: { cdf: number; timeline: number; table: number } } }).__dashboard;
-        return d.renders.cdf > 0 && d.renders.timeline > 0 && d.renders.table > 0 && document.querySelector('#generation')?.textContent?.startsWith('2 ');
-      },
+      `(() => {
+        const d = window.__dashboard;
+        return d.renders.cdf > 0 && d.renders.timeline > 0 && d.renders.table > 0 && document.querySelector('#generation').textContent.startsWith('2 ');
+      })()`,
       undefined,
       { timeout: 30_000 },
     );
     await new Promise((r) => setTimeout(r, 400));
-    const drawn = await tab.evaluate(() => ({
-      cdfLines: document.querySelectorAll('#cdf svg path[aria-roledescription="line mark"], #cdf svg .mark-line path').length,
+    const drawn = (await tab.evaluate(`({
+      cdfLines: document.querySelectorAll('#cdf svg .mark-line path').length,
       timelineLines: document.querySelectorAll('#timeline svg .mark-line path').length,
       rows: document.querySelectorAll('#policy tbody tr').length,
-      ranked: [...document.querySelectorAll('#policy tbody tr')].filter((tr) => /^\d+$/.test(tr.children[2]?.textContent ?? '')).length,
-      params: document.querySelector('#params')?.textContent ?? '',
-      invalid: (window as unknown as { __dashboard: { invalid: number } }).__dashboard.invalid,
-    }));
+      ranked: [...document.querySelectorAll('#policy tbody tr')].filter((tr) => /^[0-9]+$/.test(tr.children[2].textContent)).length,
+      params: document.querySelector('#params').textContent,
+      invalid: window.__dashboard.invalid,
+    })`)) as { cdfLines: number; timelineLines: number; rows: number; ranked: number; params: string; invalid: number };
     const shot = process.env['ALPS_DASHBOARD_SCREENSHOT'];
     if (shot) await tab.screenshot({ path: shot, fullPage: true });
     assert.ok(drawn.cdfLines >= 3, `CDF chart should draw a line per group, got ${drawn.cdfLines}`);

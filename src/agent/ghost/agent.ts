@@ -105,6 +105,8 @@ export class GhostAgent {
   private readonly unavailable: Uint8Array;
   private readonly workers: number[];
   private readonly yielding: number[] = [];
+  /** head/tail of the queue ring (zero-copy): an empty queue costs no native call. */
+  private readonly ring: Uint32Array;
   private minVruntime = 0;
   private fifoCounter = 0;
   readonly stats: AgentStats = { passes: 0, messages: 0, decisions: 0, preemptions: 0, failures: {}, deferred: 0, records: 0 };
@@ -117,6 +119,7 @@ export class GhostAgent {
     this.unavailable = new Uint8Array(maxCpu);
     this.workers = o.cpus.filter((c) => c !== o.globalCpu);
     this.txns = new TxnBatch(this.workers.length);
+    this.ring = new Uint32Array(o.client.queueView(o.queue), 64, 2);
     for (const c of this.workers) this.agentSw[c] = o.client.agentSwIndex(c);
   }
 
@@ -167,7 +170,7 @@ export class GhostAgent {
   step(): number {
     this.stats.passes++;
     const now = this.o.clock();
-    for (;;) {
+    while (this.ring[0] !== this.ring[1]) {
       const n = this.batch.drainFrom(this.o.client, this.o.queue);
       for (let i = 0; i < n; i++) this.handle(i, now);
       this.stats.messages += n;

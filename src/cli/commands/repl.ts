@@ -6,7 +6,6 @@ import { startRepl } from '../../repl/repl.js';
 import { resolveToken, TelemetryClient } from '../../telemetry/client.js';
 import { checkPort, liveOptions, liveRunOptions, type LiveArgs } from '../../telemetry/live/cli-options.js';
 import { startLiveRun, type LiveRun } from '../../telemetry/live/run.js';
-import { nullPublisher } from '../../telemetry/publisher.js';
 import { stateDir } from '../../telemetry/token.js';
 
 interface ReplArgs extends LiveArgs {
@@ -48,14 +47,11 @@ export const replCommand: CommandModule<object, ReplArgs> = {
     let backend: ReplBackend;
     let run: LiveRun | undefined;
     if (argv.sim) {
-      let sim: SimBackend | undefined;
       run = await startLiveRun({
         ...liveRunOptions(argv),
         ...(argv.listen !== undefined ? { listen: { host: argv.host, port: checkPort(argv.listen, '--listen'), ...(argv.token ? { token: argv.token } : {}) } } : {}),
-        publisher: { ...nullPublisher, util: (u) => sim?.noteUtil(u) },
       });
-      sim = new SimBackend(run.session, run.description);
-      backend = sim;
+      backend = new SimBackend(run.session, run.description);
       if (run.server) {
         process.stdout.write(`telemetry: ${run.server.url}${run.tokenFile ? ` (control token in ${run.tokenFile})` : ''}\n`);
       }

@@ -96,7 +96,7 @@ export async function runReproduction(o: ReproOptions): Promise<ReproSummary> {
   const ids = EXPERIMENTS.map((e) => e.id);
   for (const id of o.only ?? []) if (!ids.includes(id)) throw new InputError('--only', `unknown experiment "${id}" (known: ${ids.join(', ')})`);
   try {
-    mkdirSync(o.out, { recursive: true });
+    mkdirSync(join(o.out, 'charts'), { recursive: true });
   } catch (e) {
     throw new InputError('--out', `cannot create ${o.out}: ${(e as Error).message}`);
   }

@@ -13,7 +13,7 @@ export interface SfsParams {
   initialSliceNs: Ns;
   /** Floor of S. */
   minSliceNs: Ns;
-  /** Arrivals per S update. */
+  /** Inter-arrival gaps per S update. */
   window: number;
   /** A job that waited more than bypass × S for the FIFO level goes straight to CFS (0 = off). */
   bypassFactor: number;
@@ -43,8 +43,9 @@ export class SfsModel implements SchedulerModel {
   private seq = 0;
   private readonly timerGen: Int32Array;
   sliceNs: Ns;
-  private arrivals = 0;
-  private windowStart = -1;
+  private lastArrival = -1;
+  private gapSum = 0;
+  private gaps = 0;
 
   constructor(readonly ncpus: number, readonly params: SfsParams = SFS_DEFAULTS) {
     this.cfs = new CfsModel(ncpus);
@@ -84,12 +85,17 @@ export class SfsModel implements SchedulerModel {
 
   onArrival(t: SimTask): void {
     const now = this.m.now;
-    if (this.windowStart < 0) this.windowStart = now;
-    if (++this.arrivals >= this.params.window) {
-      const meanGap = (now - this.windowStart) / (this.arrivals - 1);
-      this.sliceNs = Math.max(this.params.minSliceNs, Math.trunc((meanGap * this.ncpus) / 1e6) * 1e6);
-      this.arrivals = 1;
-      this.windowStart = now;
+    if (this.lastArrival >= 0) {
+      this.gapSum += now - this.lastArrival;
+      this.gaps++;
+    }
+    this.lastArrival = now;
+    if (this.gaps >= this.params.window) {
+      // S = mean gap × CPUs in whole ms (the artifact's integer-ms arithmetic), floored.
+      const s = Math.trunc(((this.gapSum / this.gaps) * this.ncpus) / 1e6) * 1e6;
+      this.sliceNs = Math.max(this.params.minSliceNs, s);
+      this.gapSum = 0;
+      this.gaps = 0;
     }
     t.tag = LEVEL_FIFO;
     t.budgetNs = this.sliceNs;
@@ -138,14 +144,11 @@ export class SfsModel implements SchedulerModel {
     t.tag = LEVEL_CFS;
     t.budgetNs = 0;
     if (runningNow) {
-      t.vruntime = this.cfsMin(cpu);
+      // switched_to_fair: joins this CPU's cfs_rq at its min_vruntime (a bypassing job that
+      // never ran is enqueued as a new task instead, with START_DEBIT).
+      t.vruntime = this.cfs.minVruntime(cpu);
       t.cpu = cpu;
     }
-  }
-
-  private cfsMin(cpu: number): Ns {
-    // min_vruntime of the CPU's cfs_rq, read through a queued or fresh placement.
-    return this.cfs.minVruntime(cpu);
   }
 
   putPrev(cpu: number, t: SimTask): void {

@@ -9,7 +9,7 @@ import type { FunctionInfo, Workload } from '../../core/workload.js';
 import { cpuDemandNs } from '../../core/workload.js';
 import type { ControlTarget, TelemetryPublisher } from '../publisher.js';
 import { nullPublisher } from '../publisher.js';
-import type { FuncStat, GroupCdf, ParamsPatch } from '../schema.js';
+import type { FuncStat, GroupCdf, ParamsPatch, UtilMsg } from '../schema.js';
 import { summarise } from '../stats.js';
 import { applyEvent, ReplayLearner, type ControlEvent, type LiveLearnerFactory } from './replay-learner.js';
 
@@ -70,6 +70,8 @@ export class LiveSession implements ControlTarget {
   records: InvocationRecord[] = [];
   done = false;
   lastStep: StepReport | undefined;
+  /** The newest throughput/utilisation sample (what `util` published last). */
+  lastUtil: Omit<UtilMsg, 'v' | 'type'> | undefined;
 
   constructor(opts: LiveSessionOptions) {
     if (opts.workload.invocations.length === 0) throw new InputError('workload', 'has no invocations');
@@ -185,14 +187,15 @@ export class LiveSession implements ControlTarget {
     const offered = (this.demandPrefix[cut]! - this.demandPrefix[prevCut]!) / (this.opts.cpus * (T - prevT));
     // The machine measures utilisation per learning round; show the round that closed in this step.
     const round = [...rounds].reverse().find((r) => r.atNs >= prevT && r.atNs < T);
-    this.pub.util({
+    this.lastUtil = {
       atNs: T,
       cpus: this.opts.cpus,
       throughputPerS: completedInStep / span,
       offeredPct: 100 * offered,
       ...(round ? { utilisationPct: round.utilisationPct } : {}),
       completed: this.records.length,
-    });
+    };
+    this.pub.util(this.lastUtil);
   }
 
   /** Step every `intervalMs` of wall time until the workload is done or `stop()`. */

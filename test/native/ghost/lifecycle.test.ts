@@ -2,6 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { CommitFlag, createClient, TxnSlots, txnStateName } from '../../../src/native/ghost.js';
 import { admit, AGENT_PID, makeRig, nativeSkipReason } from './setup.js';
+import { setUpHostAgent } from '../../../src/agent/ghost/host-setup.js';
+import { GhostAgent } from '../../../src/agent/ghost/agent.js';
+import { makeOrdering } from '../../../src/agent/ghost/ordering.js';
 
 const skip = nativeSkipReason();
 
@@ -86,4 +89,29 @@ test('a new agent process takes over an enclave (upgrade): discovery re-announce
   const out = new ArrayBuffer(64 * 16);
   assert.equal(next.drain(q, out), 2);
   assert.equal(next.taskCount(), before, 'TASK_NEW maps onto the interned handles');
+});
+
+test('host bring-up attaches to an orphaned enclave and re-associates its tasks (§7.3), then schedules them', { skip }, () => {
+  const rig = makeRig();
+  admit(rig, 300);
+  admit(rig, 301);
+  rig.emu.killProcess(AGENT_PID);
+  rig.emu.spawn(1, 302, true);
+  const launcher = createClient({ emulator: rig.emu, pid: 1, tid: 1 });
+  launcher.attach(rig.enclaveId);
+  launcher.enterTask(302); // arrives while no agent runs: its TASK_NEW went to the dead queue
+  const setup = setUpHostAgent({ enclave: rig.enclaveId, cpus: [], satellites: 'none' }, { emulator: rig.emu, pid: 200, tid: 200 });
+  assert.equal(setup.created, false);
+  assert.deepEqual(setup.cpus, [0, 1, 2, 3]);
+  for (const c of [1, 2, 3]) {
+    const s = createClient({ emulator: rig.emu, pid: 200, tid: 200 + c });
+    s.attach(rig.enclaveId);
+    assert.equal(s.becomeAgent(c, -1), 0);
+    assert.equal(s.run(0, setup.sw.barrier(s.agentSwIndex(c)), c), 0);
+  }
+  assert.equal(setup.client.becomeAgent(0, setup.queue), 0);
+  const agent = new GhostAgent({ client: setup.client, queue: setup.queue, sw: setup.sw, cpus: setup.cpus, globalCpu: 0, ordering: makeOrdering('fifo'), clock: () => rig.emu.now() });
+  assert.equal(agent.step(), 3, 'all three tasks were rediscovered and placed');
+  rig.emu.advance(0);
+  assert.deepEqual([300, 301, 302].map((t) => rig.emu.thread(t)?.onCpu).sort(), [1, 2, 3]);
 });

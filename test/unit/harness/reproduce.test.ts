@@ -28,6 +28,7 @@ test('reproduce writes results.md with paper and ours side by side for every exp
     const json = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
     assert.equal(json.sections.length, EXPERIMENTS.length);
     assert.ok(existsSync(join(out, 'charts', 'fig1-huawei-cdf.svg')));
+    assert.match(readFileSync(join(out, 'charts', 'fig5-azure-8cpu-loads.svg'), 'utf8'), /70%[\s\S]*80%[\s\S]*90%/);
     // Each configuration is simulated once however many experiments use it.
     assert.ok(s.simulatedRuns < 140, String(s.simulatedRuns));
   } finally {

@@ -1,0 +1,185 @@
+/* alps-loader: small static loader/test driver for the ALPS sched_ext scheduler, for use inside
+ * the TCG VM where node is ~20x slower and every spawn costs ~11 ms.
+ *
+ *   alps-loader [--obj PATH] [--pin-tags PATH] [--policy FUNC:RANK:SLICE_US]...
+ *               [--default-slice-us N] [--stall-after-ms N] [--wait-exit-ms N] [-- CMD...]
+ *
+ * Validates every policy value first (exit 3 naming the bad value; nothing is written), loads
+ * alps.bpf.o, writes the policy into half 0 and the control word, pins the tag map (for
+ * alps-exec --pin), attaches the struct_ops, checks that sched_ext really enabled it, runs CMD
+ * (if any) while attached, optionally stalls dispatch to provoke the watchdog, then prints
+ * machine-readable lines:
+ *   STATE <sched_ext state>    STAT <name> <value>    HIST <bucket_us> <count>
+ *   EXIT kind=<n> code=<n> reason=<text> msg=<text>   (only if the scheduler exited)
+ * and detaches. Exit status: CMD's, or 3 bad input, 4 load/attach failure. */
+#define _GNU_SOURCE
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include "alps_common.h"
+
+#define MAX_POLICY 256
+
+static const char *stat_names[ALPS_ST_NR] = {"enqueue", "enq_tagged", "dispatch", "timer_preempt",
+					    "tick_preempt", "inherit", "select_idle", "unused"};
+
+static int print_fn(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	if (level == LIBBPF_DEBUG)
+		return 0;
+	return vfprintf(stderr, fmt, ap);
+}
+
+static void read_state(char *buf, size_t n)
+{
+	FILE *f = fopen("/sys/kernel/sched_ext/state", "r");
+	buf[0] = 0;
+	if (f) {
+		if (!fgets(buf, (int)n, f))
+			buf[0] = 0;
+		fclose(f);
+	}
+	buf[strcspn(buf, "\n")] = 0;
+}
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+	nanosleep(&ts, NULL);
+}
+
+static int bad(const char *flag, const char *val, const char *why)
+{
+	fprintf(stderr, "alps-loader: %s '%s': %s\n", flag, val, why);
+	return 3;
+}
+
+int main(int argc, char **argv)
+{
+	const char *obj_path = "/project/ghost-kernel/bpf/build/alps.bpf.o";
+	const char *pin = NULL;
+	struct { unsigned func, rank; unsigned long long slice_ns; } pol[MAX_POLICY];
+	int npol = 0, i;
+	unsigned long long dflt_slice = 0;
+	long stall_after = -1, wait_exit = 5000;
+	char **cmd = NULL;
+
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--")) { cmd = &argv[i + 1]; break; }
+		if (i + 1 >= argc) return bad(argv[i], "", "needs a value");
+		const char *f = argv[i], *v = argv[++i];
+		char *end;
+		if (!strcmp(f, "--obj")) obj_path = v;
+		else if (!strcmp(f, "--pin-tags")) pin = v;
+		else if (!strcmp(f, "--default-slice-us")) {
+			dflt_slice = strtoull(v, &end, 10) * 1000ULL;
+			if (*end || dflt_slice < 100000ULL || dflt_slice > 1000000000ULL) return bad(f, v, "must be 100..1000000 us");
+		} else if (!strcmp(f, "--stall-after-ms")) {
+			stall_after = strtol(v, &end, 10);
+			if (*end || stall_after < 0) return bad(f, v, "not a non-negative integer");
+		} else if (!strcmp(f, "--wait-exit-ms")) {
+			wait_exit = strtol(v, &end, 10);
+			if (*end || wait_exit < 0) return bad(f, v, "not a non-negative integer");
+		} else if (!strcmp(f, "--policy")) {
+			unsigned long fn, rk; unsigned long long us; char c1, c2;
+			if (npol == MAX_POLICY) return bad(f, v, "too many entries");
+			if (sscanf(v, "%lu%c%lu%c%llu", &fn, &c1, &rk, &c2, &us) != 5 || c1 != ':' || c2 != ':')
+				return bad(f, v, "expected FUNC:RANK:SLICE_US");
+			if (fn == 0 || fn >= ALPS_POLICY_SLOTS) return bad(f, v, "funcId out of 1..4095");
+			if (rk == 0 || rk > ALPS_MAX_RANK) return bad(f, v, "rank out of 1..1000");
+			if (us > 1000000ULL) return bad(f, v, "slice over 1 s");
+			for (int k = 0; k < npol; k++)
+				if (pol[k].func == fn) return bad(f, v, "duplicate funcId");
+			pol[npol].func = (unsigned)fn;
+			pol[npol].rank = (unsigned)rk;
+			pol[npol].slice_ns = us * 1000ULL;
+			npol++;
+		} else return bad(f, v, "unknown option");
+	}
+
+	libbpf_set_print(print_fn);
+	struct bpf_object *obj = bpf_object__open_file(obj_path, NULL);
+	if (!obj) { fprintf(stderr, "alps-loader: open %s: %s\n", obj_path, strerror(errno)); return 4; }
+	int err = bpf_object__load(obj);
+	if (err) { fprintf(stderr, "alps-loader: load %s: %s\n", obj_path, strerror(-err)); return 4; }
+
+	int ctl_fd = bpf_object__find_map_fd_by_name(obj, "alps_ctl");
+	int pol_fd = bpf_object__find_map_fd_by_name(obj, "alps_policy");
+	int stats_fd = bpf_object__find_map_fd_by_name(obj, "alps_stats");
+	int hist_fd = bpf_object__find_map_fd_by_name(obj, "alps_run_hist");
+	int exit_fd = bpf_object__find_map_fd_by_name(obj, "alps_exit");
+	__u32 zero = 0;
+	struct alps_ctl c = {.active_half = 0, .stall_dispatch = 0, .generation = 1, .default_slice_ns = dflt_slice};
+	for (int k = 0; k < npol; k++) {
+		__u32 key = pol[k].func; /* half 0 */
+		struct alps_policy_entry e = {.rank = pol[k].rank, .valid = 1, .slice_ns = pol[k].slice_ns};
+		if (bpf_map_update_elem(pol_fd, &key, &e, BPF_ANY)) { perror("alps-loader: policy"); return 4; }
+	}
+	if (bpf_map_update_elem(ctl_fd, &zero, &c, BPF_ANY)) { perror("alps-loader: ctl"); return 4; }
+	if (pin) {
+		unlink(pin);
+		err = bpf_map__pin(bpf_object__find_map_by_name(obj, "alps_tags"), pin);
+		if (err) { fprintf(stderr, "alps-loader: pin %s: %s\n", pin, strerror(-err)); return 4; }
+	}
+	struct bpf_link *link = bpf_map__attach_struct_ops(bpf_object__find_map_by_name(obj, "alps_ops"));
+	if (!link) { fprintf(stderr, "alps-loader: attach: %s\n", strerror(errno)); return 4; }
+	char state[64];
+	for (int k = 0; k < 200; k++) {
+		read_state(state, sizeof(state));
+		if (strcmp(state, "enabling")) break;
+		sleep_ms(10);
+	}
+	printf("STATE %s\n", state);
+	fflush(stdout);
+
+	int rc = 0;
+	if (cmd && *cmd) {
+		pid_t pid = fork();
+		if (pid == 0) {
+			execvp(cmd[0], cmd);
+			perror("alps-loader: exec");
+			_exit(127);
+		}
+		int ws = 0;
+		waitpid(pid, &ws, 0);
+		rc = WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
+	}
+	if (stall_after >= 0) {
+		sleep_ms(stall_after);
+		c.stall_dispatch = 1;
+		bpf_map_update_elem(ctl_fd, &zero, &c, BPF_ANY);
+	}
+	struct alps_exit_info x;
+	memset(&x, 0, sizeof(x));
+	for (long waited = 0;; waited += 20) {
+		bpf_map_lookup_elem(exit_fd, &zero, &x);
+		if (x.kind || stall_after < 0 || waited >= wait_exit) break;
+		sleep_ms(20);
+	}
+	for (__u32 k = 0; k < ALPS_ST_NR; k++) {
+		__u64 v = 0;
+		bpf_map_lookup_elem(stats_fd, &k, &v);
+		printf("STAT %s %llu\n", stat_names[k], (unsigned long long)v);
+	}
+	for (__u32 k = 0; k < 64; k++) {
+		__u64 v = 0;
+		bpf_map_lookup_elem(hist_fd, &k, &v);
+		if (v) printf("HIST %u %llu\n", k * 250, (unsigned long long)v);
+	}
+	read_state(state, sizeof(state));
+	printf("STATE %s\n", state);
+	if (x.kind)
+		printf("EXIT kind=%d code=%lld reason=%s msg=%s\n", x.kind, (long long)x.exit_code, x.reason, x.msg);
+	fflush(stdout);
+	bpf_link__destroy(link);
+	if (pin) unlink(pin);
+	bpf_object__close(obj);
+	return rc;
+}

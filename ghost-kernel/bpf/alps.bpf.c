@@ -1,0 +1,382 @@
+/* ALPS on sched_ext: enforce one learned Policy {funcId -> rank, slice} in the kernel.
+ *
+ * Ordering: one shared vtime-ordered user DSQ keyed by (rank, vtime): rank-major, and a
+ * weighted virtual-time tie-break (CFS-like fairness) within a rank. Tasks with no function
+ * tag, and tagged functions absent from the policy, get rank 0 (served first, fair among
+ * themselves): this is the "ordinary tasks before function tasks" order the ALPS artifact
+ * intends (docs/facts/alps-artifact-algorithm.md §5.4) and it keeps kernel threads, the
+ * invoker and the agent responsive. Full switch mode (not SWITCH_PARTIAL): tagging needs no
+ * sched_setscheduler() call and untagged work is still scheduled fairly by vtime.
+ *
+ * Slices: a function with a learned slice s runs for s once picked and is protected from
+ * rank preemption until then (the artifact's "extension", §5.5). HZ=250 only notices slice
+ * expiry every 4 ms, so a per-CPU pinned BPF timer armed in ops.running kicks the CPU with
+ * SCX_KICK_PREEMPT when s elapses. Other tasks get the default slice (alps_ctl).
+ *
+ * Policy maps are switched atomically: userspace fills the inactive half of alps_policy
+ * and flips alps_ctl.active_half; this program only ever reads the active half.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include "alps_common.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+#define ALPS_DSQ 1
+#define MAX_CPUS 64
+#define RANK_SHIFT 50         /* key = rank << 50 | vtime (vtime window ~13 days) */
+#define VTIME_MASK ((1ULL << RANK_SHIFT) - 1)
+#define DEFAULT_SLICE 5000000ULL
+#define HIST_BUCKET_NS 250000ULL
+#define HIST_BUCKETS 64
+#define CLOCK_MONOTONIC 1
+#define BPF_F_TIMER_CPU_PIN_ (1ULL << 1)
+#define ENOMEM 12
+#define ENOENT 2
+#define BPF_STRUCT_OPS(name, args...) SEC("struct_ops/" #name) BPF_PROG(name, ##args)
+#define BPF_STRUCT_OPS_SLEEPABLE(name, args...) SEC("struct_ops.s/" #name) BPF_PROG(name, ##args)
+
+/* kfuncs (BPF-visible prototypes of this kernel: docs/facts/sched-ext-7.3-kfuncs.txt) */
+extern void scx_bpf_dsq_insert(struct task_struct *p, u64 dsq_id, u64 slice, u64 enq_flags) __ksym;
+extern void scx_bpf_dsq_insert_vtime(struct task_struct *p, u64 dsq_id, u64 slice, u64 vtime, u64 enq_flags) __ksym;
+extern bool scx_bpf_dsq_move_to_local(u64 dsq_id) __ksym;
+extern s32 scx_bpf_create_dsq(u64 dsq_id, s32 node) __ksym;
+extern s32 scx_bpf_select_cpu_dfl(struct task_struct *p, s32 prev_cpu, u64 wake_flags, bool *is_idle) __ksym;
+extern s32 scx_bpf_pick_idle_cpu(const struct cpumask *cpus_allowed, u64 flags) __ksym;
+extern void scx_bpf_kick_cpu(s32 cpu, u64 flags) __ksym;
+extern struct task_struct *scx_bpf_cpu_curr(s32 cpu) __ksym;
+extern u32 scx_bpf_nr_cpu_ids(void) __ksym;
+extern u64 scx_bpf_now(void) __ksym;
+extern s32 scx_bpf_task_cpu(const struct task_struct *p) __ksym;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct alps_tag);
+} alps_tags SEC(".maps");
+
+struct task_ctx {
+	u64 run_start;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct task_ctx);
+} alps_tctx SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 2 * ALPS_POLICY_SLOTS);
+	__type(key, u32);
+	__type(value, struct alps_policy_entry);
+} alps_policy SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, u32);
+	__type(value, struct alps_ctl);
+} alps_ctl SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, ALPS_ST_NR);
+	__type(key, u32);
+	__type(value, u64);
+} alps_stats SEC(".maps");
+
+/* Run lengths of tagged tasks whose run ended while still runnable (slice expiry or
+ * preemption), in 250 us buckets: how precisely learned slices are enforced. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, HIST_BUCKETS);
+	__type(key, u32);
+	__type(value, u64);
+} alps_run_hist SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, u32);
+	__type(value, struct alps_exit_info);
+} alps_exit SEC(".maps");
+
+struct cpu_state {
+	struct bpf_timer timer;
+	u32 pid;        /* task running on this CPU (0 = none of ours) */
+	u32 rank;
+	u64 seq;        /* increments at every ops.running */
+	u64 armed_seq;  /* run the slice timer was armed for */
+	u64 guard_until;/* learned-slice protection from rank preemption */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, MAX_CPUS);
+	__type(key, u32);
+	__type(value, struct cpu_state);
+} alps_cpus SEC(".maps");
+
+static u64 vtime_now;
+
+static __always_inline void stat_add(u32 idx)
+{
+	u64 *v = bpf_map_lookup_elem(&alps_stats, &idx);
+	if (v)
+		__sync_fetch_and_add(v, 1);
+}
+
+static __always_inline struct alps_ctl *ctl(void)
+{
+	u32 zero = 0;
+	return bpf_map_lookup_elem(&alps_ctl, &zero);
+}
+
+static __always_inline u64 default_slice(struct alps_ctl *c)
+{
+	return c && c->default_slice_ns ? c->default_slice_ns : DEFAULT_SLICE;
+}
+
+/* Rank and slice of `p` under the active policy half; rank 0 = default treatment. */
+static __always_inline void policy_of(struct task_struct *p, struct alps_ctl *c, u32 *rank, u64 *slice, u64 *learned)
+{
+	*rank = 0;
+	*slice = default_slice(c);
+	*learned = 0;
+	struct alps_tag *tag = bpf_task_storage_get(&alps_tags, p, 0, 0);
+	if (!tag || !tag->func_id || tag->func_id >= ALPS_POLICY_SLOTS || !c)
+		return;
+	u32 idx = (c->active_half & 1) * ALPS_POLICY_SLOTS + tag->func_id;
+	struct alps_policy_entry *e = bpf_map_lookup_elem(&alps_policy, &idx);
+	if (!e || !e->valid)
+		return;
+	*rank = e->rank;
+	if (e->slice_ns) {
+		*slice = e->slice_ns;
+		*learned = e->slice_ns;
+	}
+}
+
+s32 BPF_STRUCT_OPS(alps_select_cpu, struct task_struct *p, s32 prev_cpu, u64 wake_flags)
+{
+	bool is_idle = false;
+	struct alps_ctl *c = ctl();
+	s32 cpu = scx_bpf_select_cpu_dfl(p, prev_cpu, wake_flags, &is_idle);
+	if (is_idle && !(c && c->stall_dispatch)) {
+		u32 rank;
+		u64 slice, learned;
+		policy_of(p, c, &rank, &slice, &learned);
+		stat_add(ALPS_ST_SELECT_IDLE);
+		scx_bpf_dsq_insert(p, SCX_DSQ_LOCAL, slice, 0);
+	}
+	return cpu;
+}
+
+struct victim_ctx {
+	u64 now;
+	u32 worst;
+	s32 victim;
+};
+
+static long victim_scan(u64 i, void *data)
+{
+	struct victim_ctx *vc = data;
+	u32 key = (u32)i;
+	struct cpu_state *st = bpf_map_lookup_elem(&alps_cpus, &key);
+	if (st && st->pid && st->rank > vc->worst && vc->now >= st->guard_until) {
+		vc->worst = st->rank;
+		vc->victim = (s32)key;
+	}
+	return 0;
+}
+
+void BPF_STRUCT_OPS(alps_enqueue, struct task_struct *p, u64 enq_flags)
+{
+	struct alps_ctl *c = ctl();
+	u32 rank;
+	u64 slice, learned;
+	policy_of(p, c, &rank, &slice, &learned);
+	stat_add(ALPS_ST_ENQUEUE);
+	if (rank)
+		stat_add(ALPS_ST_ENQ_TAGGED);
+
+	/* Bound the credit a sleeper can bank: at most one default slice behind. */
+	u64 vt = p->scx.dsq_vtime;
+	u64 floor = vtime_now > default_slice(c) ? vtime_now - default_slice(c) : 0;
+	if (vt < floor)
+		vt = floor;
+	p->scx.dsq_vtime = vt;
+	u64 key = ((u64)rank << RANK_SHIFT) | (vt & VTIME_MASK);
+	scx_bpf_dsq_insert_vtime(p, ALPS_DSQ, slice, key, enq_flags);
+
+	/* Get it a CPU: an idle one, else preempt the worst-ranked CPU that is running a
+	 * higher rank number and is past its learned-slice protection. */
+	s32 idle = scx_bpf_pick_idle_cpu(p->cpus_ptr, 0);
+	if (idle >= 0) {
+		scx_bpf_kick_cpu(idle, SCX_KICK_IDLE);
+		return;
+	}
+	/* bpf_loop: the callback is verified once, so the CPU scan does not multiply states. */
+	struct victim_ctx vc = {.now = scx_bpf_now(), .worst = rank, .victim = -1};
+	u32 n = scx_bpf_nr_cpu_ids();
+	bpf_loop(n < MAX_CPUS ? n : MAX_CPUS, victim_scan, &vc, 0);
+	s32 victim = vc.victim;
+	if (victim >= 0)
+		scx_bpf_kick_cpu(victim, SCX_KICK_PREEMPT);
+}
+
+void BPF_STRUCT_OPS(alps_dispatch, s32 cpu, struct task_struct *prev)
+{
+	struct alps_ctl *c = ctl();
+	if (c && c->stall_dispatch)
+		return; /* test hook: starve the DSQ so the watchdog must eject us */
+	stat_add(ALPS_ST_DISPATCH);
+	scx_bpf_dsq_move_to_local(ALPS_DSQ);
+}
+
+static int slice_timer_fn(void *map, int *key, struct cpu_state *st)
+{
+	s32 cpu = *key;
+	if (st->armed_seq != st->seq || !st->pid)
+		return 0; /* that run already ended */
+	struct task_struct *curr = scx_bpf_cpu_curr(cpu);
+	if (curr && (u32)curr->pid == st->pid) {
+		stat_add(ALPS_ST_TIMER_PREEMPT);
+		scx_bpf_kick_cpu(cpu, SCX_KICK_PREEMPT);
+	}
+	return 0;
+}
+
+void BPF_STRUCT_OPS(alps_running, struct task_struct *p)
+{
+	u64 now = scx_bpf_now();
+	struct task_ctx *tc = bpf_task_storage_get(&alps_tctx, p, 0, 0);
+	if (tc)
+		tc->run_start = now;
+	if ((s64)(p->scx.dsq_vtime - vtime_now) > 0)
+		vtime_now = p->scx.dsq_vtime;
+	u32 cpu = (u32)scx_bpf_task_cpu(p);
+	struct cpu_state *st = bpf_map_lookup_elem(&alps_cpus, &cpu);
+	if (!st)
+		return;
+	struct alps_ctl *c = ctl();
+	u32 rank;
+	u64 slice, learned;
+	policy_of(p, c, &rank, &slice, &learned);
+	st->pid = (u32)p->pid;
+	st->rank = rank;
+	st->seq++;
+	st->guard_until = learned ? now + learned : 0;
+	if (learned) {
+		st->armed_seq = st->seq;
+		bpf_timer_start(&st->timer, learned, BPF_F_TIMER_CPU_PIN_);
+	}
+}
+
+void BPF_STRUCT_OPS(alps_stopping, struct task_struct *p, bool runnable)
+{
+	u64 now = scx_bpf_now();
+	struct task_ctx *tc = bpf_task_storage_get(&alps_tctx, p, 0, 0);
+	u32 cpu = (u32)scx_bpf_task_cpu(p);
+	struct cpu_state *st = bpf_map_lookup_elem(&alps_cpus, &cpu);
+	if (st) {
+		st->pid = 0;
+		st->rank = 0;
+		st->guard_until = 0;
+	}
+	if (!tc || !tc->run_start || now < tc->run_start)
+		return;
+	u64 used = now - tc->run_start;
+	tc->run_start = 0;
+	u32 w = p->scx.weight ? p->scx.weight : 100;
+	p->scx.dsq_vtime += used * 100 / w;
+	if (runnable) {
+		struct alps_tag *tag = bpf_task_storage_get(&alps_tags, p, 0, 0);
+		if (tag && tag->func_id) {
+			u32 b = used / HIST_BUCKET_NS;
+			if (b >= HIST_BUCKETS)
+				b = HIST_BUCKETS - 1;
+			u64 *h = bpf_map_lookup_elem(&alps_run_hist, &b);
+			if (h)
+				__sync_fetch_and_add(h, 1);
+		}
+	}
+}
+
+void BPF_STRUCT_OPS(alps_enable, struct task_struct *p)
+{
+	p->scx.dsq_vtime = vtime_now;
+}
+
+/* Per-task context, and fork inheritance of the function tag: init_task(fork) runs in the
+ * parent's context, before the child first runs. */
+s32 BPF_STRUCT_OPS_SLEEPABLE(alps_init_task, struct task_struct *p, struct scx_init_task_args *args)
+{
+	if (!bpf_task_storage_get(&alps_tctx, p, 0, BPF_LOCAL_STORAGE_GET_F_CREATE))
+		return -ENOMEM;
+	if (args->fork) {
+		struct task_struct *parent = bpf_get_current_task_btf();
+		struct alps_tag *pt = bpf_task_storage_get(&alps_tags, parent, 0, 0);
+		if (pt && pt->func_id) {
+			struct alps_tag copy = *pt;
+			struct alps_tag *ct = bpf_task_storage_get(&alps_tags, p, &copy, BPF_LOCAL_STORAGE_GET_F_CREATE);
+			if (ct) {
+				*ct = copy;
+				stat_add(ALPS_ST_INHERIT);
+			}
+		}
+	}
+	return 0;
+}
+
+s32 BPF_STRUCT_OPS_SLEEPABLE(alps_init)
+{
+	s32 err = scx_bpf_create_dsq(ALPS_DSQ, -1);
+	if (err)
+		return err;
+	u32 n = scx_bpf_nr_cpu_ids();
+	for (u32 i = 0; i < MAX_CPUS; i++) {
+		if (i >= n)
+			break;
+		u32 key = i; /* keep the loop variable in a register: bounded loop */
+		struct cpu_state *st = bpf_map_lookup_elem(&alps_cpus, &key);
+		if (!st)
+			return -ENOENT;
+		bpf_timer_init(&st->timer, &alps_cpus, CLOCK_MONOTONIC);
+		bpf_timer_set_callback(&st->timer, slice_timer_fn);
+	}
+	return 0;
+}
+
+void BPF_STRUCT_OPS_SLEEPABLE(alps_exit_op, struct scx_exit_info *ei)
+{
+	u32 zero = 0;
+	struct alps_exit_info *x = bpf_map_lookup_elem(&alps_exit, &zero);
+	if (!x)
+		return;
+	x->exit_cpu = ei->exit_cpu;
+	x->exit_code = ei->exit_code;
+	bpf_probe_read_kernel_str(x->reason, sizeof(x->reason), ei->reason);
+	bpf_probe_read_kernel_str(x->msg, sizeof(x->msg), ei->msg);
+	x->kind = ei->kind; /* last: userspace treats kind != 0 as "exit info complete" */
+}
+
+SEC(".struct_ops.link")
+struct sched_ext_ops alps_ops = {
+	.select_cpu = (void *)alps_select_cpu,
+	.enqueue = (void *)alps_enqueue,
+	.dispatch = (void *)alps_dispatch,
+	.running = (void *)alps_running,
+	.stopping = (void *)alps_stopping,
+	.enable = (void *)alps_enable,
+	.init_task = (void *)alps_init_task,
+	.init = (void *)alps_init,
+	.exit = (void *)alps_exit_op,
+	.timeout_ms = 3000,
+	.name = "alps",
+};

@@ -1,0 +1,167 @@
+/**
+ * `ghost-alps agent --ghost …`: run the ALPS agent as a delegated scheduler on a ghOSt kernel.
+ * One exported runner per backend (`runGhostBackend`); a second backend (sched_ext, `--scx`) plugs
+ * in by adding its options and a branch in `handler` — the ghOSt code does not need to change.
+ */
+import { readFileSync } from 'node:fs';
+import type { Argv, CommandModule } from 'yargs';
+import { ExitCode, InputError, UnsupportedError } from '../../core/errors.js';
+import type { Policy } from '../../core/policy.js';
+import { msToNs } from '../../core/time.js';
+import { createLearner } from '../../learner/index.js';
+import { AGENT_POLICY_KINDS, parsePolicyKind } from '../../agent/ghost/ordering.js';
+import { DEFAULT_REGISTRY_DIR } from '../../agent/ghost/funcs.js';
+import { GHOSTFS_ROOT, PermissionError } from '../../agent/ghost/host-setup.js';
+import { startHostAgent } from '../../agent/ghost/host.js';
+
+export interface GhostAgentArgs {
+  enclave?: number;
+  create?: boolean;
+  cpus?: string;
+  'global-cpu'?: number;
+  policy: string;
+  learn: boolean;
+  'policy-file'?: string;
+  abi?: number;
+  'runnable-timeout-ms': number;
+  'slice-ms': number;
+  registry: string;
+  'cgroup-map'?: string;
+  'destroy-on-exit': boolean;
+  ghostfs: string;
+  json: boolean;
+}
+
+interface AgentArgs extends GhostAgentArgs {
+  ghost?: boolean;
+}
+
+const EXAMPLES = `Examples (on a ghOSt kernel, as root):
+  ghost-alps agent --ghost --create --cpus 0-7 --policy alps --learn --destroy-on-exit
+      create an enclave on CPUs 0-7, schedule it with ALPS and keep learning from its invocations
+  ghost-alps agent --ghost --enclave 1 --policy cfs --json
+      take over enclave 1 (e.g. after an agent upgrade) with the ghOSt-CFS baseline
+  ghost-alps agent --ghost --create --cpus 0-3; echo "exit $?"
+      on a host without ghOSt (like CI) this prints why and exits 4 (5: no CAP_SYS_NICE)
+
+Functions are tagged by \`ghost-alps exec --func NAME -- CMD\` (launcher registry) or --cgroup-map.`;
+
+function parseCpuList(text: string, flag: string): number[] {
+  const out: number[] = [];
+  for (const part of text.split(',')) {
+    const m = /^\s*(\d+)(?:-(\d+))?\s*$/.exec(part);
+    if (!m) throw new InputError(flag, `'${part}' is not a CPU or CPU range (e.g. 0-3,6)`);
+    const lo = Number(m[1]);
+    const hi = m[2] === undefined ? lo : Number(m[2]);
+    if (hi < lo) throw new InputError(flag, `range ${part} is backwards`);
+    for (let c = lo; c <= hi; c++) out.push(c);
+  }
+  return [...new Set(out)].sort((a, b) => a - b);
+}
+
+function readPolicy(path: string): Policy {
+  let v: unknown;
+  try {
+    v = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (e) {
+    throw new InputError(`--policy-file ${path}`, (e as Error).message);
+  }
+  const p = v as Policy;
+  if (!p || typeof p.generation !== 'number' || !Array.isArray(p.entries)) {
+    throw new InputError(`--policy-file ${path}`, 'expected a Policy JSON object {generation, params, entries: [{funcId, rank, sliceNs}]}');
+  }
+  return p;
+}
+
+/** Options of the ghOSt backend (also usable by a wrapper command). */
+export function ghostAgentOptions<T>(y: Argv<T>): Argv<T & GhostAgentArgs> {
+  return y
+    .option('enclave', { type: 'number', describe: 'attach to /sys/fs/ghost/enclave_ID (agent upgrade / takeover)' })
+    .option('create', { type: 'boolean', describe: 'create a new enclave on --cpus (default when --enclave is absent)' })
+    .option('cpus', { type: 'string', describe: 'CPU list of a created enclave, e.g. 0-7 (one of them spins as the global agent)' })
+    .option('global-cpu', { type: 'number', describe: 'CPU of the spinning global agent (default: the first enclave CPU)' })
+    .option('policy', { type: 'string', default: 'alps', choices: AGENT_POLICY_KINDS as string[], describe: 'alps, or a baseline: fifo / cfs (ghOSt-CFS)' })
+    .option('learn', { type: 'boolean', default: false, describe: 'run the ALPS learner on the agent\'s own invocation records and install each new policy live' })
+    .option('policy-file', { type: 'string', describe: 'initial Policy JSON (e.g. from `ghost-alps learn --json`)' })
+    .option('abi', { type: 'number', describe: 'ghOSt ABI (84, 90, 91; default: newest the kernel offers)' })
+    .option('runnable-timeout-ms', { type: 'number', default: 2000, describe: 'watchdog: if a runnable task waits this long the kernel destroys the enclave and returns every task to CFS (0 = off)' })
+    .option('slice-ms', { type: 'number', default: 3, describe: 'default slice for functions without a learned one (and for --policy cfs)' })
+    .option('registry', { type: 'string', default: DEFAULT_REGISTRY_DIR, describe: 'launcher registry written by `ghost-alps exec`' })
+    .option('cgroup-map', { type: 'string', describe: 'JSON file {"<cgroup path prefix>": "<function name>"} for container sandboxes' })
+    .option('destroy-on-exit', { type: 'boolean', default: false, describe: 'destroy a created enclave when the agent stops (tasks return to CFS)' })
+    .option('ghostfs', { type: 'string', default: GHOSTFS_ROOT, hidden: true })
+    .option('json', { type: 'boolean', default: false, describe: 'print agent statistics as JSON lines' }) as unknown as Argv<T & GhostAgentArgs>;
+}
+
+/** Runs the ghOSt backend until SIGINT/SIGTERM or the agent stops; returns the exit code. */
+export async function runGhostBackend(a: GhostAgentArgs): Promise<number> {
+  const policy = parsePolicyKind(a.policy);
+  if (a.enclave !== undefined && a.create) throw new InputError('--enclave/--create', 'give one of them, not both');
+  if (a.enclave !== undefined && (!Number.isInteger(a.enclave) || a.enclave < 0)) throw new InputError('--enclave', `'${a.enclave}' is not an enclave id`);
+  const create = a.enclave === undefined;
+  if (create && !a.cpus) throw new InputError('--cpus', 'required when creating an enclave (e.g. --cpus 0-7)');
+  const cpus = a.cpus ? parseCpuList(a.cpus, '--cpus') : [];
+  if (create && cpus.length < 2) throw new InputError('--cpus', 'the centralized agent needs at least 2 CPUs (one spins)');
+  if (!(a['slice-ms'] > 0)) throw new InputError('--slice-ms', `must be > 0 (got ${a['slice-ms']})`);
+  if (!(a['runnable-timeout-ms'] >= 0)) throw new InputError('--runnable-timeout-ms', `must be >= 0 (got ${a['runnable-timeout-ms']})`);
+  let cgroupMap: Record<string, string> = {};
+  if (a['cgroup-map']) {
+    try {
+      cgroupMap = JSON.parse(readFileSync(a['cgroup-map'], 'utf8')) as Record<string, string>;
+    } catch (e) {
+      throw new InputError(`--cgroup-map ${a['cgroup-map']}`, (e as Error).message);
+    }
+  }
+  const initialPolicy = a['policy-file'] ? readPolicy(a['policy-file']) : undefined;
+  const learner = a.learn ? createLearner({ cpus: Math.max(1, cpus.length - 1) }) : undefined;
+  const handle = startHostAgent({
+    ...(a.enclave !== undefined ? { enclave: a.enclave } : {}),
+    ...(a.abi !== undefined ? { abi: a.abi } : {}),
+    ...(a['global-cpu'] !== undefined ? { globalCpu: a['global-cpu'] } : {}),
+    ...(initialPolicy ? { initialPolicy } : {}),
+    ...(learner ? { learner } : {}),
+    cpus,
+    policy,
+    defaultSliceNs: msToNs(a['slice-ms']),
+    runnableTimeoutMs: a['runnable-timeout-ms'],
+    registryDir: a.registry,
+    cgroupMap,
+    destroyOnExit: a['destroy-on-exit'],
+    root: a.ghostfs,
+    onStats: (m) => {
+      if (a.json) process.stdout.write(JSON.stringify({ generation: m.generation, ...m.stats }) + '\n');
+    },
+    onPolicy: (p) => process.stderr.write(`ghost-alps agent: policy generation ${p.generation} (${p.entries.length} functions)\n`),
+  });
+  const ready = await handle.ready;
+  process.stderr.write(
+    `ghost-alps agent: ${policy} scheduling enclave ${ready.enclaveId} (ABI ${ready.abi}, CPUs ${ready.cpus.join(',')}, global agent on ${ready.globalCpu})\n`,
+  );
+  const stop = (): void => handle.stop();
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  const reason = await handle.done;
+  process.stderr.write(`ghost-alps agent: ${reason}\n`);
+  return reason === 'stopped' ? ExitCode.ok : ExitCode.failure;
+}
+
+export const agentCommand: CommandModule<object, AgentArgs> = {
+  command: 'agent',
+  describe: 'run the ALPS agent as a delegated scheduler (ghOSt: --ghost)',
+  builder: (y) =>
+    ghostAgentOptions(y.option('ghost', { type: 'boolean', describe: 'schedule a ghOSt enclave through the ghOSt ABI (84/90/91)' }))
+      .epilog(EXAMPLES) as unknown as Argv<AgentArgs>,
+  handler: async (argv) => {
+    try {
+      if (!argv.ghost) throw new InputError('agent', 'choose a backend: --ghost');
+      process.exitCode = await runGhostBackend(argv);
+    } catch (e) {
+      if (e instanceof PermissionError) {
+        process.stderr.write(`ghost-alps: permission denied: ${e.message}\n`);
+        process.exit(ExitCode.permission);
+      }
+      if (e instanceof UnsupportedError || e instanceof InputError) throw e;
+      throw e;
+    }
+  },
+};
