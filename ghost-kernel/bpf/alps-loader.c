@@ -2,7 +2,8 @@
  * the TCG VM where node is ~20x slower and every spawn costs ~11 ms.
  *
  *   alps-loader [--obj PATH] [--pin-tags PATH] [--policy FUNC:RANK:SLICE_US]...
- *               [--default-slice-us N] [--stall-after-ms N] [--wait-exit-ms N] [-- CMD...]
+ *               [--default-slice-us N] [--timeout-ms N] [--stall-after-ms N] [--wait-exit-ms N]
+ *               [-- CMD...]
  *
  * Validates every policy value first (exit 3 naming the bad value; nothing is written), loads
  * alps.bpf.o, writes the policy into half 0 and the control word, pins the tag map (for
@@ -28,7 +29,7 @@
 #define MAX_POLICY 256
 
 static const char *stat_names[ALPS_ST_NR] = {"enqueue", "enq_tagged", "dispatch", "timer_preempt",
-					    "tick_preempt", "inherit", "select_idle", "unused"};
+					    "rank_preempt", "inherit", "select_idle"};
 
 static int print_fn(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
@@ -68,7 +69,7 @@ int main(int argc, char **argv)
 	struct { unsigned func, rank; unsigned long long slice_ns; } pol[MAX_POLICY];
 	int npol = 0, i;
 	unsigned long long dflt_slice = 0;
-	long stall_after = -1, wait_exit = 5000;
+	long stall_after = -1, wait_exit = 5000, timeout_ms = 0;
 	char **cmd = NULL;
 
 	for (i = 1; i < argc; i++) {
@@ -81,6 +82,9 @@ int main(int argc, char **argv)
 		else if (!strcmp(f, "--default-slice-us")) {
 			dflt_slice = strtoull(v, &end, 10) * 1000ULL;
 			if (*end || dflt_slice < 100000ULL || dflt_slice > 1000000000ULL) return bad(f, v, "must be 100..1000000 us");
+		} else if (!strcmp(f, "--timeout-ms")) {
+			timeout_ms = strtol(v, &end, 10);
+			if (*end || timeout_ms < 100 || timeout_ms > 30000) return bad(f, v, "must be 100..30000 ms");
 		} else if (!strcmp(f, "--stall-after-ms")) {
 			stall_after = strtol(v, &end, 10);
 			if (*end || stall_after < 0) return bad(f, v, "not a non-negative integer");
@@ -92,9 +96,9 @@ int main(int argc, char **argv)
 			if (npol == MAX_POLICY) return bad(f, v, "too many entries");
 			if (sscanf(v, "%lu%c%lu%c%llu", &fn, &c1, &rk, &c2, &us) != 5 || c1 != ':' || c2 != ':')
 				return bad(f, v, "expected FUNC:RANK:SLICE_US");
-			if (fn == 0 || fn >= ALPS_POLICY_SLOTS) return bad(f, v, "funcId out of 1..4095");
-			if (rk == 0 || rk > ALPS_MAX_RANK) return bad(f, v, "rank out of 1..1000");
-			if (us > 1000000ULL) return bad(f, v, "slice over 1 s");
+			if (fn == 0 || fn > 0xffffffffUL) return bad(f, v, "funcId out of 1..4294967295");
+			if (rk == 0 || rk > ALPS_MAX_RANK) return bad(f, v, "rank out of 1..16383");
+			if (us > 10000000ULL) return bad(f, v, "slice over 10 s (the learner's limit)");
 			for (int k = 0; k < npol; k++)
 				if (pol[k].func == fn) return bad(f, v, "duplicate funcId");
 			pol[npol].func = (unsigned)fn;
@@ -107,6 +111,15 @@ int main(int argc, char **argv)
 	libbpf_set_print(print_fn);
 	struct bpf_object *obj = bpf_object__open_file(obj_path, NULL);
 	if (!obj) { fprintf(stderr, "alps-loader: open %s: %s\n", obj_path, strerror(errno)); return 4; }
+	if (timeout_ms) {
+		/* Patch the watchdog timeout into the struct_ops data, at the offset the BPF object
+		 * recorded for this kernel's struct sched_ext_ops. */
+		size_t rsz = 0, osz = 0;
+		const __u32 *off = bpf_map__initial_value(bpf_object__find_map_by_name(obj, ".rodata"), &rsz);
+		char *ops = bpf_map__initial_value(bpf_object__find_map_by_name(obj, "alps_ops"), &osz);
+		if (!off || !ops || *off + 4 > osz) { fprintf(stderr, "alps-loader: cannot locate timeout_ms\n"); return 4; }
+		memcpy(ops + *off, &(__u32){(__u32)timeout_ms}, 4);
+	}
 	int err = bpf_object__load(obj);
 	if (err) { fprintf(stderr, "alps-loader: load %s: %s\n", obj_path, strerror(-err)); return 4; }
 
@@ -118,7 +131,7 @@ int main(int argc, char **argv)
 	__u32 zero = 0;
 	struct alps_ctl c = {.active_half = 0, .stall_dispatch = 0, .generation = 1, .default_slice_ns = dflt_slice};
 	for (int k = 0; k < npol; k++) {
-		__u32 key = pol[k].func; /* half 0 */
+		__u64 key = pol[k].func; /* half 0 */
 		struct alps_policy_entry e = {.rank = pol[k].rank, .valid = 1, .slice_ns = pol[k].slice_ns};
 		if (bpf_map_update_elem(pol_fd, &key, &e, BPF_ANY)) { perror("alps-loader: policy"); return 4; }
 	}

@@ -15,6 +15,7 @@
  *
  * Policy maps are switched atomically: userspace fills the inactive half of alps_policy
  * and flips alps_ctl.active_half; this program only ever reads the active half.
+ * Untagged tasks cost one task-storage lookup; tagged ones add one hash lookup.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -26,7 +27,7 @@ char LICENSE[] SEC("license") = "GPL";
 
 #define ALPS_DSQ 1
 #define MAX_CPUS 64
-#define RANK_SHIFT 50         /* key = rank << 50 | vtime (vtime window ~13 days) */
+#define RANK_SHIFT 48         /* key = rank << 48 | vtime: rank < 2^14, vtime window ~3 days */
 #define VTIME_MASK ((1ULL << RANK_SHIFT) - 1)
 #define DEFAULT_SLICE 5000000ULL
 #define HIST_BUCKET_NS 250000ULL
@@ -70,9 +71,9 @@ struct {
 } alps_tctx SEC(".maps");
 
 struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 2 * ALPS_POLICY_SLOTS);
-	__type(key, u32);
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 2 * ALPS_POLICY_MAX);
+	__type(key, u64);
 	__type(value, struct alps_policy_entry);
 } alps_policy SEC(".maps");
 
@@ -124,6 +125,10 @@ struct {
 
 static u64 vtime_now;
 
+/* Where timeout_ms sits in this kernel's struct sched_ext_ops, so loaders can patch the
+ * watchdog timeout into the struct_ops data before load without knowing the layout. */
+const volatile u32 alps_ops_timeout_off = __builtin_offsetof(struct sched_ext_ops, timeout_ms);
+
 static __always_inline void stat_add(u32 idx)
 {
 	u64 *v = bpf_map_lookup_elem(&alps_stats, &idx);
@@ -149,10 +154,10 @@ static __always_inline void policy_of(struct task_struct *p, struct alps_ctl *c,
 	*slice = default_slice(c);
 	*learned = 0;
 	struct alps_tag *tag = bpf_task_storage_get(&alps_tags, p, 0, 0);
-	if (!tag || !tag->func_id || tag->func_id >= ALPS_POLICY_SLOTS || !c)
+	if (!tag || !tag->func_id || !c)
 		return;
-	u32 idx = (c->active_half & 1) * ALPS_POLICY_SLOTS + tag->func_id;
-	struct alps_policy_entry *e = bpf_map_lookup_elem(&alps_policy, &idx);
+	u64 key = ((u64)(c->active_half & 1) << 32) | tag->func_id;
+	struct alps_policy_entry *e = bpf_map_lookup_elem(&alps_policy, &key);
 	if (!e || !e->valid)
 		return;
 	*rank = e->rank;
@@ -204,6 +209,8 @@ void BPF_STRUCT_OPS(alps_enqueue, struct task_struct *p, u64 enq_flags)
 	stat_add(ALPS_ST_ENQUEUE);
 	if (rank)
 		stat_add(ALPS_ST_ENQ_TAGGED);
+	if (rank > ALPS_MAX_RANK)
+		rank = ALPS_MAX_RANK;
 
 	/* Bound the credit a sleeper can bank: at most one default slice behind. */
 	u64 vt = p->scx.dsq_vtime;
@@ -226,8 +233,10 @@ void BPF_STRUCT_OPS(alps_enqueue, struct task_struct *p, u64 enq_flags)
 	u32 n = scx_bpf_nr_cpu_ids();
 	bpf_loop(n < MAX_CPUS ? n : MAX_CPUS, victim_scan, &vc, 0);
 	s32 victim = vc.victim;
-	if (victim >= 0)
+	if (victim >= 0) {
+		stat_add(ALPS_ST_RANK_PREEMPT);
 		scx_bpf_kick_cpu(victim, SCX_KICK_PREEMPT);
+	}
 }
 
 void BPF_STRUCT_OPS(alps_dispatch, s32 cpu, struct task_struct *prev)
@@ -377,6 +386,6 @@ struct sched_ext_ops alps_ops = {
 	.init_task = (void *)alps_init_task,
 	.init = (void *)alps_init,
 	.exit = (void *)alps_exit_op,
-	.timeout_ms = 3000,
+	.timeout_ms = 30000, /* the kernel's maximum; loaders may lower it */
 	.name = "alps",
 };

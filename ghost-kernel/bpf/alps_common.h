@@ -53,12 +53,14 @@ enum alps_prof_stat {
 
 /* ---- sched_ext scheduler (alps.bpf.c) ------------------------------------------------- */
 
-/* Policy table: an ARRAY map of 2 * ALPS_POLICY_SLOTS entries; half g (g = 0/1) is
- * [g * ALPS_POLICY_SLOTS, (g + 1) * ALPS_POLICY_SLOTS). Slot = func_id (func ids must be
- * < ALPS_POLICY_SLOTS). Userspace writes the whole inactive half, then flips "active half"
- * in alps_ctl; BPF reads only the active half, so it never sees a half-written table. */
-#define ALPS_POLICY_SLOTS 4096
-#define ALPS_MAX_RANK 1000
+/* Policy table: a HASH map "alps_policy" keyed by (half << 32 | func_id), half = 0/1, up to
+ * ALPS_POLICY_MAX functions per half. Userspace fills the inactive half (and deletes that
+ * half's stale keys), then flips alps_ctl.active_half; BPF looks up only the active half, so it
+ * never sees a half-written table. func_id is any u32 > 0 (names hash to ids). */
+#define ALPS_POLICY_MAX 8192
+/* Kernel ranks are dense (1..number of functions): userspace compresses the learner's u32 ranks
+ * preserving order, so rank fits 14 bits of the DSQ key. */
+#define ALPS_MAX_RANK 16383
 
 struct alps_policy_entry {
 	__u32 rank;      /* 1 = served first; 0 = slot unused (default treatment) */
@@ -79,10 +81,10 @@ enum alps_sched_stat {
 	ALPS_ST_ENQ_TAGGED = 1,
 	ALPS_ST_DISPATCH = 2,
 	ALPS_ST_TIMER_PREEMPT = 3,
-	ALPS_ST_TICK_PREEMPT = 4,
+	ALPS_ST_RANK_PREEMPT = 4, /* kicked a CPU running a worse rank */
 	ALPS_ST_INHERIT = 5,
 	ALPS_ST_SELECT_IDLE = 6,
-	ALPS_ST_NR = 8,
+	ALPS_ST_NR = 7,
 };
 
 /* Exit info copied out in ops.exit (one-element ARRAY map "alps_exit"). */

@@ -500,7 +500,8 @@ int Kernel::iocCommit(EEnclave& e, int tid, const IocCommitTxn& a, bool sync) {
   if (!a.mask_ptr) return -EFAULT;
   const int callerCpu = agentCpuOf(tid);
   const auto* mask = static_cast<const uint8_t*>(a.mask_ptr);
-  std::vector<int> order;
+  std::vector<int>& order = commitOrder_;
+  order.clear();
   for (int i = 1; i <= opts_.ncpus; i++) {
     // Start after the caller's CPU so the caller's own txn is handled last (§6.7).
     int c = ((callerCpu < 0 ? -1 : callerCpu) + i) % opts_.ncpus;

@@ -245,7 +245,7 @@ class Kernel : public std::enable_shared_from_this<Kernel> {
   std::unordered_map<uint64_t, std::unique_ptr<ETask>> tasks_;  // by gtid, ghost tasks and agents
   std::map<int, std::map<int, EFile>> fds_;                     // pid -> fd -> file
   std::vector<TimerEvent> timers_;
-  std::set<const void*> mappings_;
+  std::vector<int> commitOrder_;  // scratch of iocCommit (no allocation per commit)
   uint64_t nextGtidSeq_ = 1;
 };
 

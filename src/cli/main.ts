@@ -8,9 +8,12 @@ const INTRO = `ghost-alps: ALPS serverless scheduling — learn a policy, enforc
 or delegated (ghOSt), and compare schedulers.
 
 Try first:
-  ghost-alps simulate            compare CFS, EEVDF, SRPT, SFS and ALPS on a simulated 8-CPU host
-  ghost-alps learn --help        learn a policy from an invocation trace
-  ghost-alps <command> --help    every command has a worked example`;
+  ghost-alps simulate                compare CFS, EEVDF, SRPT, SFS and ALPS on a simulated 8-CPU host
+  ghost-alps learn --help            learn a policy from an invocation trace
+  ghost-alps repl --sim huawei       steer the learner live on a simulated host (.set alpha 3, .next)
+  ghost-alps dashboard --sim huawei  the same live run as a page on http://127.0.0.1:8090/
+  ghost-alps <command> --help        every command has a worked example
+  source <(ghost-alps completion)    tab completion in bash/zsh`;
 
 async function main(argv: string[]): Promise<void> {
   let cli = yargs(argv)
@@ -36,5 +39,11 @@ async function main(argv: string[]): Promise<void> {
   }
   await cli.parseAsync();
 }
+
+// `ghost-alps … | head` closes our stdout early: stop quietly instead of dumping a stack.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(0);
+  throw err;
+});
 
 main(hideBin(process.argv)).catch(reportAndExit);

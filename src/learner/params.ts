@@ -117,14 +117,22 @@ export function defaultLearnerParams(mode: LearnerMode = 'paper'): AlpsParams {
   return { ...(mode === 'artifact' ? ARTIFACT : PAPER) };
 }
 
+/** Parameters that describe the deployment, not the algorithm: kept when the mode changes. */
+const DEPLOYMENT_KEYS = ['cpus', 'seed', 'windowNs'] as const;
+
 /**
- * Merge a patch onto a base, picking the base from the patch's mode when the patch switches mode
- * (so `{mode: 'artifact'}` alone gives the artifact's α, caps and flags).
+ * Merge a patch onto a base. When the patch switches mode, the algorithm parameters restart from
+ * the new mode's defaults (so `{mode: 'artifact'}` alone gives the artifact's α, caps and flags)
+ * while the deployment's (cpus, seed, window) are kept.
  */
 export function resolveParams(patch: Partial<AlpsParams> = {}, base?: AlpsParams): AlpsParams {
-  const from = base && (patch.mode === undefined || patch.mode === base.mode) ? base : defaultLearnerParams(patch.mode ?? base?.mode);
+  const switching = base !== undefined && patch.mode !== undefined && patch.mode !== base.mode;
+  const from = base && !switching ? base : defaultLearnerParams(patch.mode ?? base?.mode);
   const merged: AlpsParams = { ...from };
-  for (const [k, v] of Object.entries(patch)) if (v !== undefined) (merged as unknown as Record<string, unknown>)[k] = v;
+  if (switching) for (const k of DEPLOYMENT_KEYS) (merged as unknown as Record<string, unknown>)[k] = base[k];
+  // null counts as "not given": JSON turns expireRounds = Infinity (artifact: forever) into null,
+  // so `policy.params` read back from JSON must still resolve.
+  for (const [k, v] of Object.entries(patch)) if (v !== undefined && v !== null) (merged as unknown as Record<string, unknown>)[k] = v;
   validateLearnerParams(merged);
   return merged;
 }

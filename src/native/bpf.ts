@@ -3,11 +3,12 @@
  * statistics, plus the byte layouts of the structs in ghost-kernel/bpf/alps_common.h. Every
  * layout here mirrors that header field by field (little-endian, x86-64).
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { InvocationRecord } from '../core/records.js';
-import { loadNative } from './load.js';
+import { UnsupportedError } from '../core/errors.js';
 
 export interface ProgramInfo {
   name: string;
@@ -91,19 +92,38 @@ export interface BpfError extends Error {
   log?: string;
 }
 
+let addon: AlpsBpfAddon | undefined;
+
+/**
+ * The addon. Loaded here rather than through loadNative() because the VM's project layer
+ * (/project) has package.json but no binding.gyp, which loadNative() looks for.
+ */
 export function loadBpf(): AlpsBpfAddon {
-  return loadNative<AlpsBpfAddon>('alps_bpf');
+  if (addon) return addon;
+  const path = join(projectRoot(), 'build', 'Release', 'alps_bpf.node');
+  if (!existsSync(path)) throw new UnsupportedError('native module alps_bpf', `not built (looked for ${path})`, 'run `npm run setup`');
+  addon = createRequire(import.meta.url)(path) as AlpsBpfAddon;
+  return addon;
 }
 
 // ---- paths ------------------------------------------------------------------------------
 
+const isProjectRoot = (dir: string): boolean => {
+  if (existsSync(join(dir, 'binding.gyp'))) return true;
+  try {
+    return (JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: string }).name === 'ghost-alps';
+  } catch {
+    return false;
+  }
+};
+
 function projectRoot(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
   for (let i = 0; i < 5; i++) {
-    if (existsSync(join(dir, 'binding.gyp'))) return dir;
+    if (isProjectRoot(dir)) return dir;
     dir = dirname(dir);
   }
-  throw new Error('ghost-alps: cannot find the project root (binding.gyp)');
+  throw new Error('ghost-alps: cannot find the project root from ' + fileURLToPath(import.meta.url));
 }
 
 /** Where `make -C ghost-kernel/bpf` puts objects and helper binaries. */
@@ -130,8 +150,10 @@ export function bpfAvailability(object: 'profile.bpf.o' | 'alps.bpf.o' = 'profil
 // ---- layouts (ghost-kernel/bpf/alps_common.h) -----------------------------------------------
 
 export const ALPS_MAX_SLICES = 32;
-export const ALPS_POLICY_SLOTS = 4096;
-export const ALPS_MAX_RANK = 1000;
+/** Functions per policy half (alps_policy holds two halves). */
+export const ALPS_POLICY_MAX = 8192;
+/** Largest rank in the kernel's table (ranks are compressed to 1..n, see PolicyWriter). */
+export const ALPS_MAX_RANK = 16383;
 export const TAG_BYTES = 16;
 export const PROF_RECORD_BYTES = 88 + 8 * ALPS_MAX_SLICES;
 export const POLICY_ENTRY_BYTES = 16;
@@ -268,6 +290,14 @@ const cstr = (b: Buffer, off: number, len: number): string => {
 };
 export function decodeExitInfo(b: Buffer): ExitInfo {
   return { kind: b.readInt32LE(0), exitCpu: b.readInt32LE(4), exitCode: b.readBigInt64LE(8), reason: cstr(b, 16, 128), msg: cstr(b, 144, 256) };
+}
+
+/** alps_policy key: (half << 32) | funcId, as a little-endian u64. */
+export function policyKey(half: number, funcId: number): Buffer {
+  const b = Buffer.alloc(8);
+  b.writeUInt32LE(funcId, 0);
+  b.writeUInt32LE(half, 4);
+  return b;
 }
 
 export const u32Key = (k: number): Buffer => {

@@ -16,6 +16,8 @@ export interface ReplBackend {
   /** One line for the banner. */
   describe(): string;
   readonly policy: Policy | undefined;
+  /** When the newest policy was installed (publisher's clock). */
+  readonly policyAtNs: Ns | undefined;
   readonly functions: readonly FunctionInfo[];
   readonly params: Readonly<LearnerParams> | undefined;
   readonly learning: 'running' | 'paused';
@@ -56,6 +58,9 @@ export class SimBackend implements ReplBackend {
   }
   get policy(): Policy | undefined {
     return this.session.policy;
+  }
+  get policyAtNs(): Ns | undefined {
+    return this.session.policies.at(-1)?.atNs;
   }
   get functions(): readonly FunctionInfo[] {
     return this.session.functions;
@@ -129,6 +134,9 @@ export class RemoteBackend implements ReplBackend {
   }
   get policy(): Policy | undefined {
     return this.client.policy;
+  }
+  get policyAtNs(): Ns | undefined {
+    return this.client.policyAtNs;
   }
   get functions(): readonly FunctionInfo[] {
     return this.client.functions;

@@ -18,7 +18,8 @@ export interface ReplOptions {
   historyFile?: string;
 }
 
-const COMMANDS = ['.policy', '.funcs', '.params', '.set', '.pin', '.unpin', '.pause', '.resume', '.next', '.top', '.snapshot', '.step', '.run', '.stop'];
+const COMMANDS = ['.policy', '.funcs', '.params', '.set', '.pin', '.unpin', '.pause', '.resume', '.next', '.top', '.snapshot'];
+const SIM_COMMANDS = ['.step', '.run', '.stop'];
 
 /**
  * The ghost-alps REPL on node:repl: live objects in the context (`policy`, `learner`,
@@ -31,7 +32,7 @@ export function startRepl(backend: ReplBackend, opts: ReplOptions): Promise<void
   const paced = !opts.terminal;
   const input = paced ? new PassThrough() : opts.input;
   const objects = ['policy', 'learner', 'functions', 'stats', 'backend', backend instanceof SimBackend ? 'session' : 'client'];
-  opts.output.write(`${backend.describe()}\ncommands: ${COMMANDS.join(' ')} (.help for all)\nobjects: ${objects.join(', ')}\n`);
+  opts.output.write(`${backend.describe()}\ncommands: ${[...COMMANDS, ...(backend instanceof SimBackend ? SIM_COMMANDS : [])].join(' ')} (.help for all)\nobjects: ${objects.join(', ')}\n`);
   const r: REPLServer = repl.start({ prompt: 'alps> ', input, output: opts.output, terminal: opts.terminal, useColors: opts.terminal, ignoreUndefined: true });
   const out = (text: string): void => {
     opts.output.write(text.endsWith('\n') ? text : `${text}\n`);
@@ -64,7 +65,7 @@ export function startRepl(backend: ReplBackend, opts: ReplOptions): Promise<void
     });
   };
 
-  command('policy', 'Show the installed policy: generation, parameters, rank and slice per function', () => formatPolicy(backend.policy, backend.functions, backend.kind === 'sim' ? (backend as SimBackend).session.policies.at(-1)?.atNs : undefined));
+  command('policy', 'Show the installed policy: generation, parameters, rank and slice per function', () => formatPolicy(backend.policy, backend.functions, backend.policyAtNs));
   command('funcs', 'List functions with invocations, mean/p99 turnaround, rank and slice', () => formatFuncs(backend.functions, backend.stats()?.funcs));
   command('params', 'Show the learner parameters in force', () => formatParams(backend.params));
   command('set', `Set learner parameters for the next generation: .set alpha 2 | .set alpha=2 beta=0.5 | .set window 3s (keys: ${SET_KEYS.join(', ')})`, async (arg) => {
@@ -93,7 +94,7 @@ export function startRepl(backend: ReplBackend, opts: ReplOptions): Promise<void
   });
   command('next', 'Wait for the next policy generation and show it', async () => {
     const p = await backend.nextPolicy(backend.policy?.generation ?? 0);
-    return formatPolicy(p, backend.functions);
+    return formatPolicy(p, backend.functions, backend.policy === p ? backend.policyAtNs : undefined);
   });
   command('top', 'Throughput, utilisation and the functions with the worst p99 turnaround', () => formatTop(backend.stats()?.funcs, backend.lastUtil(), backend.learning));
   command('snapshot', 'Print the full state as JSON, or write it: .snapshot FILE', async (arg) => {

@@ -352,24 +352,39 @@ export async function runInVm(opts: VmRunOptions): Promise<VmRunResult> {
       killGroup();
     };
     o.signal?.addEventListener('abort', onAbort, { once: true });
+    let pollError: unknown;
     const poll = setInterval(() => {
-      for (const c of chans) c.drain();
+      try {
+        for (const c of chans) c.drain();
+      } catch (e) {
+        // Reported after qemu exits; killing the VM now keeps a broken run from running on.
+        pollError ??= e;
+        killGroup();
+      }
     }, POLL_MS);
 
-    const status = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((res, rej) => {
-      child.on('error', rej);
-      child.on('close', (code, signal) => res({ code, signal }));
-    });
+    let status: { code: number | null; signal: NodeJS.Signals | null };
+    try {
+      status = await new Promise((res, rej) => {
+        child.on('error', rej);
+        child.on('close', (code, signal) => res({ code, signal }));
+      });
+    } finally {
+      clearTimeout(timer);
+      clearInterval(poll);
+      o.signal?.removeEventListener('abort', onAbort);
+      if (child.pid !== undefined) active.delete(child.pid);
+    }
     const wallMs = performance.now() - spawnAt;
-    clearTimeout(timer);
-    clearInterval(poll);
-    o.signal?.removeEventListener('abort', onAbort);
-    if (child.pid !== undefined) active.delete(child.pid);
     // qemu is gone: what is in the files now is everything the guest sent.
     for (const c of chans) {
-      c.drain();
-      c.close();
+      try {
+        if (!pollError) c.drain();
+      } finally {
+        c.close();
+      }
     }
+    if (pollError) throw pollError;
 
     const result: VmRunResult = {
       exitCode: exitCode ?? 124,

@@ -51,6 +51,8 @@ interface Task {
   enqueuedNs: Ns;
   blockedAtNs: Ns;
   dispatchNs: Ns;
+  /** Protected slice of its current dispatch (cached: the hot loop reads it every pass). */
+  sliceNs: Ns;
   waitNs: Ns;
   blockedNs: Ns;
   voluntary: number;
@@ -87,6 +89,8 @@ export interface AgentStats {
   /** Decisions skipped because the task's status word was ahead of our token (§8.5 step 6). */
   deferred: number;
   records: number;
+  /** Queue overflows seen (each triggers a task rediscovery). */
+  overflows: number;
 }
 
 /** TID of a gtid given as two u32 halves (no BigInt on the hot path). */
@@ -107,9 +111,10 @@ export class GhostAgent {
   private readonly yielding: number[] = [];
   /** head/tail of the queue ring (zero-copy): an empty queue costs no native call. */
   private readonly ring: Uint32Array;
+  private lastOverflow = 0;
   private minVruntime = 0;
   private fifoCounter = 0;
-  readonly stats: AgentStats = { passes: 0, messages: 0, decisions: 0, preemptions: 0, failures: {}, deferred: 0, records: 0 };
+  readonly stats: AgentStats = { passes: 0, messages: 0, decisions: 0, preemptions: 0, failures: {}, deferred: 0, records: 0, overflows: 0 };
 
   constructor(private readonly o: GhostAgentOptions) {
     this.batch = new MessageBatch(o.batchSize ?? 512);
@@ -119,7 +124,8 @@ export class GhostAgent {
     this.unavailable = new Uint8Array(maxCpu);
     this.workers = o.cpus.filter((c) => c !== o.globalCpu);
     this.txns = new TxnBatch(this.workers.length);
-    this.ring = new Uint32Array(o.client.queueView(o.queue), 64, 2);
+    this.ring = new Uint32Array(o.client.queueView(o.queue), 64, 3);
+    this.lastOverflow = this.ring[2] as number;
     for (const c of this.workers) this.agentSw[c] = o.client.agentSwIndex(c);
   }
 
@@ -156,7 +162,7 @@ export class GhostAgent {
       const h = this.cpuTask[c] as number;
       const t = h ? this.tasks[h] : undefined;
       if (!t) continue;
-      const sliceEnd = t.dispatchNs + this.o.ordering.sliceNs(t.funcId);
+      const sliceEnd = t.dispatchNs + t.sliceNs;
       if (sliceEnd > now) {
         d = Math.min(d, sliceEnd);
       } else if (head >= 0 && this.o.ordering.fair && this.rq.rankOf(head) === t.rank) {
@@ -175,6 +181,13 @@ export class GhostAgent {
       for (let i = 0; i < n; i++) this.handle(i, now);
       this.stats.messages += n;
       if (n < this.batch.capacity) break;
+    }
+    if (this.ring[2] !== this.lastOverflow) {
+      // The kernel dropped messages: our view of some tasks is stale. Resync (§5.3): the kernel
+      // re-announces every task with TASK_NEW, which onNew merges into the existing state.
+      this.lastOverflow = this.ring[2] as number;
+      this.stats.overflows++;
+      this.o.client.discoverTasks();
     }
     return this.schedule(now);
   }
@@ -248,6 +261,20 @@ export class GhostAgent {
 
   private onNew(h: number, i: number, now: Ns): void {
     const b = this.batch;
+    const known = this.tasks[h];
+    if (known) {
+      // Re-announced (discovery after an overflow or an agent handoff): refresh token and state.
+      known.seq = b.seqnum(i);
+      known.swIndex = b.b(i);
+      const runnable = (b.flags(i) & DecFlag.RUNNABLE) !== 0;
+      if (runnable && known.state === TS.Blocked) this.enqueue(known, now, false);
+      else if (!runnable && known.state === TS.Queued) {
+        this.rq.remove(h);
+        known.state = TS.Blocked;
+        known.blockedAtNs = now;
+      }
+      return;
+    }
     const tid = tidOfGtid(b.gtidLo(i), b.gtidHi(i), this.o.gtidSeqBits);
     const funcId = this.o.funcs?.resolve(tid) ?? 0;
     const t: Task = {
@@ -266,6 +293,7 @@ export class GhostAgent {
       enqueuedNs: now,
       blockedAtNs: now,
       dispatchNs: now,
+      sliceNs: this.o.ordering.sliceNs(funcId),
       waitNs: 0,
       blockedNs: 0,
       voluntary: 0,
@@ -342,7 +370,7 @@ export class GhostAgent {
         } else {
           // Protected until its slice is used; then only something that orders before it wins.
           const ran = now - victim.dispatchNs;
-          if (ran < ordering.sliceNs(victim.funcId)) continue;
+          if (ran < victim.sliceNs) continue;
           const head = this.rq.peek();
           const key = ordering.fair ? victim.vruntime + ran : Infinity;
           if (head < 0 || !this.rq.before(head, victim.rank, key)) continue;
@@ -411,6 +439,7 @@ export class GhostAgent {
         t.waitNs += now - t.enqueuedNs;
         if (t.firstRunNs < 0) t.firstRunNs = now;
         t.dispatchNs = now;
+        t.sliceNs = this.o.ordering.sliceNs(t.funcId);
         if (t.vruntime > this.minVruntime) this.minVruntime = t.vruntime;
         ok++;
         continue;

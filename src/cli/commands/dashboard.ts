@@ -17,12 +17,12 @@ interface DashboardArgs extends LiveArgs {
 
 const EXAMPLES = `Examples:
   ghost-alps dashboard --sim huawei
-      simulate an 8-CPU host with the ALPS learner live, publish on ws://127.0.0.1:8089 and
-      serve the page on http://127.0.0.1:8090/ (open it in a browser; Ctrl-C to stop)
+  # simulate an 8-CPU host with the ALPS learner live, publish on ws://127.0.0.1:8089 and
+  # serve the page on http://127.0.0.1:8090/ (open it in a browser; Ctrl-C to stop)
   ghost-alps dashboard --connect ws://127.0.0.1:8089 --port 8091
-      a page for a publisher that is already running (e.g. \`ghost-alps repl --sim huawei --listen 8089\`)
+  # a page for a publisher that is already running (e.g. \`ghost-alps repl --sim huawei --listen 8089\`)
   ghost-alps dashboard --sim azure --cpus 4 --invocations 6000 --port 0 --ws-port 0 --json
-      any free ports; prints {"page":…,"ws":…,"tokenFile":…} for scripts`;
+  # any free ports; prints {"page":…,"ws":…,"tokenFile":…} for scripts`;
 
 export const dashboardCommand: CommandModule<object, DashboardArgs> = {
   command: 'dashboard',

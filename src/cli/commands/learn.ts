@@ -30,16 +30,18 @@ interface LearnArgs {
   json: boolean;
 }
 
-const SAMPLE =
-  `printf '%s\\n' '{"funcId":2,"arrivalNs":0,"endNs":12000000,"cpuNs":12000000}' ` +
-  `'{"funcId":18,"arrivalNs":1000000,"endNs":160000000,"cpuNs":130000000}' ` +
-  `'{"funcId":2,"arrivalNs":5000000,"endNs":24000000,"cpuNs":12000000}' ` +
-  `'{"funcId":6,"arrivalNs":9000000,"endNs":80000000,"cpuNs":45000000}'`;
+/** Worked example, in the usage text so it is printed unwrapped and can be pasted as is. */
+const WORKED = [
+  `echo '{"funcId":2,"arrivalNs":0,"endNs":12e6,"cpuNs":12e6}' > /tmp/alps-trace.jsonl`,
+  `echo '{"funcId":6,"arrivalNs":1e6,"endNs":60e6,"cpuNs":45e6}' >> /tmp/alps-trace.jsonl`,
+  `echo '{"funcId":2,"arrivalNs":5e6,"endNs":24e6,"cpuNs":12e6}' >> /tmp/alps-trace.jsonl`,
+  'ghost-alps learn --trace /tmp/alps-trace.jsonl --utilisation 90',
+].join('\n');
 
 const EXAMPLES: [string, string][] = [
-  [`${SAMPLE} | ghost-alps learn --trace=- --utilisation 90`, 'learn from four invocations on stdin (paper mode, 90% load)'],
-  ['ghost-alps learn --trace run.jsonl --model forest --cpus 8 --json', 'the Policy as JSON, random-forest slices, 8-CPU replay'],
-  ['ghost-alps learn --trace run.csv --mode artifact --alpha 2', 'the published artifact’s algorithm, for comparison'],
+  ['ghost-alps learn --trace=- --json < /tmp/alps-trace.jsonl', 'read stdin; print the Policy as JSON'],
+  ['ghost-alps learn --trace run.jsonl --model forest --cpus 8', 'random-forest slices, 8-CPU replay'],
+  ['ghost-alps learn --trace run.csv --mode artifact --alpha 2', 'the published artifact’s algorithm'],
 ];
 
 /** CLI flag of each learner parameter, so errors name what the user typed. */
@@ -95,17 +97,26 @@ export function paramsFromArgs(a: Partial<LearnArgs>): AlpsParams {
   }
 }
 
-/** Utilisation estimate when none is given: CPU time of the window over its CPU capacity. */
-export function estimateUtilisation(window: readonly InvocationRecord[], p: AlpsParams): number {
+/**
+ * Utilisation estimate when none is given: CPU time of the window's records over the CPU capacity
+ * of the span they cover (W, or less when the trace is shorter), capped at 100.
+ */
+export function estimateUtilisation(window: readonly InvocationRecord[], p: AlpsParams, nowNs: number): number {
   let cpu = 0;
-  for (const r of window) cpu += r.cpuNs;
-  return Math.min(100, (100 * cpu) / (p.windowNs * p.cpus));
+  let first = Infinity;
+  for (const r of window) {
+    cpu += r.cpuNs;
+    if (r.arrivalNs < first) first = r.arrivalNs;
+  }
+  const span = Math.min(p.windowNs, nowNs - first);
+  if (!(span > 0)) return 0;
+  return Math.min(100, (100 * cpu) / (span * p.cpus));
 }
 
 const f1 = (ns: number): string => (ns / NS_PER_MS).toFixed(1);
 
 /** The readable table `learn` prints. */
-export function formatPolicyTable(policy: Policy, stats: readonly FunctionStats[], header: string[]): string {
+export function formatPolicyTable(policy: Policy, stats: readonly FunctionStats[], header: string[], notes: ReadonlyMap<number, string> = new Map()): string {
   const byId = new Map(stats.map((s) => [s.funcId, s]));
   const rows: string[][] = [['funcId', 'name', 'rank', 'slice ms', 'invocations', 'cpu ms', 'wait ms', 'basic ms', 'stdev ms']];
   const sorted = [...policy.entries].sort((a, b) => a.rank - b.rank || a.funcId - b.funcId);
@@ -116,7 +127,7 @@ export function formatPolicyTable(policy: Policy, stats: readonly FunctionStats[
       s?.name ?? '',
       String(e.rank),
       e.sliceNs === 0 ? '0 (default)' : f1(e.sliceNs),
-      s ? String(s.invocations) : 'carried',
+      s ? String(s.invocations) : (notes.get(e.funcId) ?? 'carried'),
       s ? f1(s.meanCpuNs) : '-',
       s ? f1(s.meanWaitNs) : '-',
       s ? f1(s.basicNs) : '-',
@@ -134,9 +145,10 @@ export const learnCommand: CommandModule<object, LearnArgs> = {
   builder: (y: Argv) =>
     y
       .usage(
-        'ghost-alps learn --trace FILE [options]\n\nReads InvocationRecords (JSON Lines or CSV with a header; fields funcId, arrivalNs, endNs, cpuNs,\n' +
-          'optional id, name, firstWaitNs, waitNs, blockedNs, voluntarySwitches, involuntarySwitches, slicesNs),\n' +
-          'takes the window of W ending at the last completion, replays it under SRPT and prints the learned policy.',
+        'ghost-alps learn --trace FILE [options]\n\nReads InvocationRecords (JSON Lines, or CSV with a header) with fields funcId, arrivalNs,\n' +
+          'endNs, cpuNs (ns) and optionally id, name, firstWaitNs, waitNs, blockedNs, voluntarySwitches,\n' +
+          'involuntarySwitches, slicesNs; takes the window of W ending at the last completion, replays it under SRPT and prints the learned policy.\n\n' +
+          `Worked example (paste into a shell):\n${WORKED}`,
       )
       .example(EXAMPLES)
       .option('trace', { type: 'string', demandOption: true, describe: "invocation records file, or --trace=- for stdin" })
@@ -150,7 +162,7 @@ export const learnCommand: CommandModule<object, LearnArgs> = {
       .option('cpus', { type: 'number', describe: 'CPUs of the SRPT replay [paper 1; artifact: sample divisor 24]' })
       .option('io-aware', { type: 'boolean', describe: 'rank by wait + blocked time and cut slices at voluntary switches (I/O study §9)' })
       .option('mode', { type: 'string', choices: LEARNER_MODES as unknown as string[], describe: 'paper (default) or the published artifact' })
-      .option('utilisation', { type: 'number', describe: 'CPU utilisation l in percent for Eq. 3 [estimated: window CPU time / (W·cpus)]' })
+      .option('utilisation', { type: 'number', describe: 'CPU utilisation l in percent for Eq. 3 [estimated: window CPU time / (span·cpus), span ≤ W]' })
       .option('now-ms', { type: 'number', describe: 'end of the window in ms of the trace clock [the last endNs]' })
       .option('quantum-ms', { type: 'number', describe: 'SRPT replay minimum quantum in ms [8]' })
       .option('max-slice-ms', { type: 'number', describe: 'slice cap in ms [200]' })
@@ -183,7 +195,7 @@ export const learnCommand: CommandModule<object, LearnArgs> = {
     const now = argv['now-ms'] !== undefined ? msToNs(argv['now-ms']) : maxEnd;
     const window = learner.windowRecords(now);
     const estimated = argv.utilisation === undefined;
-    const util = estimated ? estimateUtilisation(window, params) : argv.utilisation!;
+    const util = estimated ? estimateUtilisation(window, params, now) : argv.utilisation!;
     if (!(Number.isFinite(util) && util >= 0 && util <= 100)) throw new InputError('--utilisation', `must be a percentage in [0, 100], got ${util}`);
     const policy = learner.learn(now, util);
     if (argv.json) {
@@ -192,13 +204,16 @@ export const learnCommand: CommandModule<object, LearnArgs> = {
     }
     const round = learner.lastRoundStats!;
     const p = learner.params;
+    const notes = new Map<number, string>();
+    if (p.mode === 'artifact') notes.set(1, 'reserved');
+    const replayDesc = p.mode === 'artifact' ? `1/${p.cpus} sample on a 1-CPU 1 ms-tick replay` : `replay on ${p.cpus} CPU(s)`;
     process.stdout.write(
       `${formatPolicyTable(policy, round.functions, [
         `ALPS policy, generation ${policy.generation}: mode ${p.mode}, model ${p.model}, α=${p.alpha} β=${p.beta} γ=${p.gamma} θ=${p.theta}, ` +
-          `W=${p.windowNs / NS_PER_MS} ms, replay on ${p.cpus} CPU(s), quantum ${p.quantumNs / NS_PER_MS} ms${p.ioAware ? ', I/O-aware' : ''}`,
+          `W=${p.windowNs / NS_PER_MS} ms, ${replayDesc}, quantum ${p.quantumNs / NS_PER_MS} ms${p.ioAware ? ', I/O-aware' : ''}`,
         `window: ${round.recordsUsed} of ${total} records, ending at ${f1(now)} ms; utilisation ${util.toFixed(1)}%${estimated ? ' (estimated)' : ''} → overload factor p = ${round.penalty.toFixed(3)}`,
         'rank 1 runs first; slice 0 = the kernel’s default slice; wait = mean wait in the replay',
-      ])}\n`,
+      ], notes)}\n`,
     );
   },
 };

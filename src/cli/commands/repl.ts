@@ -18,15 +18,15 @@ interface ReplArgs extends LiveArgs {
 
 const EXAMPLES = `Examples:
   ghost-alps repl --sim huawei
-      an 8-CPU simulated machine with the ALPS learner in the loop; try .step 6, .policy,
-      .set alpha 3, .next, .pin fib1 rank=1, .top
+  # an 8-CPU simulated machine with the ALPS learner in the loop; try .step 6, .policy,
+  # .set alpha 3, .next, .pin fib1 rank=1, .top
   printf '.step 6\\n.policy\\n.set alpha 3\\n.next\\n' | ghost-alps repl --sim huawei
-      the same, scripted through stdin (commands run one after another)
+  # the same, scripted through stdin (commands run one after another)
   ghost-alps repl --sim huawei --listen 8089
-      also publish telemetry on ws://127.0.0.1:8089 (token file in ~/.ghost-alps)
+  # also publish telemetry on ws://127.0.0.1:8089 (token file in ~/.ghost-alps)
   ghost-alps repl --connect ws://127.0.0.1:8089
-      attach to a running publisher (e.g. \`ghost-alps dashboard --sim huawei\`); the token
-      is read from its 0600 token file, or give --token`;
+  # attach to a running publisher (e.g. \`ghost-alps dashboard --sim huawei\`); the token
+  # is read from its 0600 token file, or give --token`;
 
 export const replCommand: CommandModule<object, ReplArgs> = {
   command: 'repl',

@@ -22,11 +22,16 @@ interface RunArgs {
   _: (string | number)[];
 }
 
+// Plain lines (not yargs .example(), whose two-column layout breaks commands mid-line), short
+// enough not to wrap, each explained by a shell comment above it so any line pastes as is.
 const RUN_EXAMPLES = `Examples:
+  # prints "disabled": the kernel has sched_ext, no BPF scheduler is loaded
   ghost-alps vm run -- cat /sys/kernel/sched_ext/state
-      prints "disabled": the guest kernel has sched_ext but no BPF scheduler is loaded
+  # prints 2 and the kernel release, then "exit 3"
   ghost-alps vm run --cpus 2 --timeout 60 -- sh -c 'nproc; uname -r; exit 3'; echo "exit $?"
+  # copy a host file into the guest
   ghost-alps vm run --file ./package.json:/tmp/p.json -- wc -c /tmp/p.json
+  # one JSON object: exitCode, stdout, stderr, bootMs, ...
   ghost-alps vm run --json -- node -e 'console.log(process.version)'`;
 
 function parseFile(spec: string): VmFile {
@@ -118,7 +123,7 @@ const infoCommand: CommandModule<object, { json: boolean }> = {
   describe: 'show whether VM runs work here: qemu, cached kernel, BTF path, accelerator',
   builder: (y: Argv) =>
     y
-      .usage('ghost-alps vm info [--json]\n\nExample:\n  ghost-alps vm info --json   # {"ok":true,"accel":"tcg",...,"btf":".../.cache/vm/kernel/vmlinux.btf"}')
+      .usage('ghost-alps vm info [--json]\n\nExample:\n  # {"ok": true, "accel": "tcg", ..., "btf": ".../.cache/vm/kernel/vmlinux.btf"}\n  ghost-alps vm info --json')
       .option('json', { type: 'boolean', default: false, describe: 'print as JSON' }),
   handler: async (argv) => {
     const a = await vmAvailability();

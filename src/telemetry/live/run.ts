@@ -47,11 +47,20 @@ export async function startLiveRun(o: LiveRunOptions): Promise<LiveRun> {
   if (!(SCHEDULERS as readonly string[]).includes(o.scheduler)) throw new InputError('--scheduler', `unknown '${o.scheduler}' (known: ${SCHEDULERS.join(', ')})`);
   if (!(o.stepS > 0 && o.stepS <= 3600)) throw new InputError('--step', `must be in (0, 3600] virtual seconds, got ${o.stepS}`);
   if (!Number.isInteger(o.seed) || o.seed < 0) throw new InputError('--seed', `must be a non-negative integer, got ${o.seed}`);
-  const bundle = loadWorkload(o.workload, { invocations: o.invocations, cpus: o.cpus, load: o.load, seed: o.seed });
-  let session: LiveSession | undefined;
+  let bundle: ReturnType<typeof loadWorkload>;
+  try {
+    bundle = loadWorkload(o.workload, { invocations: o.invocations, cpus: o.cpus, load: o.load, seed: o.seed });
+  } catch (err) {
+    // The workload comes from --sim here, not simulate's --workload: name the flag the user typed.
+    if (err instanceof InputError && err.input === '--workload') throw new InputError('--sim', err.problem);
+    throw err;
+  }
+  // The server is built first (the session publishes to it), so control ops reach the session
+  // through this holder, filled in once the session exists.
+  const holder: { session?: LiveSession } = {};
   const target = (): LiveSession => {
-    if (!session) throw new InputError('control', 'the session is still starting');
-    return session;
+    if (!holder.session) throw new InputError('control', 'the session is still starting');
+    return holder.session;
   };
   let server: TelemetryServer | undefined;
   let tokenFile: string | undefined;
@@ -77,7 +86,7 @@ export async function startLiveRun(o: LiveRunOptions): Promise<LiveRun> {
       writeTokenFile(tokenFile, token);
     }
   }
-  session = new LiveSession({
+  const s = new LiveSession({
     workload: bundle.workload,
     cpus: o.cpus,
     scheduler: o.scheduler,
@@ -89,7 +98,7 @@ export async function startLiveRun(o: LiveRunOptions): Promise<LiveRun> {
     ...(o.learner ? { learner: o.learner } : {}),
     publisher: tee(server ?? nullPublisher, o.publisher ?? nullPublisher),
   });
-  const s = session;
+  holder.session = s;
   return {
     session: s,
     description: bundle.description,

@@ -96,6 +96,13 @@ export async function writeInvocationRecords(
   format: RecordFormat,
 ): Promise<number> {
   const out: Writable = typeof target !== 'string' ? target : target === '-' ? process.stdout : createWriteStream(target);
+  if (typeof target === 'string' && target !== '-') {
+    try {
+      await once(out, 'open');
+    } catch (err) {
+      throw new InputError(target, `cannot write: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    }
+  }
   const write = async (s: string): Promise<void> => {
     if (!out.write(s)) await once(out, 'drain');
   };

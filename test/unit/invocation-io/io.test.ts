@@ -128,3 +128,7 @@ test('reads from a Readable (stdin) with a label in errors', async () => {
   const input = Readable.from([`${ok}\n{"funcId":1}\n`]);
   await assert.rejects(readAllInvocationRecords(input, { label: 'stdin' }), /stdin:2: missing field 'arrivalNs'/);
 });
+
+test('writing to an impossible path is an InputError naming it', async () => {
+  await assert.rejects(writeInvocationRecords(join(dir, 'no', 'such', 'dir.jsonl'), [minimal], 'jsonl'), /dir\.jsonl: cannot write: ENOENT/);
+});

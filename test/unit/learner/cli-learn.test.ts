@@ -60,7 +60,10 @@ test('learn: artifact mode and flags reach the learner; bad flags are named', as
 test('utilisation estimate is window CPU time over capacity, capped at 100', () => {
   const p = paramsFromArgs({ 'window-ms': 100, cpus: 2 });
   assert.equal(p.windowNs, 100 * MS);
-  assert.equal(estimateUtilisation(records, p), 99.5);
-  assert.equal(estimateUtilisation(records, paramsFromArgs({ 'window-ms': 50, cpus: 2 })), 100);
-  assert.equal(estimateUtilisation(records.slice(0, 1), p), 6);
+  // 199 ms of CPU over 100 ms × 2 CPUs (the window is shorter than the 160 ms span).
+  assert.equal(estimateUtilisation(records, p, 160 * MS), 99.5);
+  assert.equal(estimateUtilisation(records, paramsFromArgs({ 'window-ms': 50, cpus: 2 }), 160 * MS), 100);
+  // A trace shorter than W: capacity over the 40 ms it covers.
+  assert.equal(estimateUtilisation(records.slice(0, 1), p, 40 * MS), 15);
+  assert.equal(estimateUtilisation([], p, 40 * MS), 0);
 });

@@ -120,8 +120,10 @@ test('bad parameters are rejected naming the parameter', () => {
   assert.throws(() => l.setParams({ cpus: 0 }), /learner parameter cpus/);
   assert.throws(() => validateLearnerParams({ ...defaultLearnerParams(), gamma: 0 }), /gamma/);
   assert.equal(l.params.theta, 50, 'a rejected patch changes nothing');
+  l.setParams({ cpus: 8, alpha: 3 });
   l.setParams({ mode: 'artifact' });
-  assert.equal(l.params.alpha, 1, 'switching mode takes that mode’s defaults');
+  assert.equal(l.params.alpha, 1, 'switching mode takes that mode’s algorithm defaults');
+  assert.equal(l.params.cpus, 8, 'and keeps the deployment’s CPUs');
   assert.throws(() => l.learn(0, Number.NaN), /utilisationPct/);
 });
 
@@ -164,4 +166,13 @@ test('pins override rank and/or slice from the next round; unpin restores learni
   assert.equal(l.unpin(2), true);
   const q = l.learn(100 * MS, 0);
   assert.notEqual(q.entries.find((e) => e.funcId === 2)!.sliceNs, 3 * MS);
+});
+
+test('artifact-mode learner: too few records for the 1/cpus sample gives only the reserved UID 1, no crash', () => {
+  const l = new AlpsLearner({ mode: 'artifact' });
+  l.observe([rec(5, 0, 10), rec(6, 1, 20)]);
+  assert.deepEqual(l.learn(100 * MS, 60).entries, [{ funcId: 1, rank: 1, sliceNs: 0 }]);
+  // A policy's params survive a JSON round trip (Infinity → null) and rebuild the same learner.
+  const again = new AlpsLearner(JSON.parse(JSON.stringify(l.current!.params)));
+  assert.deepEqual(again.params, l.params);
 });

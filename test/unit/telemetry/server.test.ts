@@ -10,7 +10,7 @@ import { smallSession } from './helpers.js';
 const token = generateToken();
 let server: TelemetryServer;
 let session: LiveSession;
-let crashed: unknown[] = [];
+const crashed: unknown[] = [];
 
 before(async () => {
   let s: LiveSession | undefined;
