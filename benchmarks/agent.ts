@@ -1,5 +1,6 @@
 /**
- * `npm run bench -- agent [--json] [--policy alps|cfs|fifo] [--runs N]`: the ghOSt agent's cost
+ * `npm run bench -- agent [--json] [--policy alps|cfs|fifo] [--runs N]`, and `--sim` (see simSuite).
+ * Default: the ghOSt agent's cost
  * per scheduling decision against the emulated kernel. One decision = one successful placement
  * or preemption. A step = drain + message handling + the scheduling pass + the batched COMMIT_TXN
  * through the native client (which includes the emulated kernel's validation and latching).
@@ -15,6 +16,9 @@ import type { Policy } from '../src/core/policy.js';
 import { runOnEmulator } from '../src/agent/ghost/emu-machine.js';
 import { parsePolicyKind, type AgentPolicyKind } from '../src/agent/ghost/ordering.js';
 import { median } from './stats.js';
+import { simulate } from '../src/sim/index.js';
+import { loadWorkload } from '../src/workload/source.js';
+import { EmulatedGhostAgent } from '../src/agent/ghost/sim-agent.js';
 
 const MS = 1_000_000;
 const GHOST_LOCAL_SCHEDULE_NS = 1613;
@@ -58,8 +62,54 @@ function flag(argv: string[], name: string): string | undefined {
   return i >= 0 ? argv[i + 1] : undefined;
 }
 
+/**
+ * `--sim`: simulation in the loop, Fig. 15 style. The simulated machine (Azure Table 1 mix, 8 CPUs,
+ * 90% load, ghOSt costs 725 ns message + 888 ns txn + 1 µs IPI charged by the simulator) driven by
+ * the real agent on the emulated kernel ('alps-ghost', 'ghost-cfs'), next to in-kernel 'cfs' and
+ * 'alps' and the simulator's own delegated model 'alps-delegated'. Reports the mean turnaround of
+ * each scheduler's shorter 50% of requests.
+ */
+async function simSuite(argv: string[], json: boolean): Promise<void> {
+  const invocations = Number(flag(argv, '--invocations') ?? 15000);
+  const cpus = Number(flag(argv, '--cpus') ?? 8);
+  const bundle = loadWorkload('azure', { invocations, cpus, load: 0.9, seed: 1 });
+  const w = bundle.workload;
+  const rows: { scheduler: string; shorter50Ms: number; meanMs: number; divergences: number | null }[] = [];
+  const runs: [string, (() => EmulatedGhostAgent) | undefined][] = [
+    ['cfs', undefined],
+    ['alps', undefined],
+    ['alps-delegated', undefined],
+    ['alps-ghost', () => new EmulatedGhostAgent('alps')],
+    ['ghost-cfs', () => new EmulatedGhostAgent('cfs')],
+  ];
+  for (const [scheduler, make] of runs) {
+    const agent = make?.();
+    const r = simulate(w, { cpus, scheduler, seed: 1 }, agent ? { agent } : {});
+    if (r.records.length !== w.invocations.length) throw new Error(`bench: ${scheduler} lost invocations`);
+    const ta = r.records.map((x) => x.endNs - x.arrivalNs).sort((a, b) => a - b);
+    const half = ta.slice(0, Math.floor(ta.length / 2));
+    rows.push({
+      scheduler,
+      shorter50Ms: half.reduce((a, b) => a + b, 0) / half.length / MS,
+      meanMs: ta.reduce((a, b) => a + b, 0) / ta.length / MS,
+      divergences: agent ? agent.divergences : null,
+    });
+  }
+  const alps = rows.find((r) => r.scheduler === 'alps')?.shorter50Ms ?? NaN;
+  const ghost = rows.find((r) => r.scheduler === 'alps-ghost')?.shorter50Ms ?? NaN;
+  if (json) {
+    process.stdout.write(JSON.stringify({ invocations, cpus, load: 0.9, rows, alpsGhostOverAlps: ghost / alps }) + '\n');
+    return;
+  }
+  const lines = [`Fig. 15 in simulation: Azure mix, ${invocations} invocations, ${cpus} CPUs, 90% load (shorter 50% of requests)`];
+  for (const r of rows) lines.push(`  ${r.scheduler.padEnd(15)} shorter-50% mean ${r.shorter50Ms.toFixed(2).padStart(8)} ms   all ${r.meanMs.toFixed(1).padStart(7)} ms${r.divergences === null ? '' : `   (mirror divergences ${r.divergences})`}`);
+  lines.push(`  alps-ghost / alps = ${(ghost / alps).toFixed(3)} (paper, real ghOSt: 1.253)`, '');
+  process.stdout.write(lines.join('\n'));
+}
+
 export async function agentSuite(argv: string[]): Promise<void> {
   const json = argv.includes('--json');
+  if (argv.includes('--sim')) return simSuite(argv, json);
   const policy: AgentPolicyKind = parsePolicyKind(flag(argv, '--policy') ?? 'alps');
   const runs = Number(flag(argv, '--runs') ?? 5);
   const cpus = 8;

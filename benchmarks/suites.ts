@@ -6,4 +6,6 @@ export const suites: Record<string, Suite> = {
   vm: (argv) => import('./vm.js').then((m) => m.vmBench(argv)),
   learner: (argv) => import('./learner.js').then((m) => m.learnerBench(argv)),
   agent: (argv) => import('./agent.js').then((m) => m.agentSuite(argv)),
+  live: (argv) => import('./live.js').then((m) => m.liveBench(argv)),
+  bpf: (argv) => import('./bpf.js').then((m) => m.bpfBench(argv)),
 };

@@ -13,7 +13,7 @@ if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
 
 # --- 1. system packages -------------------------------------------------------------------
 APT_PACKAGES=(build-essential python3 pkg-config clang-19 llvm-19 libelf-dev zlib1g-dev libzstd-dev
-  bpftool qemu-system-x86 busybox-static cpio zstd xz-utils chromium tmux debian-archive-keyring)
+  bpftool qemu-system-x86 busybox-static cpio zstd xz-utils chromium tmux)
 BACKPORTS_PACKAGES=(libbpf-dev)   # libbpf >= 1.4: .struct_ops.link and sleepable struct_ops
 
 have_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'; }
@@ -56,6 +56,10 @@ fi
 # its BTF (.cache/vm/kernel/vmlinux.btf). Cached: a second run does no network I/O. Without it
 # the VM tests skip with a reason, so a failure here is a warning, not the end of setup.
 if command -v apt-get >/dev/null 2>&1; then
+  # The Debian archive key verifies the download (always present on Debian; optional on Ubuntu).
+  if ! have_pkg debian-archive-keyring; then
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq debian-archive-keyring >/dev/null || true
+  fi
   if bash ghost-kernel/vm/fetch-kernel.sh; then :; else
     log "warning: could not fetch the VM kernel; VM tests will skip (retry: ghost-kernel/vm/fetch-kernel.sh)"
   fi

@@ -34,6 +34,8 @@ char LICENSE[] SEC("license") = "GPL";
 #define HIST_BUCKETS 64
 #define CLOCK_MONOTONIC 1
 #define BPF_F_TIMER_CPU_PIN_ (1ULL << 1)
+#define PF_KTHREAD 0x00200000
+#define PICK_DONE_SLACK_NS 100000ULL /* a pick within 100 us of its slice counts as complete */
 #define ENOMEM 12
 #define ENOENT 2
 #define BPF_STRUCT_OPS(name, args...) SEC("struct_ops/" #name) BPF_PROG(name, ##args)
@@ -61,6 +63,10 @@ struct {
 
 struct task_ctx {
 	u64 run_start;
+	/* CPU used in the current pick of a learned slice, across interruptions by per-CPU
+	 * kthreads (softirqs, kworkers): the learned slice is a budget per pick, as in the
+	 * artifact's __schedule hook, not per uninterrupted run. */
+	u64 pick_used;
 };
 
 struct {
@@ -91,8 +97,8 @@ struct {
 	__type(value, u64);
 } alps_stats SEC(".maps");
 
-/* Run lengths of tagged tasks whose run ended while still runnable (slice expiry or
- * preemption), in 250 us buckets: how precisely learned slices are enforced. */
+/* CPU time of each completed pick of a function task (slice used up or rank-preempted while
+ * runnable), in 250 us buckets: how precisely learned slices are enforced. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, HIST_BUCKETS);
@@ -205,8 +211,19 @@ void BPF_STRUCT_OPS(alps_enqueue, struct task_struct *p, u64 enq_flags)
 	struct alps_ctl *c = ctl();
 	u32 rank;
 	u64 slice, learned;
-	policy_of(p, c, &rank, &slice, &learned);
 	stat_add(ALPS_ST_ENQUEUE);
+	/* Per-CPU kthreads (ksoftirqd runs the BPF slice timers under load, kworkers) run
+	 * next on their CPU: they are short, and delaying them delays everything else. */
+	if ((p->flags & PF_KTHREAD) && p->nr_cpus_allowed == 1) {
+		scx_bpf_dsq_insert(p, SCX_DSQ_LOCAL, default_slice(c), enq_flags | SCX_ENQ_PREEMPT);
+		return;
+	}
+	policy_of(p, c, &rank, &slice, &learned);
+	struct task_ctx *tc = bpf_task_storage_get(&alps_tctx, p, 0, 0);
+	if (learned && tc && tc->pick_used && tc->pick_used < learned)
+		slice = learned - tc->pick_used; /* resume an interrupted pick */
+	else if (tc)
+		tc->pick_used = 0;
 	if (rank)
 		stat_add(ALPS_ST_ENQ_TAGGED);
 	if (rank > ALPS_MAX_RANK)
@@ -277,13 +294,16 @@ void BPF_STRUCT_OPS(alps_running, struct task_struct *p)
 	u32 rank;
 	u64 slice, learned;
 	policy_of(p, c, &rank, &slice, &learned);
+	u64 left = learned;
+	if (learned && tc && tc->pick_used < learned)
+		left = learned - tc->pick_used;
 	st->pid = (u32)p->pid;
 	st->rank = rank;
 	st->seq++;
-	st->guard_until = learned ? now + learned : 0;
+	st->guard_until = learned ? now + left : 0;
 	if (learned) {
 		st->armed_seq = st->seq;
-		bpf_timer_start(&st->timer, learned, BPF_F_TIMER_CPU_PIN_);
+		bpf_timer_start(&st->timer, left, BPF_F_TIMER_CPU_PIN_);
 	}
 }
 
@@ -304,17 +324,25 @@ void BPF_STRUCT_OPS(alps_stopping, struct task_struct *p, bool runnable)
 	tc->run_start = 0;
 	u32 w = p->scx.weight ? p->scx.weight : 100;
 	p->scx.dsq_vtime += used * 100 / w;
-	if (runnable) {
-		struct alps_tag *tag = bpf_task_storage_get(&alps_tags, p, 0, 0);
-		if (tag && tag->func_id) {
-			u32 b = used / HIST_BUCKET_NS;
-			if (b >= HIST_BUCKETS)
-				b = HIST_BUCKETS - 1;
-			u64 *h = bpf_map_lookup_elem(&alps_run_hist, &b);
-			if (h)
-				__sync_fetch_and_add(h, 1);
-		}
+	tc->pick_used += used;
+	if (!runnable) {
+		tc->pick_used = 0; /* blocked: the next wakeup starts a new pick */
+		return;
 	}
+	struct alps_ctl *c = ctl();
+	u32 rank;
+	u64 slice, learned;
+	policy_of(p, c, &rank, &slice, &learned);
+	if (!rank || (learned && tc->pick_used + PICK_DONE_SLACK_NS < learned))
+		return; /* untagged, or a learned pick interrupted by a kthread: it resumes */
+	/* A pick ended (slice used up, or rank-preempted): record its CPU time. */
+	u32 b = tc->pick_used / HIST_BUCKET_NS;
+	if (b >= HIST_BUCKETS)
+		b = HIST_BUCKETS - 1;
+	u64 *h = bpf_map_lookup_elem(&alps_run_hist, &b);
+	if (h)
+		__sync_fetch_and_add(h, 1);
+	tc->pick_used = 0;
 }
 
 void BPF_STRUCT_OPS(alps_enable, struct task_struct *p)

@@ -358,7 +358,7 @@ void Kernel::preemptLatched(int c) {
   taskMsg(*t, kMsgTaskPreempt, &p, sizeof p);
 }
 
-void Kernel::scheduleCpu(int c) {
+void Kernel::scheduleCpu(int c, bool mayPreempt) {
   ECpu& C = cpus_[size_t(c)];
   if (!C.enclave) return;
   EEnclave* e = C.enc;
@@ -368,8 +368,11 @@ void Kernel::scheduleCpu(int c) {
     Txn* t = txn(*e, c);
     if (aref(t->state).load(std::memory_order_acquire) == kTxnReady) commitOne(*e, c, c, false);
   }
-  if (C.busy || !C.latched || C.current) return;
+  if (C.busy || !C.latched) return;
   if (C.agentTid && !C.agentBlocked) return;  // the agent holds its CPU
+  if (C.current && !mayPreempt) return;
+  if (C.current) preemptCurrent(c, C.elideNext);
+  C.elideNext = false;
   ETask* t = C.latched;
   C.latched = nullptr;
   t->latchedCpu = -1;
@@ -386,7 +389,7 @@ void Kernel::scheduleCpu(int c) {
 }
 
 void Kernel::scheduleAll() {
-  for (int c = 0; c < opts_.ncpus; c++) scheduleCpu(c);
+  for (int c = 0; c < opts_.ncpus; c++) scheduleCpu(c, opts_.autoPreempt);
 }
 
 int32_t Kernel::validate(const EEnclave& e, int c, const Txn& t, int callerCpu, bool local, ETask** target) {
@@ -452,7 +455,10 @@ void Kernel::applyCommit(EEnclave&, int c, Txn& t, ETask* target, bool local) {
         // Re-latching elsewhere: the old latch is dropped silently (the agent asked for the move).
         cpus_[size_t(target->latchedCpu)].latched = nullptr;
       }
-      preemptCurrent(c, elide);
+      // The running task leaves at the CPU's next scheduling point (the IPI's reschedule), not
+      // at commit: until then it may still block or exit on its own.
+      if (local) preemptCurrent(c, elide);
+      else C.elideNext = elide;
       C.latched = target;
       target->latchedCpu = c;
     }
@@ -813,7 +819,9 @@ void Kernel::killProcess(int pid) {
     int c = agentCpuOf(tid);
     if (c >= 0) detachAgent(c);
     EThread& th = threads_.at(tid);
-    if (th.task) removeTask(th.task);
+    // A SIGKILLed ghost task dies (TASK_DEAD); the real kernel would first need it scheduled to
+    // act on the signal, the emulator lets it die where it is.
+    if (th.task) die(th.task);
     th.alive = false;
   }
   for (int tid : tids) threads_.erase(tid);
@@ -986,13 +994,21 @@ void Kernel::exit(int tid) {
   if (t) {
     if (t->isAgent) throw bad("agents leave through killProcess", tid);
     if (t->runnable && !t->oncpu) throw bad("a runnable task that is not running cannot exit", tid);
-    if (t->oncpu) block(tid);  // TASK_BLOCKED first: TASK_DEAD is only sent for an off-CPU task
-    EEnclave* e = t->enc;
-    v90::PayloadTaskDead p{t->gtid, t->cpu};
-    taskMsg(*t, kMsgTaskDead, &p, e->abi < 89 ? sizeof(v84::PayloadTaskDead) : sizeof p);
-    removeTask(t);
+    die(t);
   }
   threads_.erase(tid);
+}
+
+void Kernel::die(ETask* t) {
+  if (t->oncpu) block(t->tid);  // TASK_BLOCKED first: TASK_DEAD is only sent for an off-CPU task
+  if (t->latchedCpu >= 0) {
+    cpus_[size_t(t->latchedCpu)].latched = nullptr;
+    t->latchedCpu = -1;
+  }
+  t->runnable = false;
+  v90::PayloadTaskDead p{t->gtid, t->cpu};
+  taskMsg(*t, kMsgTaskDead, &p, t->enc->abi < 89 ? sizeof(v84::PayloadTaskDead) : sizeof p);
+  removeTask(t);
 }
 
 void Kernel::depart(int tid) {
@@ -1093,6 +1109,18 @@ void Kernel::setCpuOffline(int c, bool offline) {
     preemptLatched(c);
   }
   C.offline = offline;
+}
+
+void Kernel::reschedule(int c) {
+  if (c < 0 || c >= opts_.ncpus) throw std::invalid_argument("emulator: no CPU " + std::to_string(c));
+  scheduleCpu(c);
+}
+
+void Kernel::evict(int tid) {
+  ETask* t = taskByTid(tid);
+  if (!t) throw bad("not a ghost task", tid);
+  if (t->latchedCpu >= 0) preemptLatched(t->latchedCpu);
+  else if (t->oncpu) preemptCurrent(t->cpu, false);
 }
 
 void Kernel::armTimer(int c, int64_t atNs, uint64_t type, uint64_t cookie) {

@@ -35,6 +35,9 @@ struct Options {
   int64_t tickNs = 4'000'000;  // HZ=250
   bool capSysNice = true;
   std::string root = "/sys/fs/ghost";
+  /** advance() lets a latched task displace a running one. False: only reschedule(cpu) does
+   *  (a driver that decides when IPIs land, e.g. the simulator mirror). */
+  bool autoPreempt = true;
 };
 
 /** Anonymous shared memory that stands in for a kernel allocation the agent maps. */
@@ -100,6 +103,7 @@ struct ECpu {
   bool idleLatched = false;
   bool notifyNotIdle = false;
   bool pendingCommit = false;  // a READY greedy / at-schedule txn waits for this CPU
+  bool elideNext = false;      // the latch that displaces `current` asked for ELIDE_PREEMPT
 };
 
 struct EEnclave {
@@ -167,6 +171,11 @@ class Kernel : public std::enable_shared_from_this<Kernel> {
   /** A higher-class task takes (busy=true) or leaves CPU `cpu`. `nextTid` names it for CPU_NOT_IDLE. */
   void setCpuBusy(int cpu, bool busy, int nextTid);
   void armTimer(int cpu, int64_t atNs, uint64_t type, uint64_t cookie);
+  /** A scheduling point on `cpu` (e.g. the IPI after a remote commit lands): a latched task
+   *  displaces the running one and gets on the CPU. `advance` runs one on every CPU. */
+  void reschedule(int cpu);
+  /** Takes a task off its CPU or its latch (TASK_PREEMPT), as a failed txn landing would. */
+  void evict(int tid);
   /** Hot-unplug (offline=true) or replug a CPU: commits to it fail CPU_OFFLINE. */
   void setCpuOffline(int cpu, bool offline);
   /** SIGKILL: every thread of `pid` dies and every fd it held is closed. */
@@ -214,7 +223,7 @@ class Kernel : public std::enable_shared_from_this<Kernel> {
   void putOffCpu(ETask& t);
   void preemptCurrent(int cpu, bool elide);
   void preemptLatched(int cpu);
-  void scheduleCpu(int c);
+  void scheduleCpu(int c, bool mayPreempt = true);
   void scheduleAll();
   int32_t validate(const EEnclave& e, int cpu, const abi::Txn& t, int callerCpu, bool local, ETask** target);
   int32_t commitOne(EEnclave& e, int cpu, int callerCpu, bool inlineCommit);
@@ -225,6 +234,7 @@ class Kernel : public std::enable_shared_from_this<Kernel> {
   void tick();
   void enterGhost(EEnclave& e, EThread& th);
   void removeTask(ETask* t);
+  void die(ETask* t);
 
   // ioctl handlers
   int iocCommit(EEnclave& e, int tid, const abi::IocCommitTxn& a, bool sync);

@@ -16,7 +16,7 @@ Napi::Function BpfMap::Init(Napi::Env env) {
                       InstanceMethod("keys", &BpfMap::Keys),
                       InstanceMethod("updateTaskStorage", &BpfMap::UpdateTaskStorage),
                       InstanceMethod("deleteTaskStorage", &BpfMap::DeleteTaskStorage),
-                      InstanceMethod("close", &BpfMap::Close), InstanceMethod("info", &BpfMap::Info)});
+                      InstanceMethod("pin", &BpfMap::Pin), InstanceMethod("close", &BpfMap::Close), InstanceMethod("info", &BpfMap::Info)});
 }
 
 Napi::Object BpfMap::Create(Napi::Env env, int fd, const std::string& name) {
@@ -170,6 +170,13 @@ Napi::Value BpfMap::DeleteTaskStorage(const Napi::CallbackInfo& info) {
     throwErr(env, "map " + name_ + ": untag pid " + std::to_string(pid), errno);
   }
   return Napi::Boolean::New(env, true);
+}
+
+// pin(path): make the map reachable from bpffs (e.g. for `alps-exec --pin`).
+void BpfMap::Pin(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::string path = info[0].As<Napi::String>().Utf8Value();
+  if (bpf_obj_pin(checkedFd(env), path.c_str()) != 0) throwErr(env, "pin map " + name_ + " at " + path, errno);
 }
 
 void BpfMap::Close(const Napi::CallbackInfo&) { fd_.reset(); }

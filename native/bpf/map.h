@@ -20,6 +20,7 @@ class BpfMap : public Napi::ObjectWrap<BpfMap> {
   Napi::Value Keys(const Napi::CallbackInfo& info);
   void UpdateTaskStorage(const Napi::CallbackInfo& info);
   Napi::Value DeleteTaskStorage(const Napi::CallbackInfo& info);
+  void Pin(const Napi::CallbackInfo& info);
   void Close(const Napi::CallbackInfo& info);
   Napi::Value Info(const Napi::CallbackInfo& info);
   int checkedFd(Napi::Env env) const;

@@ -417,6 +417,30 @@ constexpr int payloadSize(uint32_t abi, uint16_t type) {
     default: return -1;
   }
 }
+// Message lengths (header included) per ABI, as measured from the kernel headers (facts §5.5):
+// {type, length under 84, under 90, under 91}. Checked for every type and every ABI below.
+struct MsgLen {
+  uint16_t type, len84, len90, len91;
+};
+constexpr MsgLen kMsgLens[] = {
+    {kMsgTaskDead, 16, 24, 24},           {kMsgTaskBlocked, 40, 40, 40},      {kMsgTaskWakeup, 40, 40, 40},
+    {kMsgTaskNew, 48, 56, 56},            {kMsgTaskPreempt, 48, 48, 48},      {kMsgTaskYield, 48, 48, 48},
+    {kMsgTaskDeparted, 32, 32, 32},       {kMsgTaskSwitchto, 40, 40, 40},     {kMsgTaskAffinityChanged, 16, 16, 16},
+    {kMsgTaskOnCpu, 40, 40, 40},          {kMsgTaskPriorityChanged, 24, 24, 24}, {kMsgTaskLatchFailure, 24, 24, 24},
+    {kMsgCpuTick, 12, 16, 16},            {kMsgCpuTimerExpired, 32, 32, 32},  {kMsgCpuNotIdle, 24, 24, 24},
+    {kMsgCpuAvailable, 12, 12, 12},       {kMsgCpuBusy, 12, 12, 12},          {kMsgCpuAgentBlocked, 12, 12, 12},
+    {kMsgCpuAgentWakeup, 12, 12, 12},
+};
+constexpr bool msgLensMatch() {
+  for (const MsgLen& m : kMsgLens) {
+    if (payloadSize(84, m.type) + 8 != m.len84) return false;
+    if (payloadSize(90, m.type) + 8 != m.len90) return false;
+    if (payloadSize(91, m.type) + 8 != m.len91) return false;
+  }
+  return true;
+}
+static_assert(msgLensMatch(), "message payload sizes differ from the ABI 84/90/91 kernel headers");
+static_assert(sizeof(kMsgLens) / sizeof(kMsgLens[0]) == 19, "every message type but NOP is listed");
 // Slot counts the fact sheet measured (§5.5), per ABI.
 static_assert(payloadSize(91, kMsgTaskNew) + 8 == 56 && payloadSize(84, kMsgTaskNew) + 8 == 48);
 static_assert(payloadSize(91, kMsgTaskDead) + 8 == 24 && payloadSize(84, kMsgTaskDead) + 8 == 16);

@@ -126,6 +126,8 @@ class Emulator : public Napi::ObjectWrap<Emulator> {
                            InstanceMethod("setCpuBusy", &Emulator::SetCpuBusy),
                            InstanceMethod("armTimer", &Emulator::ArmTimer),
                            InstanceMethod("setCpuOffline", &Emulator::SetCpuOffline),
+                           InstanceMethod("reschedule", &Emulator::Reschedule),
+                           InstanceMethod("evict", &Emulator::Evict),
                            InstanceMethod("killProcess", &Emulator::KillProcess),
                            InstanceMethod("thread", &Emulator::Thread),
                            InstanceMethod("cpu", &Emulator::Cpu),
@@ -141,6 +143,7 @@ class Emulator : public Napi::ObjectWrap<Emulator> {
       if (opts.Has("cpus")) o.ncpus = opts.Get("cpus").As<Napi::Number>().Int32Value();
       if (opts.Has("tickNs")) o.tickNs = opts.Get("tickNs").As<Napi::Number>().Int64Value();
       if (opts.Has("capSysNice")) o.capSysNice = opts.Get("capSysNice").As<Napi::Boolean>().Value();
+      if (opts.Has("autoPreempt")) o.autoPreempt = opts.Get("autoPreempt").As<Napi::Boolean>().Value();
       if (opts.Has("versions")) {
         o.versions.clear();
         Napi::Array a = opts.Get("versions").As<Napi::Array>();
@@ -203,6 +206,10 @@ class Emulator : public Napi::ObjectWrap<Emulator> {
   Napi::Value SetCpuOffline(const Napi::CallbackInfo& info) {
     return Do(info, [&](K& k) { k.setCpuOffline(argInt(info, 0, "cpu"), info[1].ToBoolean()); });
   }
+  Napi::Value Reschedule(const Napi::CallbackInfo& info) {
+    return Do(info, [&](K& k) { k.reschedule(argInt(info, 0, "cpu")); });
+  }
+  Napi::Value Evict(const Napi::CallbackInfo& info) { return Do(info, [&](K& k) { k.evict(argInt(info, 0, "tid")); }); }
   Napi::Value KillProcess(const Napi::CallbackInfo& info) {
     return Do(info, [&](K& k) { k.killProcess(argInt(info, 0, "pid")); });
   }
@@ -384,6 +391,9 @@ class Client : public Napi::ObjectWrap<Client> {
             InstanceMethod("pending", &Client::Pending),
             InstanceMethod("drainStats", &Client::DrainStats),
             InstanceMethod("commit", &Client::Commit),
+            InstanceMethod("bindBuffers", &Client::BindBuffers),
+            InstanceMethod("drainBound", &Client::DrainBound),
+            InstanceMethod("commitBound", &Client::CommitBound),
             InstanceMethod("txnState", &Client::TxnState),
             InstanceMethod("abortTxn", &Client::AbortTxn),
             InstanceMethod("cpuDataView", &Client::CpuDataView),
@@ -464,6 +474,11 @@ class Client : public Napi::ObjectWrap<Client> {
   Napi::Value Attach(const Napi::CallbackInfo& info) {
     uint64_t id = uint64_t(argInt64(info, 0, "id"));
     uint32_t abiV = info.Length() > 1 ? uint32_t(argInt(info, 1, "abi")) : 0;
+    if (st_->satellites && st_->satellites->running())
+      throw Napi::Error::New(info.Env(), "attach: stop the satellites of the current enclave first");
+    boundQueue_ = nullptr;
+    out_ = nullptr;
+    ops_ = nullptr;
     guarded(info.Env(), [&] {
       st_->enclave = ghost::Enclave::attach(st_->sys, st_->root, id, abiV);
       return 0;
@@ -638,8 +653,10 @@ class Client : public Napi::ObjectWrap<Client> {
     size_t n = size_t(std::max(0, argInt(info, 1, "count")));
     bool sync = info.Length() > 2 && info[2].ToBoolean();
     if (n * kOpStride > ops.ElementLength()) throw Napi::RangeError::New(env, "commit: count exceeds ops");
+    return Napi::Number::New(env, commitOps(env, ops.Data(), n, sync));
+  }
+  int commitOps(Napi::Env env, int32_t* o, size_t n, bool sync) {
     ghost::Enclave& e = enc(env);
-    int32_t* o = ops.Data();
     cpus_.clear();
     for (size_t i = 0; i < n; i++) {
       int32_t* op = o + i * kOpStride;
@@ -670,7 +687,39 @@ class Client : public Napi::ObjectWrap<Client> {
       if (op[kOpState] == abi::kTxnReady) op[kOpState] = e.txns().state(op[kOpCpu]);
     }
     if (rc < 0) throw toJs(env, SysError(sync ? "SYNC_GROUP_TXN" : "COMMIT_TXN", e.dir() + "/ctl", -rc));
-    return Napi::Number::New(env, rc);
+    return rc;
+  }
+  // bindBuffers(queue, out ArrayBuffer, ops Int32Array): the hot-loop buffers, bound once so
+  // drainBound()/commitBound(n) marshal no arguments. The buffers must stay attached (not
+  // transferred) while bound; references keep them alive.
+  Napi::Value BindBuffers(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    boundQueue_ = &queue(info, 0);
+    if (info.Length() < 3 || !info[1].IsArrayBuffer() || !info[2].IsTypedArray())
+      throw Napi::TypeError::New(env, "bindBuffers(queue, out: ArrayBuffer, ops: Int32Array)");
+    Napi::ArrayBuffer ab = info[1].As<Napi::ArrayBuffer>();
+    Napi::Int32Array ops = info[2].As<Napi::Int32Array>();
+    if (reinterpret_cast<uintptr_t>(ab.Data()) % alignof(ghost::Decoded) != 0)
+      throw Napi::Error::New(env, "bindBuffers: out buffer is not 8-byte aligned");
+    outRef_ = Napi::Persistent(ab);
+    opsRef_ = Napi::Persistent(ops);
+    out_ = static_cast<ghost::Decoded*>(ab.Data());
+    outCap_ = ab.ByteLength() / sizeof(ghost::Decoded);
+    ops_ = ops.Data();
+    opsCap_ = ops.ElementLength() / kOpStride;
+    return env.Undefined();
+  }
+  Napi::Value DrainBound(const Napi::CallbackInfo& info) {
+    if (!boundQueue_ || !out_) throw Napi::Error::New(info.Env(), "drainBound: call bindBuffers first");
+    size_t n = boundQueue_->view().drain(enc(info.Env()).abiVersion(), st_->tasks, out_, outCap_);
+    return Napi::Number::New(info.Env(), double(n));
+  }
+  Napi::Value CommitBound(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!ops_) throw Napi::Error::New(env, "commitBound: call bindBuffers first");
+    size_t n = size_t(std::max(0, argInt(info, 0, "count")));
+    if (n > opsCap_) throw Napi::RangeError::New(env, "commitBound: count exceeds ops");
+    return Napi::Number::New(env, commitOps(env, ops_, n, info.Length() > 1 && info[1].ToBoolean()));
   }
   Napi::Value TxnState(const Napi::CallbackInfo& info) {
     return Napi::Number::New(info.Env(), enc(info.Env()).txns().state(argInt(info, 0, "cpu")));
@@ -714,6 +763,9 @@ class Client : public Napi::ObjectWrap<Client> {
       if (st_->satellites) st_->satellites->stop(*st_->enclave);
       st_->enclave->setOnline(false);
     }
+    boundQueue_ = nullptr;
+    out_ = nullptr;
+    ops_ = nullptr;
     auto next = std::make_shared<ClientState>();
     next->sys = st_->sys;
     next->root = st_->root;
@@ -753,6 +805,13 @@ class Client : public Napi::ObjectWrap<Client> {
 
   std::shared_ptr<ClientState> st_;
   std::vector<int> cpus_;
+  ghost::Queue* boundQueue_ = nullptr;
+  Napi::Reference<Napi::ArrayBuffer> outRef_;
+  Napi::Reference<Napi::Int32Array> opsRef_;
+  ghost::Decoded* out_ = nullptr;
+  size_t outCap_ = 0;
+  int32_t* ops_ = nullptr;
+  size_t opsCap_ = 0;
 };
 
 // decodeRing(abi, ring Uint8Array, out ArrayBuffer): the decoder over arbitrary bytes (fuzzing).

@@ -46,6 +46,8 @@ export interface BpfMap {
   /** Task-storage maps: write/delete the value of task `pid` (keyed by a pidfd). */
   updateTaskStorage(pid: number, value: Uint8Array): void;
   deleteTaskStorage(pid: number): boolean;
+  /** Pin in bpffs (the pin outlives the process until unlinked). */
+  pin(path: string): void;
   close(): void;
 }
 export interface BpfLink {

@@ -141,6 +141,8 @@ export interface EmulatorOptions {
   versions?: number[];
   tickNs?: number;
   capSysNice?: boolean;
+  /** advance() lets latched tasks displace running ones (default); false: only reschedule(cpu). */
+  autoPreempt?: boolean;
 }
 
 export interface EmuThread {
@@ -186,6 +188,10 @@ export interface Emulator {
   setCpuBusy(cpu: number, busy: boolean, nextTid?: number): void;
   armTimer(cpu: number, atNs: number, type: number, cookie: number): void;
   setCpuOffline(cpu: number, offline: boolean): void;
+  /** Scheduling point on `cpu`: a latched task displaces the running one (advance does all CPUs). */
+  reschedule(cpu: number): void;
+  /** Take a task off its CPU or latch with TASK_PREEMPT. */
+  evict(tid: number): void;
   killProcess(pid: number): void;
   thread(tid: number): EmuThread | null;
   cpu(cpu: number): EmuCpu | null;
@@ -243,6 +249,10 @@ export interface GhostClient {
   pending(queue: number): number;
   drainStats(queue: number): DrainStats;
   commit(ops: Int32Array, count: number, sync?: boolean): number;
+  /** Bind the hot-loop buffers once; then drainBound()/commitBound(n) pass no buffers. */
+  bindBuffers(queue: number, out: ArrayBuffer, ops: Int32Array): void;
+  drainBound(): number;
+  commitBound(count: number, sync?: boolean): number;
   txnState(cpu: number): number;
   abortTxn(cpu: number): boolean;
   cpuDataView(): ArrayBuffer;

@@ -174,7 +174,11 @@ export class TelemetryClient extends EventEmitter {
     });
   }
 
+  /** True once `close()` was called (so a 'close' event is expected, not news). */
+  closing = false;
+
   close(): void {
+    this.closing = true;
     this.ws.close();
   }
 }

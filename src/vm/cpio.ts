@@ -83,6 +83,15 @@ export class CpioWriter {
     this.header(p, S_IFCHR | mode, 0, 1, major, minor);
   }
 
+  /** Close without a trailer (the caller deletes the partial archive). */
+  abort(): void {
+    try {
+      closeSync(this.fd);
+    } catch {
+      /* already closed */
+    }
+  }
+
   /** Write the trailer and close. Returns the archive size in bytes. */
   finish(): number {
     this.header('TRAILER!!!', 0, 0, 1, 0, 0, true);

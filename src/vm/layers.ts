@@ -223,8 +223,15 @@ function writeLayer(kind: Layer['kind'], hash: string, fill: (w: CpioWriter) => 
   // Write to a private name and rename: concurrent test processes may build the same layer.
   const tmp = `${path}.${process.pid}.tmp`;
   const w = new CpioWriter(tmp);
-  fill(w);
-  const bytes = w.finish();
+  let bytes: number;
+  try {
+    fill(w);
+    bytes = w.finish();
+  } catch (e) {
+    w.abort();
+    rmSync(tmp, { force: true });
+    throw e;
+  }
   renameSync(tmp, path);
   prune(dir, kind);
   return { kind, path, hash, bytes, built: true };

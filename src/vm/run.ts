@@ -109,6 +109,9 @@ export function validateVmOptions(o: Pick<VmRunOptions, 'command' | 'cpus' | 'me
     if ((f.hostPath === undefined) === (f.content === undefined)) {
       throw new InputError(`files: ${f.guestPath}`, 'give exactly one of hostPath and content');
     }
+    if (f.hostPath !== undefined && !existsSync(f.hostPath)) {
+      throw new InputError(`files: ${f.hostPath}`, 'host path does not exist');
+    }
   }
 }
 
@@ -155,8 +158,9 @@ function prepareInitrd(dir: string, o: VmRunOptions): string {
   try {
     return assembleInitrd(dir, o);
   } catch (e) {
-    // Another process may have pruned the cached layer between our lookup and our copy.
-    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    // Another process may have pruned the cached layer between our lookup and our copy, or
+    // rewritten a project file (a concurrent build) while we packed it: build once more.
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT' && !/shrank while packing/.test(String(e))) throw e;
     return assembleInitrd(dir, o);
   }
 }
@@ -166,12 +170,17 @@ function assembleInitrd(dir: string, o: VmRunOptions): string {
   const project = projectLayer();
   const runPath = join(dir, 'run.cpio');
   const w = new CpioWriter(runPath);
-  w.data('/ghost-vm/cmd', commandScript(o), 0o755);
-  for (const f of o.files ?? []) {
-    if (f.content !== undefined) w.data(f.guestPath, f.content, f.mode ?? 0o644);
-    else if (f.hostPath !== undefined) addHostPath(w, f.guestPath, f.hostPath, f.mode);
+  try {
+    w.data('/ghost-vm/cmd', commandScript(o), 0o755);
+    for (const f of o.files ?? []) {
+      if (f.content !== undefined) w.data(f.guestPath, f.content, f.mode ?? 0o644);
+      else if (f.hostPath !== undefined) addHostPath(w, f.guestPath, f.hostPath, f.mode);
+    }
+    w.finish();
+  } catch (e) {
+    w.abort();
+    throw e;
   }
-  w.finish();
   const initrd = join(dir, 'initrd.cpio');
   // copyFileSync uses copy_file_range (in-kernel, often reflinked) for the big base layer.
   copyFileSync(base.path, initrd);
@@ -194,6 +203,26 @@ function firmwareArgs(): string[] {
   if (env !== undefined) return env ? ['-bios', env] : [];
   const qboot = '/usr/share/qemu/qboot.rom';
   return existsSync(qboot) ? ['-bios', qboot] : [];
+}
+
+/**
+ * Run directories hold a ~120 MB initrd; a caller killed with SIGKILL cannot remove its own.
+ * Remove those left by processes that no longer exist (the directory name carries the pid).
+ */
+function removeStaleRunDirs(): void {
+  try {
+    for (const n of readdirSync(tmpdir())) {
+      const m = /^ghost-vm-(\d+)-/.exec(n);
+      if (!m?.[1] || Number(m[1]) === process.pid) continue;
+      try {
+        process.kill(Number(m[1]), 0);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'ESRCH') rmSync(join(tmpdir(), n), { recursive: true, force: true });
+      }
+    }
+  } catch {
+    /* best effort */
+  }
 }
 
 export function qemuBinary(): string {
@@ -266,7 +295,8 @@ export async function runInVm(opts: VmRunOptions): Promise<VmRunResult> {
   const k = kernelFiles();
   const t0 = performance.now();
   const accel = opts.accel && opts.accel !== 'auto' ? opts.accel : (await resolveAccel()).accel;
-  const dir = mkdtempSync(join(tmpdir(), 'ghost-vm-'));
+  removeStaleRunDirs();
+  const dir = mkdtempSync(join(tmpdir(), `ghost-vm-${process.pid}-`));
   try {
     const initrd = prepareInitrd(dir, o);
     const initrdBytes = statSync(initrd).size;
@@ -300,7 +330,8 @@ export async function runInVm(opts: VmRunOptions): Promise<VmRunResult> {
     const ctlCh = new Channel(join(dir, 'ctl.out'), ctl);
     const chans = [con, out, err, ctlCh];
 
-    const cpuArgs = accel === 'kvm' ? ['-accel', 'kvm', '-cpu', 'host'] : ['-accel', 'tcg', '-cpu', 'max'];
+    const cpuModel = process.env['GHOST_ALPS_VM_CPU'] ?? (accel === 'kvm' ? 'host' : 'max');
+    const cpuArgs = ['-accel', accel, '-cpu', cpuModel];
     const append = ['console=ttyS0', 'quiet', 'panic=-1', 'rdinit=/init', 'mitigations=off', ...(o.kernelArgs ?? [])];
     const args = [
       ...firmwareArgs(),

@@ -8,7 +8,7 @@ import { collect, firstLine, runCli } from './cli.js';
 test('scripted REPL over the socket: connect, read the policy, change α, see the next generation carry it', { timeout: 120_000 }, async () => {
   const state = mkdtempSync(join(tmpdir(), 'alps-repl-'));
   const env = { GHOST_ALPS_STATE_DIR: state };
-  const server = runCli(['dashboard', '--sim', 'huawei', '--invocations', '8000', '--ws-port', '0', '--port', '0', '--interval', '100', '--json'], env);
+  const server = runCli(['dashboard', '--sim', 'huawei', '--invocations', '12000', '--ws-port', '0', '--port', '0', '--interval', '150', '--json'], env);
   try {
     const info = JSON.parse(await firstLine(server)) as { page: string; ws: string; tokenFile: string };
     assert.match(info.ws, /^ws:\/\/127\.0\.0\.1:\d+$/);

@@ -74,6 +74,8 @@ export interface GhostAgentOptions {
   /** gtid seqnum bits (63 - bits for pid_max_max - 1; 41 by default, §1): TID = gtid >> bits. */
   gtidSeqBits?: number;
   onRecord?: (r: InvocationRecord) => void;
+  /** Called for every committed placement (CPU, task's TID), e.g. to mirror it elsewhere. */
+  onPlace?: (cpu: number, tid: number) => void;
   /** Messages per drain call. */
   batchSize?: number;
   /** Commit flags for placements (default: inline, so results are known when commit returns). */
@@ -125,6 +127,7 @@ export class GhostAgent {
     this.workers = o.cpus.filter((c) => c !== o.globalCpu);
     this.txns = new TxnBatch(this.workers.length);
     this.ring = new Uint32Array(o.client.queueView(o.queue), 64, 3);
+    o.client.bindBuffers(o.queue, this.batch.buffer, this.txns.ops);
     this.lastOverflow = this.ring[2] as number;
     for (const c of this.workers) this.agentSw[c] = o.client.agentSwIndex(c);
   }
@@ -177,7 +180,7 @@ export class GhostAgent {
     this.stats.passes++;
     const now = this.o.clock();
     while (this.ring[0] !== this.ring[1]) {
-      const n = this.batch.drainFrom(this.o.client, this.o.queue);
+      const n = (this.batch.count = this.o.client.drainBound());
       for (let i = 0; i < n; i++) this.handle(i, now);
       this.stats.messages += n;
       if (n < this.batch.capacity) break;
@@ -395,7 +398,7 @@ export class GhostAgent {
       if (t && t.state === TS.Yielding) this.enqueue(t, now, false);
     }
     if (txns.count === 0) return 0;
-    txns.commitWith(this.o.client);
+    this.o.client.commitBound(txns.count);
     return this.reap(now);
   }
 
@@ -441,6 +444,7 @@ export class GhostAgent {
         t.dispatchNs = now;
         t.sliceNs = this.o.ordering.sliceNs(t.funcId);
         if (t.vruntime > this.minVruntime) this.minVruntime = t.vruntime;
+        this.o.onPlace?.(c, t.tid);
         ok++;
         continue;
       }

@@ -69,7 +69,7 @@ export function runOnEmulator(workload: Workload, opts: EmuRunOptions): EmuRunRe
   if (!Number.isInteger(n) || n < 1) throw new RangeError(`cpus must be >= 1 (got ${n})`);
   const emu = createEmulator({ cpus: n + 1, ...(opts.tickNs ? { tickNs: opts.tickNs } : {}) });
   const abi = opts.abi ?? 91;
-  const { agent, launcher, enclaveId } = bringUp(emu, n, abi, opts);
+  const { agent, launcher, enclaveId } = bringUpEmulated(emu, n, abi, opts.runnableTimeoutMs ?? 0);
   const funcs = agent.funcs;
   const records: InvocationRecord[] = [];
   const agentRecords: InvocationRecord[] = [];
@@ -232,7 +232,7 @@ function remainingOf(l: Live): Ns {
   return Math.max(rest, 1);
 }
 
-interface AgentSide {
+export interface AgentSide {
   client: GhostClient;
   queue: number;
   sw: StatusWords;
@@ -240,8 +240,17 @@ interface AgentSide {
   funcs: StaticResolver;
 }
 
-/** The startup sequence (§7.2) on the emulator: enclave, region, queue, satellites, global agent. */
-function bringUp(emu: Emulator, n: number, abi: number, opts: EmuRunOptions): { agent: AgentSide; launcher: GhostClient; enclaveId: number } {
+/**
+ * The startup sequence (§7.2) on the emulator: enclave over CPUs 0..n (CPU 0 for the global agent),
+ * status-word region, centralized queue, satellites blocked in RUN, the global agent, and a
+ * launcher client (the workload process) that admits tasks.
+ */
+export function bringUpEmulated(
+  emu: Emulator,
+  n: number,
+  abi: number,
+  runnableTimeoutMs: number,
+): { agent: AgentSide; launcher: GhostClient; enclaveId: number } {
   const client = createClient({ emulator: emu, pid: AGENT_PID, tid: AGENT_PID });
   const enclaveId = client.createEnclave(abi);
   client.attach(enclaveId, abi);
@@ -250,7 +259,7 @@ function bringUp(emu: Emulator, n: number, abi: number, opts: EmuRunOptions): { 
   const sw = new StatusWords(client.createSwRegion(0, 0));
   const queue = client.createQueue(65536);
   client.setDefaultQueue(queue);
-  if (opts.runnableTimeoutMs) client.setTunable('runnable_timeout', opts.runnableTimeoutMs);
+  if (runnableTimeoutMs) client.setTunable('runnable_timeout', runnableTimeoutMs);
   for (const c of cpus.slice(1)) {
     const s = createClient({ emulator: emu, pid: AGENT_PID, tid: AGENT_PID + c });
     s.attach(enclaveId, abi);

@@ -39,6 +39,16 @@ function main(cfg: WorkerConfig): void {
   const send = (m: FromWorker): void => port.postMessage(m);
   const setup = setUpHostAgent(cfg);
   const { client } = setup;
+  const sleep = (ms: number): void => void Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+  // Satellites must be agents before their status words can be looked up.
+  for (let waited = 0; ; waited += 5) {
+    const st = client.satelliteStatus();
+    const failed = st.find(([, s]) => s < 0);
+    if (failed) throw new Error(`satellite agent of CPU ${failed[0]}: become agent failed (errno ${-failed[1]})`);
+    if (st.every(([, s]) => s === 1)) break;
+    if (waited > 10_000) throw new Error('satellite agents did not come up within 10 s');
+    sleep(5);
+  }
   const funcs = new ProcResolver(cfg.registryDir, cfg.cgroupMap ?? {});
   let pending: InvocationRecord[] = [];
   const agent = new GhostAgent({
@@ -56,7 +66,7 @@ function main(cfg: WorkerConfig): void {
   // Become the global agent last: from here on this thread must not open enclave files.
   let rc = client.becomeAgent(setup.globalCpu, setup.queue);
   for (let i = 0; rc === -16 /* EBUSY */ && i < 2000; i++) {
-    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5);
+    sleep(5);
     rc = client.becomeAgent(setup.globalCpu, setup.queue);
   }
   if (rc !== 0) throw new Error(`become agent ${setup.globalCpu}: errno ${-rc}`);

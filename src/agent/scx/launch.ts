@@ -5,6 +5,7 @@
  * from its first instruction. No bpffs pinning is needed.
  */
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { InputError } from '../../core/errors.js';
 import { MAX_FUNC_ID } from '../../core/ids.js';
 import { type BpfMap, bpfArtifact } from '../../native/bpf.js';
@@ -28,4 +29,13 @@ export function launchTagged(o: LaunchOptions): ChildProcess {
   const args = ['--func', String(o.funcId)];
   o.tagMaps.forEach((_, i) => args.push('--map-fd', String(3 + i)));
   return spawn(bpfArtifact('alps-exec'), [...args, '--', ...o.argv], { stdio, env: o.env ?? process.env });
+}
+
+/**
+ * argv that runs `cmd` as one tagged invocation through the tag map a running
+ * `ghost-alps agent --scx` pinned (undefined when no such agent runs).
+ */
+export function scxExecArgv(funcId: number, cmd: string[], pin = '/sys/fs/bpf/ghost-alps/alps_tags'): string[] | undefined {
+  if (!existsSync(pin)) return undefined;
+  return [bpfArtifact('alps-exec'), '--pin', pin, '--func', String(funcId), '--', ...cmd];
 }

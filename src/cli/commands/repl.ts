@@ -59,6 +59,7 @@ export const replCommand: CommandModule<object, ReplArgs> = {
       const url = argv.connect!;
       const token = resolveToken(url, argv.token, argv['token-file']);
       const client = await TelemetryClient.connect(url, token !== undefined ? { token } : {});
+      client.on('close', (code: number, reason: string) => client.closing || process.stdout.write(`\n(telemetry connection closed: ${code}${reason ? ` ${reason}` : ''}; .exit to leave)\n`));
       backend = new RemoteBackend(client, url);
     }
     try {

@@ -6,8 +6,8 @@ import { LEARNING_SCHEDULERS, SCHEDULERS, simulate } from '../../sim/index.js';
 import { loadWorkload } from '../../workload/source.js';
 import type { TelemetryPublisher } from '../publisher.js';
 import { nullPublisher, tee } from '../publisher.js';
-import { TelemetryServer } from '../server.js';
-import { generateToken, removeTokenFile, tokenPathFor, writeTokenFile } from '../token.js';
+import type { TelemetryServer } from '../server.js';
+import { startTelemetry } from '../start.js';
 import type { LiveLearnerFactory } from './replay-learner.js';
 import { LiveSession } from './session.js';
 
@@ -62,30 +62,24 @@ export async function startLiveRun(o: LiveRunOptions): Promise<LiveRun> {
     if (!holder.session) throw new InputError('control', 'the session is still starting');
     return holder.session;
   };
-  let server: TelemetryServer | undefined;
-  let tokenFile: string | undefined;
-  if (o.listen) {
-    const token = o.listen.token ?? generateToken();
-    server = await TelemetryServer.listen({
-      host: o.listen.host,
-      port: o.listen.port,
-      token,
-      source: { kind: 'sim', name: `${bundle.description} on ${o.cpus} CPUs, ${o.scheduler}` },
-      control: {
-        setParams: (p) => target().setParams(p),
-        pause: () => target().pause(),
-        resume: () => target().resume(),
-        pin: (id, p) => target().pin(id, p),
-        unpin: (id) => target().unpin(id),
-        snapshot: () => target().snapshot(),
-      },
-      onError: (err) => process.stderr.write(`ghost-alps: telemetry control failed: ${(err as Error).stack ?? String(err)}\n`),
-    });
-    if (o.listen.token === undefined) {
-      tokenFile = tokenPathFor(server.port);
-      writeTokenFile(tokenFile, token);
-    }
-  }
+  const telemetry = o.listen
+    ? await startTelemetry({
+        source: { kind: 'sim', name: `${bundle.description} on ${o.cpus} CPUs, ${o.scheduler}` },
+        host: o.listen.host,
+        port: o.listen.port,
+        ...(o.listen.token !== undefined ? { token: o.listen.token } : {}),
+        control: {
+          setParams: (p) => target().setParams(p),
+          pause: () => target().pause(),
+          resume: () => target().resume(),
+          pin: (id, p) => target().pin(id, p),
+          unpin: (id) => target().unpin(id),
+          snapshot: () => target().snapshot(),
+        },
+      })
+    : undefined;
+  const server = telemetry?.server;
+  const tokenFile = telemetry?.tokenFile;
   const s = new LiveSession({
     workload: bundle.workload,
     cpus: o.cpus,
@@ -106,8 +100,7 @@ export async function startLiveRun(o: LiveRunOptions): Promise<LiveRun> {
     ...(tokenFile ? { tokenFile } : {}),
     close: async () => {
       s.stop();
-      if (tokenFile) removeTokenFile(tokenFile);
-      await server?.close();
+      await telemetry?.close();
     },
   };
 }

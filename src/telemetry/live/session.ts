@@ -199,10 +199,18 @@ export class LiveSession implements ControlTarget {
   }
 
   /** Step every `intervalMs` of wall time until the workload is done or `stop()`. */
-  start(intervalMs = 500, onStep?: (r: StepReport) => void): void {
+  start(intervalMs = 500, onStep?: (r: StepReport) => void, onError?: (err: unknown) => void): void {
     if (this.timer) return;
     this.timer = setInterval(() => {
-      const r = this.step();
+      let r: StepReport;
+      try {
+        r = this.step();
+      } catch (err) {
+        // A failing step must not take the process (and its socket and page) down with it.
+        this.stop();
+        (onError ?? ((e: unknown) => process.stderr.write(`ghost-alps: live session stopped: ${(e as Error).stack ?? String(e)}\n`)))(err);
+        return;
+      }
       onStep?.(r);
       if (r.done) this.stop();
     }, intervalMs);

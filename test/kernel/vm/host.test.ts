@@ -74,6 +74,7 @@ test('bad VM options are InputErrors naming the option', () => {
     [{ command: ['true'], timeoutMs: -1 }, /^--timeout:/],
     [{ command: ['true'], files: [{ guestPath: 'rel/path', content: 'x' }] }, /guest path must be absolute/],
     [{ command: ['true'], files: [{ guestPath: '/a' }] }, /exactly one of hostPath and content/],
+    [{ command: ['true'], files: [{ guestPath: '/a', hostPath: '/nonexistent/ghost-vm-file' }] }, /host path does not exist/],
   ];
   for (const [opts, msg] of bad) {
     assert.throws(() => validateVmOptions(opts), (e: unknown) => e instanceof InputError && msg.test(e.message), JSON.stringify(opts));

@@ -1,14 +1,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { kernelFiles, projectRoot, runInVm, vmAvailability, VmError } from '../../../src/vm/index.js';
 
 // Each test boots the Debian sched_ext kernel under qemu (~3-5 s under TCG on 2 busy cores).
-// Five boots in all, run one after another; skipped with the reason when qemu or the cached
+// Six boots in all, run one after another; skipped with the reason when qemu or the cached
 // kernel is missing (`npm run setup` fetches it).
 const avail = await vmAvailability();
 const skip = avail.ok ? false : avail.reason;
@@ -43,6 +44,7 @@ test('guest has node, bpffs/cgroup2/debugfs/tracefs, the files given, exact outp
     'sha256sum /sys/kernel/btf/vmlinux | cut -d" " -f1',
     'node -e "console.log(process.version, require(\'/project/package.json\').name)"',
     'cat /tmp/in/data.txt',
+    'ls /tmp/fx | tr "\\n" ,; echo',
     'printf "%s\\n" "$1"',
     'seq 1 40000',
   ].join('\n');
@@ -53,6 +55,7 @@ test('guest has node, bpffs/cgroup2/debugfs/tracefs, the files given, exact outp
     files: [
       { guestPath: '/tmp/in/t.sh', content: script },
       { guestPath: '/tmp/in/data.txt', content: data },
+      { guestPath: '/tmp/fx', hostPath: join(projectRoot(), 'test', 'kernel', 'vm', 'fixtures') },
     ],
     timeoutMs: 90_000,
   });
@@ -66,7 +69,7 @@ test('guest has node, bpffs/cgroup2/debugfs/tracefs, the files given, exact outp
     assert.equal(btfSha, createHash('sha256').update(readFileSync(hostBtf)).digest('hex'));
   }
   assert.equal(nodeLine, `${process.version} ghost-alps`);
-  const expected = `${data}${tricky}\n${Array.from({ length: 40000 }, (_, i) => i + 1).join('\n')}\n`;
+  const expected = `${data}min_loader.c,min_sched.bpf.c,\n${tricky}\n${Array.from({ length: 40000 }, (_, i) => i + 1).join('\n')}\n`;
   // ~230 KB through FIFO -> virtio-serial port -> host file: every byte arrives, unaltered.
   assert.equal(rest.join('\n'), expected);
 });
@@ -128,4 +131,19 @@ test('a minimal sched_ext scheduler built against the cached BTF attaches, sched
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('`ghost-alps vm run` streams stdout/stderr and exits with the guest command\'s code', T, async () => {
+  // The CLI next to this test: src/cli/main.ts under tsx, dist/src/cli/main.js when compiled.
+  const ts = fileURLToPath(import.meta.url).endsWith('.ts');
+  const cli = join(projectRoot(), ts ? 'src/cli/main.ts' : 'dist/src/cli/main.js');
+  const child = spawn(process.execPath, [...process.execArgv.filter((a) => !a.startsWith('--test')), cli, 'vm', 'run', '--timeout', '90', '--', 'sh', '-c', 'echo out; echo err >&2; exit 5'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (b: Buffer) => (out += b.toString()));
+  child.stderr.on('data', (b: Buffer) => (err += b.toString()));
+  const code = await new Promise<number | null>((res) => child.on('close', (c) => res(c)));
+  assert.deepEqual({ code, out, err }, { code: 5, out: 'out\n', err: 'err\n' });
 });

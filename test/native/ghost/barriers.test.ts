@@ -82,3 +82,37 @@ test('SW_FREE refuses a live task (EINVAL keeps the handle) and a freed slot (EA
   assert.equal(rig.client.swFree(handle), 0);
   assert.equal(rig.client.taskCount(), 0);
 });
+
+test('queue wakeups: a task message on a queue with a wakeup CPU wakes that CPU\'s blocked agent (per-CPU model)', { skip }, () => {
+  const rig = makeRig();
+  const { handle, seq } = admit(rig, 300);
+  const q1 = rig.client.createQueue(64);
+  rig.client.configQueueWakeup(q1, [1]);
+  const sat = rig.satellites[0];
+  assert.ok(sat);
+  const idx = sat.agentSwIndex(1);
+  assert.equal(sat.run(0, rig.sw.barrier(idx), 1), 0);
+  assert.equal(rig.emu.cpu(1)?.agentBlocked, true);
+  assert.equal(rig.client.assocQueue(q1, handle, seq), 0);
+  const before = rig.sw.barrier(idx);
+  rig.emu.setNice(300, 2);
+  assert.equal(rig.emu.cpu(1)?.agentBlocked, false, 'the agent of CPU 1 was woken');
+  assert.ok(rig.sw.barrier(idx) !== before, 'waking bumps the agent barrier (a stale RUN would get ESTALE)');
+  assert.equal(sat.run(0, before, 1), -ESTALE);
+  assert.throws(() => rig.client.configQueueWakeup(q1, [1, 2, 3]), (e: NodeJS.ErrnoException) => e.code === 'EINVAL');
+});
+
+test('GET_CPU_TIME includes the running delta; the status word lags until the task leaves the CPU (§4.4)', { skip }, () => {
+  const rig = makeRig();
+  const { handle, seq } = admit(rig, 300);
+  rig.txns.clear();
+  rig.txns.add(1, handle, seq, 0, 0, 2);
+  rig.txns.commitWith(rig.client);
+  rig.emu.advance(0);
+  rig.emu.advance(3_000_000);
+  assert.equal(rig.client.cpuTime(handle), 3_000_000);
+  const idx = rig.client.taskSwIndex(handle);
+  assert.equal(rig.sw.runtime(idx), 0);
+  rig.emu.block(300);
+  assert.equal(rig.sw.runtime(idx), 3_000_000);
+});

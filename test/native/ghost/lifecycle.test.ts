@@ -115,3 +115,20 @@ test('host bring-up attaches to an orphaned enclave and re-associates its tasks 
   rig.emu.advance(0);
   assert.deepEqual([300, 301, 302].map((t) => rig.emu.thread(t)?.onCpu).sort(), [1, 2, 3]);
 });
+
+test('a killed workload process: each of its ghost tasks reports TASK_DEAD (running ones BLOCKED first)', { skip }, () => {
+  const rig = makeRig();
+  const a = admit(rig, 300);
+  admit(rig, 301);
+  rig.txns.clear();
+  rig.txns.add(1, a.handle, a.seq, 0, 0, CommitFlag.AT_TXN_COMMIT);
+  rig.txns.commitWith(rig.client);
+  rig.emu.advance(0);
+  rig.emu.killProcess(1);
+  const b = rig.batch;
+  b.drainFrom(rig.client, rig.queue);
+  const types = Array.from({ length: b.count }, (_, i) => b.type(i));
+  assert.deepEqual(types.sort(), [65, 64, 64].sort(), 'BLOCKED for the running one, DEAD for both');
+  assert.equal(rig.emu.thread(300), null);
+  assert.match(rig.client.status(), /nr_tasks 0/);
+});

@@ -206,3 +206,23 @@ test('txn: unschedule (NULL gtid) preempts the running task; ELIDE_PREEMPT suppr
   assert.equal(rig.emu.thread(300)?.runnable, true);
   void TxnState;
 });
+
+test('txn: a remote commit displaces the running task only at the CPU\'s next scheduling point', { skip }, () => {
+  const rig = makeRig();
+  const u = admit(rig, 300);
+  const t = admit(rig, 301);
+  assert.equal(commitOne(rig, 1, u.handle, u.seq), 'COMPLETE');
+  rig.emu.advance(0);
+  assert.equal(commitOne(rig, 1, t.handle, t.seq), 'COMPLETE');
+  assert.equal(rig.emu.cpu(1)?.current, 300, 'still running until the IPI lands');
+  assert.equal(rig.emu.cpu(1)?.latched, 301);
+  rig.emu.block(300); // it blocks on its own before that
+  rig.emu.reschedule(1);
+  assert.equal(rig.emu.cpu(1)?.current, 301);
+  assert.deepEqual(drainAll(rig).map((m) => m.type), [65], 'BLOCKED, and no PREEMPT for the task that left by itself');
+  const v = admit(rig, 302);
+  assert.equal(commitOne(rig, 1, v.handle, v.seq), 'COMPLETE');
+  rig.emu.reschedule(1);
+  assert.equal(rig.emu.cpu(1)?.current, 302);
+  assert.deepEqual(drainAll(rig).map((m) => m.type), [68], 'now the running task is preempted');
+});

@@ -174,6 +174,9 @@ function onMessage(m) {
   probe.messages++;
   switch (m.type) {
     case 'hello':
+      // A (re)connection replays the server's state and timeline: start from scratch.
+      state.timeline = [];
+      state.pins = new Map();
       $('source').textContent = `${m.source.kind}: ${m.source.name}`;
       break;
     case 'functions':

@@ -1,0 +1,157 @@
+/**
+ * `npm run bench -- bpf [--json] [--runs N] [--tasks N]`: cost of the BPF profiler per event on
+ * this host's kernel, from the kernel's own BPF run-time statistics (BPF_ENABLE_STATS:
+ * run_time_ns / run_cnt per program). Each run attaches the profiler, runs N tagged
+ * invocations that alternate 1 ms of CPU with 1 ms of sleep 100 times (many switches and
+ * wakeups of tagged tasks, amid the host's own untagged ones), and divides the programs'
+ * run-time growth by their run-count growth. Median over runs. Needs root + BTF.
+ *
+ * `npm run bench -- bpf --real [--json] [--invocations N] [--load U] [--scale S] [--seed N]`:
+ * real A/B in the sched_ext VM (2 vCPUs): a Huawei-mix Table 1 trace replayed by real processes
+ * under the default scheduler and under ALPS on sched_ext (policy learned from the trace).
+ */
+import { spawn } from 'node:child_process';
+import { bpfArtifact, bpfAvailability, loadBpf, type ProgStats } from '../src/native/bpf.js';
+import { Profiler } from '../src/agent/scx/profiler.js';
+import { launchTagged } from '../src/agent/scx/launch.js';
+import { median } from './stats.js';
+import { table1Workload } from '../src/workload/index.js';
+import { learnLoaderPolicy, realAbScript, summarise, toRealTrace, type RealRow } from '../src/agent/scx/real-ab.js';
+
+interface Run {
+  nsPerEvent: number;
+  events: number;
+  records: number;
+  perProgram: Record<string, { events: number; nsPerEvent: number }>;
+}
+
+function arg(argv: string[], name: string, dflt: number): number {
+  const i = argv.indexOf(`--${name}`);
+  const v = i >= 0 ? Number(argv[i + 1]) : dflt;
+  if (!Number.isInteger(v) || v < 1) throw new Error(`--${name}: expected a positive integer`);
+  return v;
+}
+
+async function oneRun(tasks: number): Promise<Run> {
+  let records = 0;
+  const prof = Profiler.start({ onRecords: (r) => (records += r.length) });
+  try {
+    const before = prof.progStats();
+    const children = Array.from({ length: tasks }, (_, i) =>
+      launchTagged({ funcId: 100 + i, argv: [bpfArtifact('alps-burn'), '1', '1', '100'], tagMaps: [prof.tags] }),
+    );
+    // An untagged neighbour too: the common case on a host is "event for somebody else".
+    const untagged = spawn(bpfArtifact('alps-burn'), ['1', '1', '100'], { stdio: 'ignore' });
+    await Promise.all([...children, untagged].map((c) => new Promise((r) => c.on('exit', r))));
+    await new Promise((r) => setTimeout(r, 50));
+    prof.drain();
+    const after = prof.progStats();
+    const perProgram: Run['perProgram'] = {};
+    let dt = 0;
+    let dn = 0;
+    after.forEach((a: ProgStats, i) => {
+      const b = before[i]!;
+      const n = a.runCnt - b.runCnt;
+      const t = a.runTimeNs - b.runTimeNs;
+      perProgram[a.name] = { events: n, nsPerEvent: n > 0 ? t / n : 0 };
+      dt += t;
+      dn += n;
+    });
+    return { nsPerEvent: dn > 0 ? dt / dn : 0, events: dn, records, perProgram };
+  } finally {
+    prof.close();
+  }
+}
+
+function num(argv: string[], name: string, dflt: number): number {
+  const i = argv.indexOf(`--${name}`);
+  const v = i >= 0 ? Number(argv[i + 1]) : dflt;
+  if (!Number.isFinite(v) || v <= 0) throw new Error(`--${name}: expected a positive number`);
+  return v;
+}
+
+async function realBench(argv: string[], json: boolean): Promise<void> {
+  const { runInVm, vmAvailability } = await import('../src/vm/index.js');
+  const vm = await vmAvailability();
+  if (!vm.ok) {
+    process.stdout.write(json ? JSON.stringify({ skipped: vm.reason }) + '\n' : `bpf --real: skipped: ${vm.reason}\n`);
+    return;
+  }
+  const invocations = arg(argv, 'invocations', 1000);
+  const load = num(argv, 'load', 0.9);
+  const scale = num(argv, 'scale', 0.5);
+  const seed = arg(argv, 'seed', 1);
+  const cpus = 2;
+  const bundle = table1Workload({ mix: 'huawei', invocations, cpus, load, seed });
+  const trace = toRealTrace(bundle.workload, scale);
+  const { policy, args } = learnLoaderPolicy(bundle.workload, trace, cpus, scale);
+  const r = await runInVm({
+    command: ['sh', '-c', realAbScript(args)],
+    cpus,
+    timeoutMs: 900_000,
+    files: [{ guestPath: '/tmp/trace.txt', content: trace.text }],
+  });
+  const sections = new Map<string, string[]>();
+  let cur = '';
+  for (const line of r.stdout.split('\n')) {
+    const m = /^== (\S+)$/.exec(line);
+    if (m) sections.set((cur = m[1]!), []);
+    else if (cur) sections.get(cur)!.push(line);
+  }
+  if (r.exitCode !== 0 || !sections.has('alps-scx')) throw new Error(`VM run failed (exit ${r.exitCode}): ${r.stderr}\n${r.console.slice(-2000)}`);
+  const rows: RealRow[] = [summarise('default', sections.get('default')!), summarise('alps-scx', sections.get('alps-scx')!)];
+  const [d, a] = rows as [RealRow, RealRow];
+  const longest = String(Math.max(...Object.keys(d.groups).map(Number)));
+  const out = {
+    workload: bundle.description,
+    scale,
+    policyFunctions: policy.entries.length,
+    rows,
+    meanRatio: Math.round((a.meanTurnaroundMs / d.meanTurnaroundMs) * 1000) / 1000,
+    longestGroup: Number(longest),
+    longestGroupP99Ratio: Math.round(((a.groups[longest]?.p99Ms ?? NaN) / (d.groups[longest]?.p99Ms ?? NaN)) * 1000) / 1000,
+    vmWallMs: Math.round(r.wallMs),
+  };
+  if (json) {
+    process.stdout.write(JSON.stringify(out) + '\n');
+    return;
+  }
+  process.stdout.write(`${out.workload}; times x${scale}; VM wall ${(r.wallMs / 1000).toFixed(0)} s\n`);
+  for (const row of rows) {
+    const g = Object.entries(row.groups).map(([k, v]) => `G${k}: n=${v.n} mean ${v.meanMs} p99 ${v.p99Ms}`).join(' | ');
+    process.stdout.write(`${row.scheduler.padEnd(9)} n=${row.invocations} failed=${row.failed} mean ${row.meanTurnaroundMs} ms p99 ${row.p99TurnaroundMs} ms | ${g}\n`);
+  }
+  process.stdout.write(`alps-scx / default: mean ${out.meanRatio}, longest group (G${longest}) p99 ${out.longestGroupP99Ratio}\n`);
+}
+
+export async function bpfBench(argv: string[]): Promise<void> {
+  const json = argv.includes('--json');
+  if (argv.includes('--real')) return realBench(argv, json);
+  const avail = bpfAvailability('profile.bpf.o');
+  if (!avail.ok) {
+    if (json) process.stdout.write(JSON.stringify({ profilerNsPerEvent: null, skipped: avail.reason }) + '\n');
+    else process.stdout.write(`bpf: skipped: ${avail.reason}\n`);
+    return;
+  }
+  const runs = arg(argv, 'runs', 3);
+  const tasks = arg(argv, 'tasks', 4);
+  const stats = new (loadBpf().StatsHandle)();
+  const results: Run[] = [];
+  try {
+    for (let i = 0; i < runs; i++) results.push(await oneRun(tasks));
+  } finally {
+    stats.close();
+  }
+  const nsPerEvent = median(results.map((r) => r.nsPerEvent));
+  const progs = Object.keys(results[0]!.perProgram);
+  const perProgram = Object.fromEntries(
+    progs.map((p) => [p, { nsPerEvent: median(results.map((r) => r.perProgram[p]!.nsPerEvent)), eventsPerRun: median(results.map((r) => r.perProgram[p]!.events)) }]),
+  );
+  if (json) {
+    process.stdout.write(JSON.stringify({ profilerNsPerEvent: Math.round(nsPerEvent * 10) / 10, runs, tasks, perProgram, recordsPerRun: median(results.map((r) => r.records)) }) + '\n');
+    return;
+  }
+  process.stdout.write(`BPF profiler cost per event (kernel BPF stats), median of ${runs} runs, ${tasks} tagged tasks:\n`);
+  process.stdout.write(`  all programs   ${nsPerEvent.toFixed(1)} ns/event\n`);
+  for (const [p, v] of Object.entries(perProgram)) process.stdout.write(`  ${p.padEnd(16)}${v.nsPerEvent.toFixed(1)} ns/event  (${v.eventsPerRun} events/run)\n`);
+}

@@ -1,0 +1,126 @@
+/**
+ * The in-kernel ALPS backend (`ghost-alps agent --scx`): attaches the sched_ext scheduler,
+ * attaches the profiler sharing the scheduler's tag map, pins that map so `alps-exec --pin`
+ * (and `ghost-alps exec`) can tag invocations, installs an initial policy, and with `learn`
+ * runs the ALPS learner every window on the profiler's records and writes each new policy
+ * generation atomically. Stops on abort, or when the kernel ejects the scheduler (the exit
+ * reason is reported). Every task returns to the default scheduler when it stops.
+ */
+import { existsSync, mkdirSync, readFileSync, statfsSync, unlinkSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { UnsupportedError } from '../../core/errors.js';
+import type { Policy, PolicyLearner } from '../../core/policy.js';
+import type { InvocationRecord } from '../../core/records.js';
+import { Profiler, type ProfilerCounters } from './profiler.js';
+import { ScxScheduler, type ScxStats } from './scheduler.js';
+
+export const DEFAULT_TAGS_PIN = '/sys/fs/bpf/ghost-alps/alps_tags';
+const BPF_FS_MAGIC = 0xcafe4a11;
+
+export interface ScxAgentOptions {
+  learner?: PolicyLearner;
+  initialPolicy?: Policy;
+  /** Learning period (the learner's W by default). */
+  windowNs?: number;
+  defaultSliceNs?: number;
+  timeoutMs?: number;
+  /** Where to pin the tag map ('' = do not pin). */
+  tagsPin?: string;
+  signal?: AbortSignal;
+  onState?: (s: ScxAgentState) => void;
+  onRecords?: (r: InvocationRecord[]) => void;
+}
+
+export interface ScxAgentState {
+  generation: number;
+  functions: number;
+  records: number;
+  utilisationPct: number;
+  scheduler: ScxStats;
+  profiler: ProfilerCounters;
+}
+
+/** Busy share of all CPUs since the previous call, from /proc/stat. */
+function cpuMeter(): () => number {
+  const read = (): [number, number] => {
+    const f = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+    const idle = (f[3] ?? 0) + (f[4] ?? 0);
+    return [f.reduce((a, b) => a + b, 0), idle];
+  };
+  let [t0, i0] = read();
+  return () => {
+    const [t1, i1] = read();
+    const dt = t1 - t0;
+    const pct = dt > 0 ? (100 * (dt - (i1 - i0))) / dt : 0;
+    [t0, i0] = [t1, i1];
+    return pct;
+  };
+}
+
+function pinTags(sched: ScxScheduler, path: string): void {
+  const dir = dirname(path);
+  let fsType = 0;
+  try {
+    fsType = Number(statfsSync('/sys/fs/bpf').type);
+  } catch {
+    fsType = 0;
+  }
+  if (fsType !== BPF_FS_MAGIC) {
+    throw new UnsupportedError(`tag map pin ${path}`, '/sys/fs/bpf is not a bpffs mount', 'mount -t bpf bpf /sys/fs/bpf, or pass an empty pin path to disable `exec` tagging');
+  }
+  mkdirSync(dir, { recursive: true });
+  if (existsSync(path)) unlinkSync(path); // a stale pin from an agent that was killed
+  sched.tags.pin(path);
+}
+
+/** Runs until aborted or the scheduler is ejected; resolves with why it stopped. */
+export async function runScxAgent(o: ScxAgentOptions): Promise<string> {
+  const sched = ScxScheduler.attach({
+    ...(o.defaultSliceNs !== undefined ? { defaultSliceNs: o.defaultSliceNs } : {}),
+    ...(o.timeoutMs !== undefined ? { timeoutMs: o.timeoutMs } : {}),
+  });
+  const pin = o.tagsPin ?? DEFAULT_TAGS_PIN;
+  let profiler: Profiler | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  let records = 0;
+  try {
+    if (pin) pinTags(sched, pin);
+    profiler = Profiler.start({
+      tags: sched.tags,
+      onRecords: (recs) => {
+        records += recs.length;
+        o.learner?.observe(recs);
+        o.onRecords?.(recs);
+      },
+    });
+    let generation = 0;
+    let functions = 0;
+    const install = (p: Policy): void => {
+      const r = sched.writePolicy({ ...p, generation: ++generation });
+      functions = r.entries;
+    };
+    if (o.initialPolicy) install(o.initialPolicy);
+    const util = cpuMeter();
+    const windowNs = o.windowNs ?? o.learner?.params.windowNs ?? 5e9;
+    return await new Promise<string>((resolve) => {
+      const finish = (why: string): void => {
+        if (timer) clearInterval(timer);
+        resolve(why);
+      };
+      if (o.signal?.aborted) return finish('stopped');
+      o.signal?.addEventListener('abort', () => finish('stopped'), { once: true });
+      timer = setInterval(() => {
+        const x = sched.exitInfo();
+        if (x) return finish(`the kernel ejected the scheduler: ${x.reason}${x.msg ? ` (${x.msg})` : ''} [kind ${x.kind}]`);
+        const u = util();
+        if (o.learner) install(o.learner.learn(Number(process.hrtime.bigint()), u));
+        o.onState?.({ generation, functions, records, utilisationPct: u, scheduler: sched.stats(), profiler: profiler!.counters() });
+      }, Math.max(1, Math.round(windowNs / 1e6)));
+    });
+  } finally {
+    if (timer) clearInterval(timer);
+    profiler?.close();
+    if (pin && existsSync(pin)) unlinkSync(pin);
+    sched.detach();
+  }
+}

@@ -1,0 +1,53 @@
+/**
+ * CLI glue of the sched_ext backend: `ghost-alps agent --scx [--learn] [--policy-file F]
+ * [--slice-ms N] [--runnable-timeout-ms N] [--json]`. Kept here so the agent command only
+ * needs one branch (`if (argv.scx) return runScxBackend(argv)`).
+ */
+import { readFileSync } from 'node:fs';
+import { ExitCode, InputError } from '../../core/errors.js';
+import type { Policy } from '../../core/policy.js';
+import { msToNs } from '../../core/time.js';
+import { createLearner } from '../../learner/index.js';
+import { runScxAgent } from './agent.js';
+
+export interface ScxBackendArgs {
+  learn: boolean;
+  'policy-file'?: string;
+  'slice-ms': number;
+  'runnable-timeout-ms': number;
+  json: boolean;
+  /** bpffs path for the tag map ('' = none); default /sys/fs/bpf/ghost-alps/alps_tags. */
+  'tags-pin'?: string;
+}
+
+export async function runScxBackend(a: ScxBackendArgs): Promise<number> {
+  if (!(a['slice-ms'] >= 0.1 && a['slice-ms'] <= 1000)) throw new InputError('--slice-ms', `must be in 0.1..1000 for --scx (got ${a['slice-ms']})`);
+  const t = a['runnable-timeout-ms'];
+  if (!(t === 0 || (t >= 100 && t <= 30_000))) throw new InputError('--runnable-timeout-ms', `must be 0 (kernel maximum, 30 s) or 100..30000 for --scx (got ${t})`);
+  let initialPolicy: Policy | undefined;
+  if (a['policy-file']) {
+    try {
+      initialPolicy = JSON.parse(readFileSync(a['policy-file'], 'utf8')) as Policy;
+    } catch (e) {
+      throw new InputError(`--policy-file ${a['policy-file']}`, (e as Error).message);
+    }
+  }
+  const ctl = new AbortController();
+  const stop = (): void => ctl.abort();
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  process.stderr.write('ghost-alps agent: ALPS sched_ext scheduler attached; tag work with `ghost-alps exec --func NAME -- CMD`\n');
+  const why = await runScxAgent({
+    ...(a.learn ? { learner: createLearner({}) } : {}),
+    ...(initialPolicy ? { initialPolicy } : {}),
+    defaultSliceNs: msToNs(a['slice-ms']),
+    timeoutMs: t === 0 ? 30_000 : t,
+    ...(a['tags-pin'] !== undefined ? { tagsPin: a['tags-pin'] } : {}),
+    signal: ctl.signal,
+    onState: (s) => {
+      if (a.json) process.stdout.write(JSON.stringify(s) + '\n');
+    },
+  });
+  process.stderr.write(`ghost-alps agent: ${why}\n`);
+  return why === 'stopped' ? ExitCode.ok : ExitCode.failure;
+}

@@ -1,0 +1,102 @@
+/**
+ * Real A/B on a sched_ext kernel (the qemu VM): the same trace replayed by real processes
+ * (alps-invoke forks one process per invocation) once under the kernel's default scheduler and once under ALPS on
+ * sched_ext, in one boot. The ALPS policy is learned offline by the ALPS learner from the same
+ * trace's CPU demands (as the artifact learns from a profiled window) and installed with
+ * alps-loader. Turnaround = exit time − intended arrival, taken by the invoker.
+ */
+import { cpuDemandNs, groupOf } from '../../core/workload.js';
+import type { Workload } from '../../core/workload.js';
+import type { Policy } from '../../core/policy.js';
+import { createLearner } from '../../learner/index.js';
+import { denseRanks } from './policy-writer.js';
+
+export interface RealTrace {
+  /** alps-invoke input: "<arrival_us> <func_id> <cpu_us>" per line. */
+  text: string;
+  /** Dense 1..k function ids used in the trace, by original funcId. */
+  funcIds: Map<number, number>;
+  cpuNs: number[];
+}
+
+/** The workload as an alps-invoke trace, times multiplied by `scale` (load is unchanged). */
+export function toRealTrace(w: Workload, scale = 1): RealTrace {
+  const funcIds = new Map<number, number>();
+  const t0 = w.invocations[0]?.arrivalNs ?? 0;
+  const cpuNs: number[] = [];
+  const lines = w.invocations.map((inv) => {
+    if (!funcIds.has(inv.funcId)) funcIds.set(inv.funcId, funcIds.size + 1);
+    const cpu = Math.max(1000, Math.round(cpuDemandNs(inv) * scale));
+    cpuNs.push(cpu);
+    return `${Math.round(((inv.arrivalNs - t0) * scale) / 1000)} ${funcIds.get(inv.funcId)} ${Math.round(cpu / 1000)}`;
+  });
+  return { text: lines.join('\n') + '\n', funcIds, cpuNs };
+}
+
+/** ALPS policy learned from the trace itself; returned as alps-loader --policy arguments. */
+export function learnLoaderPolicy(w: Workload, trace: RealTrace, cpus: number, scale = 1): { policy: Policy; args: string[] } {
+  const t0 = w.invocations[0]?.arrivalNs ?? 0;
+  const recs = w.invocations.map((inv, i) => {
+    const arrivalNs = Math.round((inv.arrivalNs - t0) * scale);
+    const cpu = trace.cpuNs[i]!;
+    return { funcId: trace.funcIds.get(inv.funcId)!, arrivalNs, endNs: arrivalNs + cpu, cpuNs: cpu };
+  });
+  const span = Math.max(...recs.map((r) => r.endNs)) + 1;
+  const learner = createLearner({ cpus, windowNs: span + 1, maxRecords: recs.length + 1 });
+  learner.observe(recs);
+  const policy = learner.learn(span, 90);
+  const dense = denseRanks(policy.entries.map((e) => e.rank));
+  const args = policy.entries.flatMap((e) => ['--policy', `${e.funcId}:${dense.get(e.rank)}:${Math.ceil(e.sliceNs / 1000)}`]);
+  return { policy, args };
+}
+
+export interface RealRow {
+  scheduler: string;
+  invocations: number;
+  meanTurnaroundMs: number;
+  p99TurnaroundMs: number;
+  /** Per CPU-demand group (1..4): count, mean and p99 turnaround. */
+  groups: Record<string, { n: number; meanMs: number; p99Ms: number }>;
+  failed: number;
+}
+
+const q = (xs: number[], p: number): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.max(0, Math.ceil(p * s.length) - 1))] ?? NaN;
+};
+
+/** Parses alps-invoke output lines ("inv …") into a report row. */
+export function summarise(scheduler: string, lines: string[]): RealRow {
+  const rows = lines.flatMap((l) => {
+    const m = /^inv (\d+) (\d+) (\d+) (-?\d+) (-?\d+) (\d+)$/.exec(l);
+    return m ? [{ cpuNs: Number(m[3]) * 1000, tNs: Number(m[4]), status: Number(m[6]) }] : [];
+  });
+  const ms = (ns: number): number => Math.round(ns / 1e4) / 100;
+  const all = rows.map((r) => r.tNs);
+  const groups: RealRow['groups'] = {};
+  for (const g of [1, 2, 3, 4]) {
+    const t = rows.filter((r) => groupOf(r.cpuNs) === g).map((r) => r.tNs);
+    if (t.length) groups[String(g)] = { n: t.length, meanMs: ms(t.reduce((a, b) => a + b, 0) / t.length), p99Ms: ms(q(t, 0.99)) };
+  }
+  return {
+    scheduler,
+    invocations: rows.length,
+    meanTurnaroundMs: ms(all.reduce((a, b) => a + b, 0) / Math.max(1, all.length)),
+    p99TurnaroundMs: ms(q(all, 0.99)),
+    groups,
+    failed: rows.filter((r) => r.status !== 0).length,
+  };
+}
+
+/** The in-guest shell script: default first, then ALPS; sections "== default" / "== alps-scx". */
+export function realAbScript(loaderPolicyArgs: string[]): string {
+  const B = '/project/ghost-kernel/bpf/build';
+  const P = '/sys/fs/bpf/alps_tags';
+  const pol = loaderPolicyArgs.map((a) => `'${a}'`).join(' ');
+  return [
+    `echo "== default"`,
+    `${B}/alps-invoke /tmp/trace.txt`,
+    `echo "== alps-scx"`,
+    `${B}/alps-loader --pin-tags ${P} ${pol} -- ${B}/alps-invoke /tmp/trace.txt ${P}`,
+  ].join('\n');
+}
