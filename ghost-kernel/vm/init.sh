@@ -6,6 +6,7 @@
 #   ghost.stdout  the command's stdout    ghost.stderr  its stderr      (virtio-serial ports:
 #   ghost.ctl     "GHOSTVM READY <uptime s>" before the command,         ~100x the UART's
 #                 "GHOSTVM EXIT <code>" after                            throughput)
+#   ghost.files   tar archives of the paths the caller asked to collect, after the command
 # The command is /ghost-vm/cmd (a shell script the host wrote into the per-run layer); its
 # stdin is /dev/null and its stdout/stderr are pipes.
 # Whatever happens, the script ends in `poweroff -f`; qemu runs with -no-reboot, so a kernel
@@ -32,6 +33,7 @@ for p in /sys/class/virtio-ports/vport*; do
     ghost.stdout) port_out=/dev/${p##*/} ;;
     ghost.stderr) port_err=/dev/${p##*/} ;;
     ghost.ctl) port_ctl=/dev/${p##*/} ;;
+    ghost.files) port_files=/dev/${p##*/} ;;
   esac
 done
 if [ -z "$port_out" ] || [ -z "$port_err" ] || [ -z "$port_ctl" ]; then
@@ -63,6 +65,14 @@ code=$?
 wait $cat_out $cat_err
 kill -KILL -1 2>/dev/null
 exec 4>&- 5>&-
+# Files the caller asked back (`collect`): /ghost-vm/collect.sh sets "$@" to paths relative to
+# /. One tar archive per existing path, concatenated (the host reads them with tar -i).
+if [ -f /ghost-vm/collect.sh ] && [ -n "$port_files" ]; then
+  . /ghost-vm/collect.sh
+  for p; do
+    if [ -e "/$p" ]; then tar -c -f - -C / "$p"; fi
+  done >"$port_files"
+fi
 echo "GHOSTVM EXIT $code" >&6
 exec 6>&-
 poweroff -f

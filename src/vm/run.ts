@@ -1,5 +1,5 @@
-import { spawn } from 'node:child_process';
-import { closeSync, copyFileSync, existsSync, mkdtempSync, openSync, readSync, rmSync, statSync, writeSync, readdirSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { closeSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readSync, readdirSync, rmSync, statSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, posix } from 'node:path';
 import { InputError } from '../core/errors.js';
@@ -43,6 +43,11 @@ export interface VmRunOptions {
   cwd?: string;
   /** 'auto' (default, or GHOST_ALPS_VM_ACCEL): KVM only if a probe boot showed it works here. */
   accel?: Accel | 'auto';
+  /**
+   * Guest paths (files or directories) to copy back after the command has ended; every regular
+   * file found under them is returned in `collected`. Missing paths are simply absent there.
+   */
+  collect?: string[];
   /** Extra kernel command-line words. */
   kernelArgs?: string[];
   onStdout?: (chunk: Buffer) => void;
@@ -71,6 +76,8 @@ export interface VmRunResult {
   timedOut: boolean;
   accel: Accel;
   initrdBytes: number;
+  /** Guest path -> content of each regular file under the `collect` paths. */
+  collected: Record<string, Buffer>;
 }
 
 export class VmError extends Error {
@@ -88,7 +95,7 @@ export const VM_DEFAULTS = { cpus: 2, memMb: 1024, timeoutMs: 600_000 } as const
 const CONSOLE_CAP = 256 * 1024;
 const KILL_GRACE_S = 15;
 
-export function validateVmOptions(o: Pick<VmRunOptions, 'command' | 'cpus' | 'memMb' | 'timeoutMs' | 'files'>): void {
+export function validateVmOptions(o: Pick<VmRunOptions, 'command' | 'cpus' | 'memMb' | 'timeoutMs' | 'files' | 'collect'>): void {
   if (!Array.isArray(o.command) || o.command.length === 0 || o.command.some((a) => typeof a !== 'string')) {
     throw new InputError('command', 'give the command to run in the VM as a non-empty argv list (e.g. -- uname -a)');
   }
@@ -103,6 +110,11 @@ export function validateVmOptions(o: Pick<VmRunOptions, 'command' | 'cpus' | 'me
   int('--mem', o.memMb, 512, 65536);
   if (o.timeoutMs !== undefined && (!Number.isFinite(o.timeoutMs) || o.timeoutMs <= 0)) {
     throw new InputError('--timeout', `must be a positive number of seconds, got ${o.timeoutMs / 1000}`);
+  }
+  for (const c of o.collect ?? []) {
+    if (!posix.isAbsolute(c) || c.split('/').includes('..') || posix.normalize(c) === '/') {
+      throw new InputError(`collect: ${c}`, 'must be an absolute guest path below / without ".."');
+    }
   }
   for (const f of o.files ?? []) {
     if (!posix.isAbsolute(f.guestPath)) throw new InputError(`files: ${f.guestPath}`, 'guest path must be absolute');
@@ -172,6 +184,10 @@ function assembleInitrd(dir: string, o: VmRunOptions): string {
   const w = new CpioWriter(runPath);
   try {
     w.data('/ghost-vm/cmd', commandScript(o), 0o755);
+    if (o.collect?.length) {
+      const rel = o.collect.map((c) => shQuote(posix.normalize(c).replace(/^\/+/, '')));
+      w.data('/ghost-vm/collect.sh', `set -- ${rel.join(' ')}\n`);
+    }
     for (const f of o.files ?? []) {
       if (f.content !== undefined) w.data(f.guestPath, f.content, f.mode ?? 0o644);
       else if (f.hostPath !== undefined) addHostPath(w, f.guestPath, f.hostPath, f.mode);
@@ -192,6 +208,25 @@ function assembleInitrd(dir: string, o: VmRunOptions): string {
     closeSync(fd);
   }
   return initrd;
+}
+
+/** Unpack the concatenated tar archives the guest sent back; guest path -> content. */
+function readCollected(tarPath: string, into: string): Record<string, Buffer> {
+  if (statSync(tarPath).size === 0) return {};
+  mkdirSync(into);
+  // -i: the guest sends one archive per requested path, back to back.
+  const r = spawnSync('tar', ['-x', '-i', '-f', tarPath, '-C', into, '--no-same-owner'], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`collect: cannot unpack what the guest sent: ${r.stderr || r.error?.message}`);
+  const out: Record<string, Buffer> = {};
+  const walk = (d: string, guest: string): void => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      const p = join(d, e.name);
+      if (e.isDirectory()) walk(p, posix.join(guest, e.name));
+      else if (e.isFile()) out[posix.join(guest, e.name)] = readFileSync(p);
+    }
+  };
+  walk(into, '/');
+  return out;
 }
 
 /**
@@ -328,6 +363,8 @@ export async function runInVm(opts: VmRunOptions): Promise<VmRunResult> {
     const out = new Channel(join(dir, 'stdout.out'), (b) => o.onStdout?.(b));
     const err = new Channel(join(dir, 'stderr.out'), (b) => o.onStderr?.(b));
     const ctlCh = new Channel(join(dir, 'ctl.out'), ctl);
+    const filesPath = join(dir, 'files.tar');
+    closeSync(openSync(filesPath, 'w'));
     const chans = [con, out, err, ctlCh];
 
     const cpuModel = process.env['GHOST_ALPS_VM_CPU'] ?? (accel === 'kvm' ? 'host' : 'max');
@@ -345,6 +382,7 @@ export async function runInVm(opts: VmRunOptions): Promise<VmRunResult> {
         ...['-chardev', `file,id=p${i},path=${c.path}`],
         ...['-device', `virtserialport,bus=vs.0,chardev=p${i},name=ghost.${['stdout', 'stderr', 'ctl'][i]}`],
       ]),
+      ...['-chardev', `file,id=pf,path=${filesPath}`, '-device', 'virtserialport,bus=vs.0,chardev=pf,name=ghost.files'],
     ];
     const hardLimitS = Math.ceil(o.timeoutMs / 1000) + KILL_GRACE_S;
     spawnAt = performance.now();
@@ -429,6 +467,7 @@ export async function runInVm(opts: VmRunOptions): Promise<VmRunResult> {
       timedOut,
       accel,
       initrdBytes,
+      collected: exitCode === undefined ? {} : readCollected(filesPath, join(dir, 'collected')),
     };
     if (timedOut) return result;
     if (aborted) throw new VmError('VM run aborted', consoleText, qemuErr);

@@ -54,7 +54,8 @@ test('without the token the REPL is read-only and says so', { timeout: 120_000 }
     const bad = runCli(['repl', '--connect', info.ws, '--token', 'wrong'], { GHOST_ALPS_STATE_DIR: other });
     const badDone = collect(bad);
     bad.stdin!.end('.pause\n');
-    assert.match((await badDone).out, /error: server \(unauthorized\): wrong control token/);
+    const badRun = await badDone;
+    assert.match(badRun.out, /error: server \(unauthorized\): wrong control token/, `stderr: ${badRun.err}`);
     rmSync(other, { recursive: true, force: true });
   } finally {
     server.kill('SIGTERM');

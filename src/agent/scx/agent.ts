@@ -28,6 +28,8 @@ export interface ScxAgentOptions {
   tagsPin?: string;
   signal?: AbortSignal;
   onState?: (s: ScxAgentState) => void;
+  /** Called once the scheduler is enabled, the tag map pinned and the profiler attached. */
+  onAttached?: (tagsPin: string) => void;
   onRecords?: (r: InvocationRecord[]) => void;
 }
 
@@ -100,6 +102,7 @@ export async function runScxAgent(o: ScxAgentOptions): Promise<string> {
       functions = r.entries;
     };
     if (o.initialPolicy) install(o.initialPolicy);
+    o.onAttached?.(pin);
     const util = cpuMeter();
     const windowNs = o.windowNs ?? o.learner?.params.windowNs ?? 5e9;
     return await new Promise<string>((resolve) => {

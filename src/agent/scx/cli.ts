@@ -36,7 +36,6 @@ export async function runScxBackend(a: ScxBackendArgs): Promise<number> {
   const stop = (): void => ctl.abort();
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
-  process.stderr.write('ghost-alps agent: ALPS sched_ext scheduler attached; tag work with `ghost-alps exec --func NAME -- CMD`\n');
   const why = await runScxAgent({
     ...(a.learn ? { learner: createLearner({}) } : {}),
     ...(initialPolicy ? { initialPolicy } : {}),
@@ -44,6 +43,8 @@ export async function runScxBackend(a: ScxBackendArgs): Promise<number> {
     timeoutMs: t === 0 ? 30_000 : t,
     ...(a['tags-pin'] !== undefined ? { tagsPin: a['tags-pin'] } : {}),
     signal: ctl.signal,
+    onAttached: (pin) =>
+      process.stderr.write(`ghost-alps agent: ALPS sched_ext scheduler enabled; tag map pinned at ${pin || '(not pinned)'}; tag work with alps-exec --pin <map> --func ID -- CMD\n`),
     onState: (s) => {
       if (a.json) process.stdout.write(JSON.stringify(s) + '\n');
     },

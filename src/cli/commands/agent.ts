@@ -13,6 +13,8 @@ import { AGENT_POLICY_KINDS, parsePolicyKind } from '../../agent/ghost/ordering.
 import { DEFAULT_REGISTRY_DIR } from '../../agent/ghost/funcs.js';
 import { GHOSTFS_ROOT, PermissionError } from '../../agent/ghost/host-setup.js';
 import { startHostAgent } from '../../agent/ghost/host.js';
+// sched_ext backend (H6, src/agent/scx): one import, one option, one branch.
+import { runScxBackend } from '../../agent/scx/cli.js';
 
 export interface GhostAgentArgs {
   enclave?: number;
@@ -34,6 +36,7 @@ export interface GhostAgentArgs {
 
 interface AgentArgs extends GhostAgentArgs {
   ghost?: boolean;
+  scx?: boolean; // sched_ext backend (H6)
 }
 
 const EXAMPLES = `Examples (on a ghOSt kernel, as root):
@@ -150,10 +153,15 @@ export const agentCommand: CommandModule<object, AgentArgs> = {
   describe: 'run the ALPS agent as a delegated scheduler (ghOSt: --ghost)',
   builder: (y) =>
     ghostAgentOptions(y.option('ghost', { type: 'boolean', describe: 'schedule a ghOSt enclave through the ghOSt ABI (84/90/91)' }))
+      .option('scx', { type: 'boolean', describe: 'enforce ALPS in the kernel with the sched_ext BPF scheduler + BPF profiler (root, sched_ext kernel; docs/scx.md)' })
       .epilog(EXAMPLES) as unknown as Argv<AgentArgs>,
   handler: async (argv) => {
     try {
-      if (!argv.ghost) throw new InputError('agent', 'choose a backend: --ghost');
+      if (argv.scx) { // sched_ext backend (H6)
+        process.exitCode = await runScxBackend(argv);
+        return;
+      }
+      if (!argv.ghost) throw new InputError('agent', 'choose a backend: --ghost or --scx');
       process.exitCode = await runGhostBackend(argv);
     } catch (e) {
       if (e instanceof PermissionError) {

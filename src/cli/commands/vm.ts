@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join, posix } from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
 import { InputError, UnsupportedError } from '../../core/errors.js';
 import { kernelFiles, kernelRelease, vmCacheDir, vmScriptsDir } from '../../vm/paths.js';
@@ -13,6 +13,7 @@ interface RunArgs {
   timeout: number;
   accel: string;
   file: string[];
+  collect: string[];
   env: string[];
   'kernel-arg': string[];
   console: boolean;
@@ -31,6 +32,8 @@ const RUN_EXAMPLES = `Examples:
   ghost-alps vm run --cpus 2 --timeout 60 -- sh -c 'nproc; uname -r; exit 3'; echo "exit $?"
   # copy a host file into the guest
   ghost-alps vm run --file ./package.json:/tmp/p.json -- wc -c /tmp/p.json
+  # copy a guest directory back: writes ./vm-out/uname.txt
+  ghost-alps vm run --collect /tmp/o:./vm-out -- sh -c 'mkdir /tmp/o; uname -r > /tmp/o/uname.txt'
   # one JSON object: exitCode, stdout, stderr, bootMs, ...
   ghost-alps vm run --json -- node -e 'console.log(process.version)'`;
 
@@ -41,6 +44,37 @@ function parseFile(spec: string): VmFile {
   const guestPath = spec.slice(i + 1);
   if (!existsSync(hostPath)) throw new InputError(`--file ${spec}`, `host path ${hostPath} does not exist`);
   return { hostPath, guestPath };
+}
+
+interface Collect {
+  guest: string;
+  host: string;
+}
+
+function parseCollect(spec: string): Collect {
+  const i = spec.indexOf(':');
+  if (i <= 0 || i === spec.length - 1) throw new InputError(`--collect ${spec}`, 'expected GUEST_PATH:HOST_PATH');
+  const guest = posix.normalize(spec.slice(0, i)).replace(/\/+$/, '');
+  if (!guest.startsWith('/')) throw new InputError(`--collect ${spec}`, 'the guest path must be absolute');
+  return { guest, host: spec.slice(i + 1) };
+}
+
+/** Write the files the guest sent back: GUEST itself -> HOST, GUEST/x/y -> HOST/x/y. */
+function writeCollected(specs: Collect[], collected: Record<string, Buffer>): string[] {
+  const missing: string[] = [];
+  for (const c of specs) {
+    let n = 0;
+    for (const [path, content] of Object.entries(collected)) {
+      const rel = path === c.guest ? '' : path.startsWith(`${c.guest}/`) ? path.slice(c.guest.length + 1) : undefined;
+      if (rel === undefined) continue;
+      const dest = rel ? join(c.host, rel) : c.host;
+      mkdirSync(dirname(dest), { recursive: true });
+      writeFileSync(dest, content);
+      n++;
+    }
+    if (n === 0) missing.push(c.guest);
+  }
+  return missing;
 }
 
 function parseEnv(spec: string): [string, string] {
@@ -66,6 +100,7 @@ const runCommand: CommandModule<object, RunArgs> = {
       .option('timeout', { type: 'number', default: VM_DEFAULTS.timeoutMs / 1000, describe: 'seconds before the VM is killed (exit 124)' })
       .option('accel', { type: 'string', default: 'auto', choices: ['auto', 'kvm', 'tcg'], describe: 'qemu accelerator' })
       .option('file', { type: 'string', array: true, default: [], describe: 'HOST_PATH:GUEST_PATH to copy into the guest (file or directory; repeatable)' })
+      .option('collect', { type: 'string', array: true, default: [], describe: 'GUEST_PATH:HOST_PATH to copy back after the command (file or directory; repeatable)' })
       .option('env', { type: 'string', array: true, default: [], describe: 'NAME=VALUE for the command (repeatable)' })
       .option('kernel-arg', { type: 'string', array: true, default: [], describe: 'extra kernel command-line word (repeatable)' })
       .option('console', { type: 'boolean', default: false, describe: 'also stream the guest console (kernel log) to stderr' })
@@ -76,6 +111,7 @@ const runCommand: CommandModule<object, RunArgs> = {
     if (!Number.isFinite(argv.timeout) || argv.timeout <= 0) throw new InputError('--timeout', `must be a positive number of seconds, got ${argv.timeout}`);
     const missing = missingPrerequisite();
     if (missing) throw new UnsupportedError('vm run', missing);
+    const collects = argv.collect.map(parseCollect);
     const stream = !argv.json;
     // The VM runs in its own process group (so a timeout can kill all of it); forward ^C/TERM.
     const ac = new AbortController();
@@ -90,6 +126,7 @@ const runCommand: CommandModule<object, RunArgs> = {
       timeoutMs: argv.timeout * 1000,
       accel: argv.accel as 'auto' | 'kvm' | 'tcg',
       files: argv.file.map(parseFile),
+      collect: collects.map((c) => c.guest),
       env: Object.fromEntries(argv.env.map(parseEnv)),
       kernelArgs: argv['kernel-arg'],
       ...(stream ? { onStdout: (b: Buffer) => process.stdout.write(b), onStderr: (b: Buffer) => process.stderr.write(b) } : {}),
@@ -108,9 +145,12 @@ const runCommand: CommandModule<object, RunArgs> = {
       process.exitCode = 130;
       return;
     }
+    const notCollected = writeCollected(collects, r.collected);
+    for (const m of notCollected) process.stderr.write(`ghost-alps vm: --collect ${m}: no such file in the guest after the command\n`);
     if (argv.json) {
-      const { console: con, ...rest } = r;
-      process.stdout.write(`${JSON.stringify({ ...rest, consoleTail: con.slice(-4000) }, null, 2)}\n`);
+      const { console: con, collected, ...rest } = r;
+      const files = Object.fromEntries(Object.entries(collected).map(([k, v]) => [k, v.length]));
+      process.stdout.write(`${JSON.stringify({ ...rest, collectedBytes: files, consoleTail: con.slice(-4000) }, null, 2)}\n`);
     } else if (r.timedOut) {
       process.stderr.write(`ghost-alps vm: timed out after ${argv.timeout} s; VM killed\n`);
     }

@@ -74,6 +74,9 @@ test('bad VM options are InputErrors naming the option', () => {
     [{ command: ['true'], timeoutMs: -1 }, /^--timeout:/],
     [{ command: ['true'], files: [{ guestPath: 'rel/path', content: 'x' }] }, /guest path must be absolute/],
     [{ command: ['true'], files: [{ guestPath: '/a' }] }, /exactly one of hostPath and content/],
+    [{ command: ['true'], collect: ['tmp/x'] }, /^collect: tmp\/x:/],
+    [{ command: ['true'], collect: ['/tmp/../etc'] }, /^collect:/],
+    [{ command: ['true'], collect: ['/'] }, /^collect:/],
     [{ command: ['true'], files: [{ guestPath: '/a', hostPath: '/nonexistent/ghost-vm-file' }] }, /host path does not exist/],
   ];
   for (const [opts, msg] of bad) {

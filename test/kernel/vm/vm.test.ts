@@ -37,7 +37,7 @@ test('runs a command, keeps stdout and stderr apart, returns its exit code, sees
   assert.ok(r.guestBootMs > 0, `guestBootMs ${r.guestBootMs}`);
 });
 
-test('guest has node, bpffs/cgroup2/debugfs/tracefs, the files given, exact output, the cached BTF', T, async () => {
+test('guest has node, bpffs/cgroup2/debugfs/tracefs, the files given, exact output, the cached BTF; files come back', T, async () => {
   const script = [
     'set -e',
     'grep -oE " (bpf|cgroup2|debugfs|tracefs) " /proc/mounts | sort -u | tr -d " " | tr "\\n" ,; echo',
@@ -47,6 +47,7 @@ test('guest has node, bpffs/cgroup2/debugfs/tracefs, the files given, exact outp
     'ls /tmp/fx | tr "\\n" ,; echo',
     'printf "%s\\n" "$1"',
     'seq 1 40000',
+    'mkdir -p /tmp/res/sub && printf "{\\"a\\":1}" > /tmp/res/r.json && head -c 3000 /dev/zero > /tmp/res/sub/z.bin',
   ].join('\n');
   const tricky = `it's "quoted" $HOME \`x\` \\ end`;
   const data = 'line one\n\ttab ünïcödé\n';
@@ -57,9 +58,15 @@ test('guest has node, bpffs/cgroup2/debugfs/tracefs, the files given, exact outp
       { guestPath: '/tmp/in/data.txt', content: data },
       { guestPath: '/tmp/fx', hostPath: join(projectRoot(), 'test', 'kernel', 'vm', 'fixtures') },
     ],
+    collect: ['/tmp/res', '/tmp/in/data.txt', '/no/such/file'],
     timeoutMs: 90_000,
   });
   assert.equal(r.stderr, '');
+  // Files asked back after the command: whole directories, single files; missing ones absent.
+  assert.deepEqual(Object.keys(r.collected).sort(), ['/tmp/in/data.txt', '/tmp/res/r.json', '/tmp/res/sub/z.bin']);
+  assert.equal(r.collected['/tmp/res/r.json']?.toString(), '{"a":1}');
+  assert.ok(r.collected['/tmp/res/sub/z.bin']?.equals(Buffer.alloc(3000)));
+  assert.equal(r.collected['/tmp/in/data.txt']?.toString(), data);
   assert.equal(r.exitCode, 0);
   const [mounts, btfSha, nodeLine, ...rest] = r.stdout.split('\n');
   assert.equal(mounts, 'bpf,cgroup2,debugfs,tracefs,');
