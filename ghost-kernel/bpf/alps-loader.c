@@ -29,7 +29,7 @@
 #define MAX_POLICY 256
 
 static const char *stat_names[ALPS_ST_NR] = {"enqueue", "enq_tagged", "dispatch", "timer_preempt",
-					    "rank_preempt", "inherit", "select_idle"};
+					    "rank_preempt", "inherit", "select_idle", "starved"};
 
 static int print_fn(enum libbpf_print_level level, const char *fmt, va_list ap)
 {

@@ -36,6 +36,12 @@ char LICENSE[] SEC("license") = "GPL";
 #define BPF_F_TIMER_CPU_PIN_ (1ULL << 1)
 #define PF_KTHREAD 0x00200000
 #define PICK_DONE_SLACK_NS 100000ULL /* a pick within 100 us of its slice counts as complete */
+/* Anti-starvation: a task queued this long is moved to a CPU directly and, until it next
+ * blocks, ranks with the best functions (rank 1). Strict rank order otherwise lets a burst of
+ * short functions starve long ones indefinitely, and a task runnable for 30 s would make the
+ * kernel's watchdog eject the whole scheduler. */
+#define STARVE_NS 1000000000ULL
+#define STARVE_SCAN 8
 #define ENOMEM 12
 #define ENOENT 2
 #define BPF_STRUCT_OPS(name, args...) SEC("struct_ops/" #name) BPF_PROG(name, ##args)
@@ -53,6 +59,10 @@ extern struct task_struct *scx_bpf_cpu_curr(s32 cpu) __ksym;
 extern u32 scx_bpf_nr_cpu_ids(void) __ksym;
 extern u64 scx_bpf_now(void) __ksym;
 extern s32 scx_bpf_task_cpu(const struct task_struct *p) __ksym;
+extern int bpf_iter_scx_dsq_new(struct bpf_iter_scx_dsq *it, u64 dsq_id, u64 flags) __ksym;
+extern struct task_struct *bpf_iter_scx_dsq_next(struct bpf_iter_scx_dsq *it) __ksym;
+extern void bpf_iter_scx_dsq_destroy(struct bpf_iter_scx_dsq *it) __ksym;
+extern bool scx_bpf_dsq_move(struct bpf_iter_scx_dsq *it__iter, struct task_struct *p, u64 dsq_id, u64 enq_flags) __ksym;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
@@ -67,6 +77,9 @@ struct task_ctx {
 	 * kthreads (softirqs, kworkers): the learned slice is a budget per pick, as in the
 	 * artifact's __schedule hook, not per uninterrupted run. */
 	u64 pick_used;
+	u64 enq_at;    /* when it was last queued (0 = not queued) */
+	u32 promoted;  /* starved once in this runnable period: treated as rank 1 */
+	u32 _pad;
 };
 
 struct {
@@ -220,6 +233,11 @@ void BPF_STRUCT_OPS(alps_enqueue, struct task_struct *p, u64 enq_flags)
 	}
 	policy_of(p, c, &rank, &slice, &learned);
 	struct task_ctx *tc = bpf_task_storage_get(&alps_tctx, p, 0, 0);
+	if (tc) {
+		tc->enq_at = scx_bpf_now();
+		if (tc->promoted && rank > 1)
+			rank = 1;
+	}
 	if (learned && tc && tc->pick_used && tc->pick_used < learned)
 		slice = learned - tc->pick_used; /* resume an interrupted pick */
 	else if (tc)
@@ -262,7 +280,30 @@ void BPF_STRUCT_OPS(alps_dispatch, s32 cpu, struct task_struct *prev)
 	if (c && c->stall_dispatch)
 		return; /* test hook: starve the DSQ so the watchdog must eject us */
 	stat_add(ALPS_ST_DISPATCH);
-	scx_bpf_dsq_move_to_local(ALPS_DSQ);
+	/* Look at the few lowest-priority queued tasks first: one that has waited STARVE_NS
+	 * goes straight to this CPU. */
+	struct bpf_iter_scx_dsq it;
+	struct task_struct *q;
+	u64 now = scx_bpf_now();
+	bool moved = false;
+	bpf_iter_scx_dsq_new(&it, ALPS_DSQ, SCX_DSQ_ITER_REV);
+	for (int i = 0; i < STARVE_SCAN; i++) {
+		q = bpf_iter_scx_dsq_next(&it);
+		if (!q)
+			break;
+		struct task_ctx *tc = bpf_task_storage_get(&alps_tctx, q, 0, 0);
+		if (!tc || !tc->enq_at || now < tc->enq_at + STARVE_NS)
+			continue;
+		tc->promoted = 1;
+		if (scx_bpf_dsq_move(&it, q, SCX_DSQ_LOCAL, 0)) {
+			stat_add(ALPS_ST_STARVED);
+			moved = true;
+			break;
+		}
+	}
+	bpf_iter_scx_dsq_destroy(&it);
+	if (!moved)
+		scx_bpf_dsq_move_to_local(ALPS_DSQ);
 }
 
 static int slice_timer_fn(void *map, int *key, struct cpu_state *st)
@@ -282,8 +323,10 @@ void BPF_STRUCT_OPS(alps_running, struct task_struct *p)
 {
 	u64 now = scx_bpf_now();
 	struct task_ctx *tc = bpf_task_storage_get(&alps_tctx, p, 0, 0);
-	if (tc)
+	if (tc) {
 		tc->run_start = now;
+		tc->enq_at = 0;
+	}
 	if ((s64)(p->scx.dsq_vtime - vtime_now) > 0)
 		vtime_now = p->scx.dsq_vtime;
 	u32 cpu = (u32)scx_bpf_task_cpu(p);
@@ -327,6 +370,7 @@ void BPF_STRUCT_OPS(alps_stopping, struct task_struct *p, bool runnable)
 	tc->pick_used += used;
 	if (!runnable) {
 		tc->pick_used = 0; /* blocked: the next wakeup starts a new pick */
+		tc->promoted = 0;
 		return;
 	}
 	struct alps_ctl *c = ctl();

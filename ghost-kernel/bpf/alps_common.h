@@ -84,7 +84,8 @@ enum alps_sched_stat {
 	ALPS_ST_RANK_PREEMPT = 4, /* kicked a CPU running a worse rank */
 	ALPS_ST_INHERIT = 5,
 	ALPS_ST_SELECT_IDLE = 6,
-	ALPS_ST_NR = 7,
+	ALPS_ST_STARVED = 7, /* queued tasks moved to a CPU by the anti-starvation scan */
+	ALPS_ST_NR = 8,
 };
 
 /* Exit info copied out in ops.exit (one-element ARRAY map "alps_exit"). */

@@ -1,5 +1,4 @@
-import * as vega from 'vega';
-import { compile, type TopLevelSpec } from 'vega-lite';
+import type { TopLevelSpec } from 'vega-lite';
 import type { RunCurves } from './metrics.js';
 import type { ComparisonResult } from './report.js';
 
@@ -38,7 +37,13 @@ const CONFIG = {
   line: { strokeWidth: 1.8 },
 } as const;
 
+/**
+ * Render a Vega-Lite spec to SVG headless. vega and vega-lite are imported here, on first use,
+ * because loading them costs ~0.3 s on the host and seconds inside a TCG guest, and most
+ * commands never draw a chart.
+ */
 export async function renderSvg(spec: TopLevelSpec): Promise<string> {
+  const [vega, { compile }] = await Promise.all([import('vega'), import('vega-lite')]);
   const compiled = compile(spec).spec;
   const view = new vega.View(vega.parse(compiled), { renderer: 'none' });
   try {

@@ -23,7 +23,7 @@ import { explainLoadError } from './profiler.js';
 import { PolicyWriter, type WriteResult } from './policy-writer.js';
 
 const SCX_DIR = '/sys/kernel/sched_ext';
-export const SCX_STAT_NAMES = ['enqueue', 'enqTagged', 'dispatch', 'timerPreempt', 'rankPreempt', 'inherit', 'selectIdle'] as const;
+export const SCX_STAT_NAMES = ['enqueue', 'enqTagged', 'dispatch', 'timerPreempt', 'rankPreempt', 'inherit', 'selectIdle', 'starved'] as const;
 export type ScxStats = Record<(typeof SCX_STAT_NAMES)[number], number>;
 
 const readTrim = (p: string): string | undefined => {
