@@ -1,8 +1,16 @@
 import { InputError } from '../core/errors.js';
 import type { AbVariant } from './ab.js';
 
-/** Scheduler models every simulator build has (src/core/sim.ts). */
-export const KNOWN_SCHEDULERS = ['cfs', 'eevdf', 'fifo', 'rr', 'sfs', 'srpt', 'alps', 'alps-delegated'] as const;
+/**
+ * The real ghOSt agent (src/agent/ghost) running on the emulated ghOSt kernel through the native
+ * client, driving the simulated machine's CPUs: `alps-ghost` is the delegated ALPS agent,
+ * `ghost-cfs` and `ghost-fifo` the baseline agents sharing its machinery (paper Fig. 15).
+ */
+export const GHOST_AGENT_SCHEDULERS = ['alps-ghost', 'ghost-cfs', 'ghost-fifo'] as const;
+const GHOST_AGENT_KIND = { 'alps-ghost': 'alps', 'ghost-cfs': 'cfs', 'ghost-fifo': 'fifo' } as const;
+
+/** Scheduler models every simulator build has (src/core/sim.ts), plus the ghOSt agents. */
+export const KNOWN_SCHEDULERS = ['cfs', 'eevdf', 'fifo', 'rr', 'sfs', 'srpt', 'alps', 'alps-delegated', ...GHOST_AGENT_SCHEDULERS] as const;
 
 /**
  * Parse `--schedulers`: comma-separated names, each optionally with `:io-aware` (ALPS models:
@@ -30,4 +38,19 @@ export function parseSchedulerList(spec: string, globalIoAware = false, flag = '
     if (ioAware) v.options = { learner: { ioAware: true } };
     return v;
   });
+}
+
+/**
+ * Give every ghOSt-agent variant its own simulate(): the machine with a fresh real agent on a
+ * fresh emulated kernel per run. Imported on demand, so a build without the native addon can
+ * still simulate the in-kernel models (and gets a clear error only if it asks for an agent).
+ */
+export async function attachGhostAgents(variants: AbVariant[]): Promise<void> {
+  const wanted = variants.filter((v) => v.scheduler in GHOST_AGENT_KIND);
+  if (wanted.length === 0) return;
+  const [{ simulate }, { EmulatedGhostAgent }] = await Promise.all([import('../sim/index.js'), import('../agent/ghost/sim-agent.js')]);
+  for (const v of wanted) {
+    const kind = GHOST_AGENT_KIND[v.scheduler as keyof typeof GHOST_AGENT_KIND];
+    v.simulate = (workload, options) => simulate(workload, options, { agent: new EmulatedGhostAgent(kind) });
+  }
 }

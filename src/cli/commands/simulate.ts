@@ -5,7 +5,7 @@ import { runAB } from '../../harness/ab.js';
 import { writeComparison } from '../../harness/output.js';
 import { terminalProgress } from '../../harness/progress.js';
 import { formatComparison } from '../../harness/table.js';
-import { parseSchedulerList } from '../../harness/variants.js';
+import { attachGhostAgents, parseSchedulerList } from '../../harness/variants.js';
 import { simulate } from '../../sim/index.js';
 import { ARRIVAL_LAWS, parseArrivalLaw } from '../../workload/arrivals.js';
 import { loadWorkload } from '../../workload/source.js';
@@ -31,6 +31,7 @@ interface SimulateArgs {
 const EXAMPLES: [string, string][] = [
   ['ghost-alps simulate', 'Huawei mix, 15,000 invocations, 90% load on 8 CPUs: CFS, EEVDF, SFS, SRPT and ALPS side by side'],
   ['ghost-alps simulate --workload azure --invocations 3000 --schedulers cfs,srpt,alps --json', 'the JSON report scripts read'],
+  ['ghost-alps simulate --workload azure --invocations 3000 --schedulers cfs,alps,alps-ghost,ghost-cfs', 'in-kernel ALPS beside the real ghOSt agent on the emulated kernel (Fig. 15)'],
   ['ghost-alps simulate --workload io-mix --schedulers cfs,alps,alps:io-aware --invocations 4000', 'the I/O study\'s mix, with per-class results'],
   ['ghost-alps simulate --workload ../shared/data/alps-artifact/exp --cpus 24 --out /tmp/sim-exp', 'replay the artifact trace; JSON + SVG charts in /tmp/sim-exp'],
 ];
@@ -49,7 +50,7 @@ export const simulateCommand: CommandModule<object, SimulateArgs> = {
       .option('cpus', { type: 'number', default: 8, describe: 'simulated CPUs' })
       .option('load', { type: 'number', default: 0.9, describe: 'target average CPU utilisation (arrival rate λ = load·cpus/E[cpu])' })
       .option('invocations', { type: 'number', default: 15000, describe: 'invocations to generate (for a trace file: rows to read at most)' })
-      .option('schedulers', { type: 'string', default: DEFAULT_SCHEDULERS, describe: 'comma-separated: cfs,eevdf,fifo,rr,sfs,srpt,alps,alps-delegated; add :io-aware to an ALPS model' })
+      .option('schedulers', { type: 'string', default: DEFAULT_SCHEDULERS, describe: 'comma-separated: cfs,eevdf,fifo,rr,sfs,srpt,alps,alps-delegated, and the real ghOSt agent on the emulated kernel: alps-ghost,ghost-cfs,ghost-fifo; add :io-aware to an ALPS model' })
       .option('seed', { type: 'number', default: 1, describe: 'seed of the workload and the machine' })
       .option('arrivals', { type: 'string', default: 'exponential', choices: ARRIVAL_LAWS as unknown as string[], describe: 'inter-arrival law' })
       .option('io-aware', { type: 'boolean', default: false, describe: 'every ALPS model learns from blocking time too (I/O study §9)' })
@@ -67,6 +68,7 @@ export const simulateCommand: CommandModule<object, SimulateArgs> = {
     const ctx = argv['ctx-switch-us'];
     if (ctx !== undefined && !(ctx >= 0 && Number.isFinite(ctx))) throw new InputError('--ctx-switch-us', `must be ≥ 0, got ${ctx}`);
     const variants = parseSchedulerList(argv.schedulers, argv['io-aware']);
+    await attachGhostAgents(variants);
     const bundle = loadWorkload(argv.workload, {
       invocations: argv.invocations,
       cpus: argv.cpus,
