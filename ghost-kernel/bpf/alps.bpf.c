@@ -36,10 +36,11 @@ char LICENSE[] SEC("license") = "GPL";
 #define BPF_F_TIMER_CPU_PIN_ (1ULL << 1)
 #define PF_KTHREAD 0x00200000
 #define PICK_DONE_SLACK_NS 100000ULL /* a pick within 100 us of its slice counts as complete */
-/* Anti-starvation: a task queued this long is moved to a CPU directly and, until it next
- * blocks, ranks with the best functions (rank 1). Strict rank order otherwise lets a burst of
+/* Anti-starvation: a task queued this long gets one pick right away (moved to the
+ * dispatching CPU), then queues by rank again. Strict rank order otherwise lets a stream of
  * short functions starve long ones indefinitely, and a task runnable for 30 s would make the
- * kernel's watchdog eject the whole scheduler. */
+ * kernel's watchdog eject the whole scheduler. One pick per STARVE_NS bounds the damage to
+ * rank order under overload. */
 #define STARVE_NS 1000000000ULL
 #define STARVE_SCAN 8
 #define ENOMEM 12
@@ -78,8 +79,6 @@ struct task_ctx {
 	 * artifact's __schedule hook, not per uninterrupted run. */
 	u64 pick_used;
 	u64 enq_at;    /* when it was last queued (0 = not queued) */
-	u32 promoted;  /* starved once in this runnable period: treated as rank 1 */
-	u32 _pad;
 };
 
 struct {
@@ -233,11 +232,8 @@ void BPF_STRUCT_OPS(alps_enqueue, struct task_struct *p, u64 enq_flags)
 	}
 	policy_of(p, c, &rank, &slice, &learned);
 	struct task_ctx *tc = bpf_task_storage_get(&alps_tctx, p, 0, 0);
-	if (tc) {
+	if (tc)
 		tc->enq_at = scx_bpf_now();
-		if (tc->promoted && rank > 1)
-			rank = 1;
-	}
 	if (learned && tc && tc->pick_used && tc->pick_used < learned)
 		slice = learned - tc->pick_used; /* resume an interrupted pick */
 	else if (tc)
@@ -294,7 +290,6 @@ void BPF_STRUCT_OPS(alps_dispatch, s32 cpu, struct task_struct *prev)
 		struct task_ctx *tc = bpf_task_storage_get(&alps_tctx, q, 0, 0);
 		if (!tc || !tc->enq_at || now < tc->enq_at + STARVE_NS)
 			continue;
-		tc->promoted = 1;
 		if (scx_bpf_dsq_move(&it, q, SCX_DSQ_LOCAL, 0)) {
 			stat_add(ALPS_ST_STARVED);
 			moved = true;
@@ -370,7 +365,6 @@ void BPF_STRUCT_OPS(alps_stopping, struct task_struct *p, bool runnable)
 	tc->pick_used += used;
 	if (!runnable) {
 		tc->pick_used = 0; /* blocked: the next wakeup starts a new pick */
-		tc->promoted = 0;
 		return;
 	}
 	struct alps_ctl *c = ctl();

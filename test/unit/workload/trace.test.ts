@@ -5,6 +5,7 @@ import { InputError } from '../../../src/core/errors.js';
 import { groupOf, cpuDemandNs } from '../../../src/core/workload.js';
 import { offeredLoad } from '../../../src/workload/bundle.js';
 import { parseArtifactTrace, readArtifactTrace } from '../../../src/workload/trace.js';
+import { artifactTracePath } from '../../support/shared-data.js';
 
 const SAMPLE = ['1 23 fib 20 5002', '2 100 graphBfs 30 5008', '', '3 35 fib 25 5021', '4 100000 floatOperation 25 5020'].join('\n');
 
@@ -34,7 +35,7 @@ test('bad rows are InputErrors naming file:line and the column', () => {
   assert.throws(() => readArtifactTrace('/nonexistent/trace', { cpus: 2, seed: 1 }), /cannot read trace file/);
 });
 
-const EXP = '/work/shared/data/alps-artifact/exp';
+const EXP = artifactTracePath('exp');
 test('the artifact exp trace reproduces the Huawei Table 1 shares', { skip: existsSync(EXP) ? false : `${EXP} absent (shared data not mounted)` }, () => {
   const b = readArtifactTrace(EXP, { cpus: 56, load: 0.9, seed: 1 });
   assert.equal(b.workload.invocations.length, 15000);
