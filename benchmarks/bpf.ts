@@ -16,7 +16,8 @@ import { Profiler } from '../src/agent/scx/profiler.js';
 import { launchTagged } from '../src/agent/scx/launch.js';
 import { median } from './stats.js';
 import { table1Workload } from '../src/workload/index.js';
-import { learnLoaderPolicy, realAbScript, summarise, toRealTrace, type RealRow } from '../src/agent/scx/real-ab.js';
+import { learnLoaderPolicy, realAbScript, scaleBundle, summarise, toRealTrace, toRunOutcome, type RealRow } from '../src/agent/scx/real-ab.js';
+import { compareOutcomes, formatComparison } from '../src/harness/index.js';
 
 interface Run {
   nsPerEvent: number;
@@ -101,6 +102,12 @@ async function realBench(argv: string[], json: boolean): Promise<void> {
   if (r.exitCode !== 0 || !sections.has('alps-scx')) throw new Error(`VM run failed (exit ${r.exitCode}): ${r.stderr}\n${r.console.slice(-2000)}`);
   const rows: RealRow[] = [summarise('default', sections.get('default')!), summarise('alps-scx', sections.get('alps-scx')!)];
   const [d, a] = rows as [RealRow, RealRow];
+  // The same report `simulate --json` prints, built from the real runs.
+  const scaled = scaleBundle(bundle, scale);
+  const comparison = compareOutcomes(scaled, seed, [
+    toRunOutcome('default', scaled.workload, sections.get('default')!, r.wallMs),
+    toRunOutcome('alps-scx', scaled.workload, sections.get('alps-scx')!, r.wallMs),
+  ]).report;
   const longest = String(Math.max(...Object.keys(d.groups).map(Number)));
   const out = {
     workload: bundle.description,
@@ -111,6 +118,7 @@ async function realBench(argv: string[], json: boolean): Promise<void> {
     longestGroup: Number(longest),
     longestGroupP99Ratio: Math.round(((a.groups[longest]?.p99Ms ?? NaN) / (d.groups[longest]?.p99Ms ?? NaN)) * 1000) / 1000,
     vmWallMs: Math.round(r.wallMs),
+    report: comparison,
   };
   if (json) {
     process.stdout.write(JSON.stringify(out) + '\n');
@@ -121,7 +129,8 @@ async function realBench(argv: string[], json: boolean): Promise<void> {
     const g = Object.entries(row.groups).map(([k, v]) => `G${k}: n=${v.n} mean ${v.meanMs} p99 ${v.p99Ms}`).join(' | ');
     process.stdout.write(`${row.scheduler.padEnd(9)} n=${row.invocations} failed=${row.failed} mean ${row.meanTurnaroundMs} ms p99 ${row.p99TurnaroundMs} ms | ${g}\n`);
   }
-  process.stdout.write(`alps-scx / default: mean ${out.meanRatio}, longest group (G${longest}) p99 ${out.longestGroupP99Ratio}\n`);
+  process.stdout.write(`alps-scx / default: mean ${out.meanRatio}, longest group (G${longest}) p99 ${out.longestGroupP99Ratio}\n\n`);
+  process.stdout.write(formatComparison(comparison, 'default') + '\n');
 }
 
 export async function bpfBench(argv: string[]): Promise<void> {

@@ -1,7 +1,7 @@
 /* alps-loader: small static loader/test driver for the ALPS sched_ext scheduler, for use inside
  * the TCG VM where node is ~20x slower and every spawn costs ~11 ms.
  *
- *   alps-loader [--obj PATH] [--pin-tags PATH] [--policy FUNC:RANK:SLICE_US]...
+ *   alps-loader [--obj PATH] [--pin-tags PATH] [--policy FUNC:RANK:SLICE_US]... [--cgroup DIR:FUNC]...
  *               [--default-slice-us N] [--timeout-ms N] [--stall-after-ms N] [--wait-exit-ms N]
  *               [-- CMD...]
  *
@@ -27,6 +27,7 @@
 #include "alps_common.h"
 
 #define MAX_POLICY 256
+#include <sys/stat.h>
 
 static const char *stat_names[ALPS_ST_NR] = {"enqueue", "enq_tagged", "dispatch", "timer_preempt",
 					    "rank_preempt", "inherit", "select_idle", "starved"};
@@ -67,7 +68,8 @@ int main(int argc, char **argv)
 	const char *obj_path = "/project/ghost-kernel/bpf/build/alps.bpf.o";
 	const char *pin = NULL;
 	struct { unsigned func, rank; unsigned long long slice_ns; } pol[MAX_POLICY];
-	int npol = 0, i;
+	int npol = 0, ncg = 0, i;
+	struct { unsigned long long id; unsigned func; } cgs[64];
 	unsigned long long dflt_slice = 0;
 	long stall_after = -1, wait_exit = 5000, timeout_ms = 0;
 	char **cmd = NULL;
@@ -91,6 +93,21 @@ int main(int argc, char **argv)
 		} else if (!strcmp(f, "--wait-exit-ms")) {
 			wait_exit = strtol(v, &end, 10);
 			if (*end || wait_exit < 0) return bad(f, v, "not a non-negative integer");
+		} else if (!strcmp(f, "--cgroup")) {
+			char path[4096];
+			unsigned long fn;
+			const char *colon = strrchr(v, ':');
+			struct stat st;
+			if (!colon || colon == v || (size_t)(colon - v) >= sizeof(path)) return bad(f, v, "expected DIR:FUNC");
+			memcpy(path, v, (size_t)(colon - v));
+			path[colon - v] = 0;
+			fn = strtoul(colon + 1, &end, 10);
+			if (*end || fn == 0 || fn > 0xffffffffUL) return bad(f, v, "funcId out of 1..4294967295");
+			if (stat(path, &st) || !S_ISDIR(st.st_mode)) return bad(f, v, "not a cgroup directory");
+			if (ncg == 64) return bad(f, v, "too many cgroups");
+			cgs[ncg].id = (unsigned long long)st.st_ino; /* cgroup v2 id = directory inode */
+			cgs[ncg].func = (unsigned)fn;
+			ncg++;
 		} else if (!strcmp(f, "--policy")) {
 			unsigned long fn, rk; unsigned long long us; char c1, c2;
 			if (npol == MAX_POLICY) return bad(f, v, "too many entries");
@@ -136,6 +153,9 @@ int main(int argc, char **argv)
 		if (bpf_map_update_elem(pol_fd, &key, &e, BPF_ANY)) { perror("alps-loader: policy"); return 4; }
 	}
 	if (bpf_map_update_elem(ctl_fd, &zero, &c, BPF_ANY)) { perror("alps-loader: ctl"); return 4; }
+	int cg_fd = bpf_object__find_map_fd_by_name(obj, "alps_cgfuncs");
+	for (int k = 0; k < ncg; k++)
+		if (bpf_map_update_elem(cg_fd, &cgs[k].id, &cgs[k].func, BPF_ANY)) { perror("alps-loader: cgroup map"); return 4; }
 	if (pin) {
 		unlink(pin);
 		err = bpf_map__pin(bpf_object__find_map_by_name(obj, "alps_tags"), pin);

@@ -72,6 +72,21 @@ struct {
 	__type(value, struct alps_tag);
 } alps_tags SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, ALPS_CGFUNCS_MAX);
+	__type(key, u64);
+	__type(value, u32);
+} alps_cgfuncs SEC(".maps");
+
+/* Function of `p` by its cgroup-v2 leaf cgroup (0 = none). Not cached, so moves count. */
+static __always_inline u32 cgroup_func(struct task_struct *p)
+{
+	u64 id = BPF_CORE_READ(p, cgroups, dfl_cgrp, kn, id);
+	u32 *f = bpf_map_lookup_elem(&alps_cgfuncs, &id);
+	return f ? *f : 0;
+}
+
 struct task_ctx {
 	u64 run_start;
 	/* CPU used in the current pick of a learned slice, across interruptions by per-CPU
@@ -171,10 +186,13 @@ static __always_inline void policy_of(struct task_struct *p, struct alps_ctl *c,
 	*rank = 0;
 	*slice = default_slice(c);
 	*learned = 0;
-	struct alps_tag *tag = bpf_task_storage_get(&alps_tags, p, 0, 0);
-	if (!tag || !tag->func_id || !c)
+	if (!c)
 		return;
-	u64 key = ((u64)(c->active_half & 1) << 32) | tag->func_id;
+	struct alps_tag *tag = bpf_task_storage_get(&alps_tags, p, 0, 0);
+	u32 func = tag && tag->func_id ? tag->func_id : cgroup_func(p);
+	if (!func)
+		return;
+	u64 key = ((u64)(c->active_half & 1) << 32) | func;
 	struct alps_policy_entry *e = bpf_map_lookup_elem(&alps_policy, &key);
 	if (!e || !e->valid)
 		return;

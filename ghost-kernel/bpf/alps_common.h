@@ -19,6 +19,11 @@ struct alps_tag {
 	__u64 arrival_ns;
 };
 
+/* cgroup -> function map ("alps_cgfuncs", HASH u64 cgroup id -> u32 func_id): every task
+ * whose cgroup-v2 leaf cgroup is listed is that function's (container sandboxes). The cgroup
+ * id is the inode number of the cgroup's directory. An explicit task tag wins. */
+#define ALPS_CGFUNCS_MAX 4096
+
 #define ALPS_MAX_SLICES 32
 
 /* One finished invocation, sent through the profiler's ring buffer ("prof_events") when the

@@ -32,6 +32,13 @@ struct {
 	__type(value, struct alps_tag);
 } alps_tags SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, ALPS_CGFUNCS_MAX);
+	__type(key, __u64);
+	__type(value, __u32);
+} alps_cgfuncs SEC(".maps");
+
 /* Profiler-private per-task state. */
 struct prof_task {
 	__u32 inv_pid;
@@ -93,8 +100,19 @@ enum { SEEN_RUNNING = 0, SEEN_RUNNABLE = 1 };
 static __always_inline struct prof_task *track(struct task_struct *p, __u64 now, int role)
 {
 	struct alps_tag *tag = bpf_task_storage_get(&alps_tags, p, 0, 0);
-	if (!tag || !tag->func_id)
-		return NULL;
+	if (!tag || !tag->func_id) {
+		/* Untagged: a task of a mapped cgroup becomes its own invocation (root = its
+		 * process), tagged here so its children inherit like launcher-tagged ones. */
+		__u64 cg = BPF_CORE_READ(p, cgroups, dfl_cgrp, kn, id);
+		__u32 *f = bpf_map_lookup_elem(&alps_cgfuncs, &cg);
+		if (!f || !*f)
+			return NULL;
+		struct alps_tag t = {.func_id = *f, .inv_pid = (__u32)BPF_CORE_READ(p, tgid), .arrival_ns = now};
+		tag = bpf_task_storage_get(&alps_tags, p, &t, BPF_LOCAL_STORAGE_GET_F_CREATE);
+		if (!tag)
+			return NULL;
+		*tag = t;
+	}
 	struct prof_task *pt = bpf_task_storage_get(&prof_tasks, p, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
 	if (!pt) {
 		stat_add(ALPS_PROF_TRACK_FAIL);

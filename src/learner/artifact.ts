@@ -149,5 +149,5 @@ export function learnArtifact(records: readonly InvocationRecord[], p: AlpsParam
   const rows = artifactReplay(jobs, 'srtf', Math.max(1, Math.round(p.quantumNs / NS_PER_MS)));
   const { fresh, stats, penalty } = learnFromTickRows(rows, p, previous, util);
   const { policy, ages } = finishPolicy(fresh, p, previous, ctx.ages, ctx.pins);
-  return { policy, functions: stats, penalty, utilisationPct: util, recordsUsed: jobs.length, ages };
+  return { policy, functions: stats, penalty, utilisationPct: util, recordsUsed: jobs.length, ages, keys: new Map() };
 }

@@ -12,13 +12,14 @@ export {
   MAX_RANK,
   type AlpsParams,
   type RankBy,
+  RANK_BYS,
   type Stacking,
   type MonotoneCap,
 } from './params.js';
 export { srptReplay, type ReplayJob, type ReplayOutcome, type ReplayOptions, type ReplayResult, type Discipline } from './replay.js';
 export { artifactReplay, type TickJob, type TickOutcome, type TickPolicy } from './artifact-replay.js';
 export { artifactWindow, learnFromTickRows, learnArtifact, ARTIFACT_RESERVED_UID } from './artifact.js';
-export { learnPolicy, learnRound, learnFromReplay, checkUtilisation, type FunctionStats, type LearnRound, type RoundContext } from './learn.js';
+export { learnPolicy, learnRound, learnFromReplay, checkUtilisation, rankClass, type FunctionStats, type LearnRound, type RoundContext, type RankKey } from './learn.js';
 export { penaltyFactor, stack, unpredictable } from './finetune.js';
 export { basicSlice, linregPredictNext, ewmaLast, type ModelOptions } from './models.js';
 export { forestPredictNext } from './forest.js';

@@ -39,6 +39,22 @@ export interface RoundContext {
   /** Rounds since each previous entry's function was last seen (for expiry). */
   ages?: Ages;
   pins?: ReadonlyMap<FuncId, Pin>;
+  /**
+   * Start of the learning window (paper mode). Records that arrived before it are replayed — they
+   * held CPUs the measured jobs competed for — but are not measured: the jobs *they* competed
+   * with completed before the window and are gone, so their replay would run them on an empty
+   * machine (zero wait, one long slice) and rank the longest functions first. Undefined: every
+   * record is measured (a whole trace, whose first arrival really is the start).
+   */
+  windowStartNs?: Ns;
+  /** Each function's last rank key (from `LearnRound.keys`), to place absent functions in the order. */
+  keys?: ReadonlyMap<FuncId, RankKey>;
+}
+
+/** What functions are ordered by: `primary` (the statistic of `rankBy`), ties by `cpu` (mean CPU time). */
+export interface RankKey {
+  primary: number;
+  cpu: number;
 }
 
 export interface LearnRound {
@@ -51,6 +67,8 @@ export interface LearnRound {
   /** Records the replay used (after the record cap / artifact sampling). */
   recordsUsed: number;
   ages: Map<FuncId, number>;
+  /** Rank key of every function in the policy (carried ones keep the key they were last seen with). */
+  keys: Map<FuncId, RankKey>;
 }
 
 /** Utilisation made safe: a finite percentage, clamped to [0, 100]. */
@@ -115,8 +133,11 @@ export function learnFromReplay(
   ctx: RoundContext,
 ): LearnRound {
   const accs = new Map<FuncId, Acc>();
+  const from = ctx.windowStartNs ?? -Infinity;
   for (let i = 0; i < rs.length; i++) {
     const r = rs[i]!;
+    // Replay context only (see RoundContext.windowStartNs): its wait and slices are not evidence.
+    if (r.arrivalNs < from) continue;
     const o = outcomes[i]!;
     let a = accs.get(r.funcId);
     if (!a) {
@@ -158,12 +179,15 @@ export function learnFromReplay(
     const meanBlocked = a.blocked / a.n;
     // Rank key: the paper's mean (total) wait; I/O-aware adds the mean blocked time, so a function
     // that sleeps most of its life ranks by how long it lives, not by its tiny CPU bursts.
+    const meanCpu = a.cpu / a.n;
     const rankKey =
-      p.rankBy === 'slice' ? basic : (p.rankBy === 'first-wait' ? meanFirst : meanWait) + (p.ioAware ? meanBlocked : 0);
+      p.rankBy === 'slice'
+        ? basic
+        : (p.rankBy === 'first-wait' ? meanFirst : meanWait) + (p.rankBy === 'turnaround' ? meanCpu : 0) + (p.ioAware ? meanBlocked : 0);
     const s: FunctionStats = {
       funcId: a.funcId,
       invocations: a.n,
-      meanCpuNs: a.cpu / a.n,
+      meanCpuNs: meanCpu,
       meanWaitNs: meanWait,
       meanFirstWaitNs: meanFirst,
       meanBlockedNs: meanBlocked,
@@ -178,19 +202,44 @@ export function learnFromReplay(
     if (a.name !== undefined) s.name = a.name;
     stats.push(s);
   }
-  stats.sort((x, y) => x.rankKey - y.rankKey || x.funcId - y.funcId);
+  const keys = new Map<FuncId, RankKey>();
+  for (const s of stats) keys.set(s.funcId, { primary: s.rankKey, cpu: s.meanCpuNs });
+  const cmp = (x: RankKey, y: RankKey): number => compareKeys(x, y, p.rankClassRatio);
+  // Functions absent from this window but still carried (finishPolicy's expiry rule) are placed in
+  // this round's order by the key they were last seen with. Keeping their old rank number instead
+  // would mix two numberings: a long function last ranked 27 of 38 would tie with whatever this
+  // round ranks 27th, however short.
+  const carried: { funcId: FuncId; key: RankKey }[] = [];
+  for (const e of previous?.entries ?? []) {
+    if (keys.has(e.funcId)) continue;
+    const k = ctx.keys?.get(e.funcId);
+    if (!k || (ctx.ages?.get(e.funcId) ?? 0) + 1 > p.expireRounds) continue;
+    carried.push({ funcId: e.funcId, key: k });
+    keys.set(e.funcId, k);
+  }
+  // Within a class, list by the exact key (for tables); the rank is the class's.
+  const exact = (x: RankKey, y: RankKey): number => cmp(x, y) || compareKeys(x, y, 1);
+  stats.sort((x, y) => exact(keys.get(x.funcId)!, keys.get(y.funcId)!) || x.funcId - y.funcId);
+  const order = [...stats.map((s) => ({ funcId: s.funcId, key: keys.get(s.funcId)! })), ...carried];
+  order.sort((x, y) => exact(x.key, y.key) || x.funcId - y.funcId);
+  const rankOf = new Map<FuncId, number>();
+  let rank = 0;
+  let last: RankKey | undefined;
+  for (const o of order) {
+    // Dense ranks over the classes (rankClassRatio > 1) or over (key, mean CPU): functions of one
+    // class share a rank and the enforcers break the tie by vruntime (§5.3).
+    if (!last || cmp(o.key, last) !== 0) rank++;
+    last = o.key;
+    rankOf.set(o.funcId, rank);
+  }
+  const carriedRanks = new Map(carried.map((c) => [c.funcId, rankOf.get(c.funcId)!]));
 
   const pen = penaltyFactor(util, p);
   const prevIdx = new Map((previous?.entries ?? []).map((e) => [e.funcId, e]));
-  let rank = 0;
-  let lastKey = NaN;
   let capPre = 0;
   let capFinal = 0;
   const fresh: PolicyEntry[] = [];
   for (const s of stats) {
-    // Dense ranks: equal keys share a rank (the enforcers then break the tie by vruntime, §5.3).
-    if (s.rankKey !== lastKey) rank++;
-    lastKey = s.rankKey;
     let tsU = unpredictable(s.basicNs, s.stdevNs, p);
     if (p.monotoneCap === 'pre-penalty') {
       if (capPre > 0 && tsU > capPre) tsU = capPre;
@@ -203,12 +252,32 @@ export function learnFromReplay(
     const prevSlice = prevIdx.get(s.funcId)?.sliceNs ?? 0;
     if (p.smoothing > 0 && prevSlice > 0) ts = (1 - p.smoothing) * ts + p.smoothing * prevSlice;
     s.unpredNs = tsU;
-    s.rank = p.priorityIsFuncId ? s.funcId : rank;
+    s.rank = p.priorityIsFuncId ? s.funcId : rankOf.get(s.funcId)!;
     s.sliceNs = safeSlice(ts, p.maxSliceNs);
     fresh.push({ funcId: s.funcId, rank: s.rank, sliceNs: s.sliceNs });
   }
-  const { policy, ages } = finishPolicy(fresh, p, previous, ctx.ages, ctx.pins);
-  return { policy, functions: stats, penalty: pen, utilisationPct: util, recordsUsed: rs.length, ages };
+  const { policy, ages } = finishPolicy(fresh, p, previous, ctx.ages, ctx.pins, p.priorityIsFuncId ? undefined : carriedRanks);
+  for (const k of [...keys.keys()]) if (!ages.has(k)) keys.delete(k);
+  return { policy, functions: stats, penalty: pen, utilisationPct: util, recordsUsed: rs.length, ages, keys };
+}
+
+/** Unit of the geometric rank classes: statistics below 1 ms all fall in class 0. */
+const CLASS_UNIT_NS = NS_PER_MS;
+
+/** Geometric class of a rank statistic: ⌊log_r(max(v, u) / u)⌋. */
+export function rankClass(v: number, ratio: number): number {
+  return Math.floor(Math.log(Math.max(v, CLASS_UNIT_NS) / CLASS_UNIT_NS) / Math.log(ratio) + 1e-9);
+}
+
+/**
+ * Order of two rank keys. With classes (ratio > 1): by class only (equal = one rank). Without:
+ * by the statistic, then by mean CPU time — SRPT's own order: on a machine with several CPUs the
+ * replay's waits saturate at 0 for every function short enough to preempt somebody on arrival,
+ * and a rank on the wait alone would tie a 14 ms and a 40 ms function.
+ */
+function compareKeys(a: RankKey, b: RankKey, ratio: number): number {
+  if (ratio > 1) return rankClass(a.primary, ratio) - rankClass(b.primary, ratio);
+  return a.primary - b.primary || a.cpu - b.cpu;
 }
 
 /**

@@ -3,7 +3,7 @@ import { isFuncId, type FuncId } from '../core/ids.js';
 import type { LearnerParams, Policy, PolicyLearner } from '../core/policy.js';
 import type { InvocationRecord } from '../core/records.js';
 import type { Ns } from '../core/time.js';
-import { learnRound, type LearnRound } from './learn.js';
+import { learnRound, type LearnRound, type RankKey } from './learn.js';
 import { MAX_RANK, resolveParams, SLICE_LIMIT_NS, type AlpsParams } from './params.js';
 import type { Pin } from './policy-build.js';
 
@@ -21,6 +21,7 @@ export class AlpsLearner implements PolicyLearner {
   private last: Policy | undefined;
   private lastRound: LearnRound | undefined;
   private ages = new Map<FuncId, number>();
+  private keys = new Map<FuncId, RankKey>();
   private readonly pins = new Map<FuncId, Pin>();
 
   constructor(params: Partial<AlpsParams> = {}) {
@@ -99,8 +100,14 @@ export class AlpsLearner implements PolicyLearner {
   learn(nowNs: Ns, utilisationPct: number): Policy {
     if (typeof nowNs !== 'number' || !Number.isFinite(nowNs) || nowNs < 0) throw new InputError('learn nowNs', `must be a finite time ≥ 0, got ${nowNs}`);
     const window = this.windowRecords(nowNs);
-    const round = learnRound(window, this.p, this.last, utilisationPct, { ages: this.ages, pins: this.pins });
+    const round = learnRound(window, this.p, this.last, utilisationPct, {
+      ages: this.ages,
+      pins: this.pins,
+      keys: this.keys,
+      windowStartNs: nowNs - this.p.windowNs,
+    });
     this.ages = round.ages;
+    this.keys = round.keys;
     this.last = round.policy;
     this.lastRound = round;
     return round.policy;

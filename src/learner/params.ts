@@ -11,8 +11,13 @@ export const SLICE_LIMIT_NS: Ns = 10 * NS_PER_S;
 /** Largest rank we emit (u32 on the wire). */
 export const MAX_RANK = 0xffff_ffff;
 
-/** What a function's rank is sorted by (paper §5.2.1 says mean wait; the artifact uses mean slice). */
-export type RankBy = 'wait' | 'first-wait' | 'slice';
+/**
+ * What a function's rank is sorted by: `wait` (paper §5.2.1: mean total wait in the SRPT replay),
+ * `turnaround` (that wait plus the function's mean CPU time, i.e. its mean response time in the
+ * replay — our default, see docs/learner.md), `first-wait`, or `slice` (the artifact: mean slice).
+ */
+export type RankBy = 'wait' | 'turnaround' | 'first-wait' | 'slice';
+export const RANK_BYS: readonly RankBy[] = ['wait', 'turnaround', 'first-wait', 'slice'];
 /**
  * How the overload factor p meets the unpredictability slice ts_u (paper §5.2.2 contradicts itself):
  * - `clip`: ts_s = min(p, 1)·ts_u (our choice: keeps α's reward, still only ever shrinks under load);
@@ -40,6 +45,14 @@ export interface AlpsParams extends LearnerParams {
   /** Working slice cap (applied last in paper mode; before the stdev term in artifact mode). */
   maxSliceNs: Ns;
   rankBy: RankBy;
+  /**
+   * Rank classes (paper §5.2: the ordering policy predicts function *groups*): functions whose rank
+   * statistic falls in the same geometric bucket [u·rᵏ, u·rᵏ⁺¹) (u = 1 ms, r = this ratio) share
+   * a rank, so the enforcer serves them by vruntime (CFS) among themselves — "for long functions,
+   * ALPS reuses CFS to avoid starvation" — while the learned slice still lets short ones finish.
+   * 1 = off: every distinct (statistic, mean CPU) gets its own rank.
+   */
+  rankClassRatio: number;
   stacking: Stacking;
   monotoneCap: MonotoneCap;
   /** Weight of the previous policy's slice: final = (1 − w)·new + w·previous. 0 = off (paper). */
@@ -76,7 +89,8 @@ const PAPER: AlpsParams = {
   seed: 42,
   quantumNs: 8 * NS_PER_MS,
   maxSliceNs: 200 * NS_PER_MS,
-  rankBy: 'wait',
+  rankBy: 'turnaround',
+  rankClassRatio: 2,
   stacking: 'clip',
   monotoneCap: 'off',
   smoothing: 0,
@@ -104,6 +118,7 @@ const ARTIFACT: AlpsParams = {
   cpus: 24,
   maxRecords: 100,
   rankBy: 'slice',
+  rankClassRatio: 1,
   stacking: 'raw',
   monotoneCap: 'compounding',
   betaInPenalty: true,
@@ -178,7 +193,8 @@ export function validateLearnerParams(params: LearnerParams | AlpsParams): void 
   const present = (k: string): boolean => p[k] !== undefined;
   if (present('quantumNs')) num(p, 'quantumNs', 0, SLICE_LIMIT_NS, { integer: true });
   if (present('maxSliceNs')) num(p, 'maxSliceNs', 0, SLICE_LIMIT_NS, { integer: true, minExclusive: true });
-  if (present('rankBy')) oneOf(p, 'rankBy', ['wait', 'first-wait', 'slice']);
+  if (present('rankBy')) oneOf(p, 'rankBy', RANK_BYS);
+  if (present('rankClassRatio')) num(p, 'rankClassRatio', 1, 1000);
   if (present('stacking')) oneOf(p, 'stacking', ['clip', 'min-basic', 'raw']);
   if (present('monotoneCap')) oneOf(p, 'monotoneCap', ['off', 'pre-penalty', 'compounding']);
   if (present('smoothing')) num(p, 'smoothing', 0, 1);

@@ -27,7 +27,8 @@ export function safeRank(rank: number): number {
 
 /**
  * Completes a round's entries: carries the previous policy's entries for functions absent from
- * this window while they are younger than `expireRounds`, applies pins, sorts by funcId, and
+ * this window while they are younger than `expireRounds` (with the rank `carriedRanks` gives them
+ * in this round's order, when given; else their old rank), applies pins, sorts by funcId, and
  * numbers the generation one past the previous one.
  */
 export function finishPolicy(
@@ -36,6 +37,7 @@ export function finishPolicy(
   previous: Policy | undefined,
   ages: Ages | undefined,
   pins: ReadonlyMap<FuncId, Pin> | undefined,
+  carriedRanks?: ReadonlyMap<FuncId, number>,
 ): { policy: Policy; ages: Map<FuncId, number> } {
   const byId = new Map<FuncId, PolicyEntry>();
   const nextAges = new Map<FuncId, number>();
@@ -47,7 +49,8 @@ export function finishPolicy(
     if (byId.has(e.funcId)) continue;
     const age = (ages?.get(e.funcId) ?? 0) + 1;
     if (age > params.expireRounds) continue;
-    byId.set(e.funcId, { ...e });
+    const rank = carriedRanks?.get(e.funcId);
+    byId.set(e.funcId, rank === undefined ? { ...e } : { ...e, rank: safeRank(rank) });
     nextAges.set(e.funcId, age);
   }
   if (pins && pins.size > 0) {

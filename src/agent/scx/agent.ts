@@ -24,6 +24,8 @@ export interface ScxAgentOptions {
   windowNs?: number;
   defaultSliceNs?: number;
   timeoutMs?: number;
+  /** cgroup-v2 directory → funcId (container sandboxes). */
+  cgroupMap?: ReadonlyMap<string, number>;
   /** Where to pin the tag map ('' = do not pin). */
   tagsPin?: string;
   signal?: AbortSignal;
@@ -87,8 +89,10 @@ export async function runScxAgent(o: ScxAgentOptions): Promise<string> {
   let records = 0;
   try {
     if (pin) pinTags(sched, pin);
+    for (const [dir, id] of o.cgroupMap ?? []) sched.mapCgroup(dir, id);
     profiler = Profiler.start({
       tags: sched.tags,
+      cgfuncs: sched.cgfuncs,
       onRecords: (recs) => {
         records += recs.length;
         o.learner?.observe(recs);

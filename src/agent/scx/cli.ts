@@ -1,6 +1,7 @@
 /**
  * CLI glue of the sched_ext backend: `ghost-alps agent --scx [--learn] [--policy-file F]
- * [--slice-ms N] [--runnable-timeout-ms N] [--json]`. Kept here so the agent command only
+ * [--slice-ms N] [--runnable-timeout-ms N] [--cgroup-map F] [--json]`. Function names (exec
+ * --func, cgroup map) become ids with the same hash the ghOSt backend uses. Kept here so the agent command only
  * needs one branch (`if (argv.scx) return runScxBackend(argv)`).
  */
 import { readFileSync } from 'node:fs';
@@ -9,6 +10,7 @@ import type { Policy } from '../../core/policy.js';
 import { msToNs } from '../../core/time.js';
 import { createLearner } from '../../learner/index.js';
 import { runScxAgent } from './agent.js';
+import { funcIdOfName } from '../ghost/funcs.js';
 
 export interface ScxBackendArgs {
   learn: boolean;
@@ -16,6 +18,8 @@ export interface ScxBackendArgs {
   'slice-ms': number;
   'runnable-timeout-ms': number;
   json: boolean;
+  /** JSON file {"<cgroup-v2 directory>": "<function name>"}: every task of that cgroup is that function. */
+  'cgroup-map'?: string;
   /** bpffs path for the tag map ('' = none); default /sys/fs/bpf/ghost-alps/alps_tags. */
   'tags-pin'?: string;
 }
@@ -32,6 +36,16 @@ export async function runScxBackend(a: ScxBackendArgs): Promise<number> {
       throw new InputError(`--policy-file ${a['policy-file']}`, (e as Error).message);
     }
   }
+  const cgroupMap = new Map<string, number>();
+  if (a['cgroup-map']) {
+    let m: Record<string, string>;
+    try {
+      m = JSON.parse(readFileSync(a['cgroup-map'], 'utf8')) as Record<string, string>;
+    } catch (e) {
+      throw new InputError(`--cgroup-map ${a['cgroup-map']}`, (e as Error).message);
+    }
+    for (const [dir, name] of Object.entries(m)) cgroupMap.set(dir, funcIdOfName(String(name)));
+  }
   const ctl = new AbortController();
   const stop = (): void => ctl.abort();
   process.once('SIGINT', stop);
@@ -40,6 +54,7 @@ export async function runScxBackend(a: ScxBackendArgs): Promise<number> {
     ...(a.learn ? { learner: createLearner({}) } : {}),
     ...(initialPolicy ? { initialPolicy } : {}),
     defaultSliceNs: msToNs(a['slice-ms']),
+    cgroupMap,
     timeoutMs: t === 0 ? 30_000 : t,
     ...(a['tags-pin'] !== undefined ? { tagsPin: a['tags-pin'] } : {}),
     signal: ctl.signal,

@@ -21,6 +21,7 @@ import {
   toInvocationRecord,
   u32Key,
 } from '../../native/bpf.js';
+import { mapCgroup } from './cgroups.js';
 
 export interface ProfilerOptions {
   /** Called once per ring-buffer wakeup with every invocation that finished since. */
@@ -29,6 +30,8 @@ export interface ProfilerOptions {
   names?: ReadonlyMap<number, string>;
   /** Share this tag map (e.g. the scheduler's) instead of creating one. */
   tags?: BpfMap;
+  /** Share this cgroup → function map (e.g. the scheduler's). */
+  cgfuncs?: BpfMap;
   objectPath?: string;
 }
 
@@ -59,7 +62,7 @@ export class Profiler {
   private readonly statsMap: BpfMap;
   private closed = false;
 
-  private constructor(obj: BpfObject, links: BpfLink[], ring: RingBuffer, tags: BpfMap, statsMap: BpfMap) {
+  private constructor(obj: BpfObject, links: BpfLink[], ring: RingBuffer, tags: BpfMap, statsMap: BpfMap, readonly cgfuncs: BpfMap) {
     this.obj = obj;
     this.links = links;
     this.ring = ring;
@@ -73,6 +76,7 @@ export class Profiler {
     const links: BpfLink[] = [];
     try {
       if (opts.tags) obj.reuseMap('alps_tags', opts.tags);
+      if (opts.cgfuncs) obj.reuseMap('alps_cgfuncs', opts.cgfuncs);
       try {
         obj.load();
       } catch (e) {
@@ -87,7 +91,7 @@ export class Profiler {
           raw,
         );
       });
-      return new Profiler(obj, links, ring, opts.tags ?? obj.map('alps_tags'), obj.map('prof_stats'));
+      return new Profiler(obj, links, ring, opts.tags ?? obj.map('alps_tags'), obj.map('prof_stats'), opts.cgfuncs ?? obj.map('alps_cgfuncs'));
     } catch (e) {
       for (const l of links) l.destroy();
       obj.close();
@@ -98,6 +102,11 @@ export class Profiler {
   /** Tag a running process (its main thread; later children inherit). */
   tagPid(pid: number, funcId: number, arrivalNs: number = Number(process.hrtime.bigint())): void {
     this.tags.updateTaskStorage(pid, encodeTag({ funcId, invPid: pid, arrivalNs }));
+  }
+
+  /** Profile every task of cgroup-v2 directory `dir` as function `funcId` (one invocation per process). */
+  mapCgroup(dir: string, funcId: number): void {
+    mapCgroup(this.cgfuncs, dir, funcId);
   }
 
   counters(): ProfilerCounters {

@@ -7,6 +7,9 @@
  */
 import { cpuDemandNs, groupOf } from '../../core/workload.js';
 import type { Workload } from '../../core/workload.js';
+import type { InvocationRecord } from '../../core/records.js';
+import type { RunOutcome } from '../../harness/report.js';
+import type { WorkloadBundle } from '../../workload/bundle.js';
 import type { Policy } from '../../core/policy.js';
 import { createLearner } from '../../learner/index.js';
 import { denseRanks } from './policy-writer.js';
@@ -99,4 +102,40 @@ export function realAbScript(loaderPolicyArgs: string[]): string {
     `echo "== alps-scx"`,
     `${B}/alps-loader --pin-tags ${P} ${pol} -- ${B}/alps-invoke /tmp/trace.txt ${P}`,
   ].join('\n');
+}
+
+/**
+ * The workload with every time multiplied by `scale` (arrivals and phases; load unchanged),
+ * so reports of a scaled real run describe what actually ran.
+ */
+export function scaleBundle(b: WorkloadBundle, scale: number): WorkloadBundle {
+  if (scale === 1) return b;
+  const workload: Workload = {
+    ...b.workload,
+    invocations: b.workload.invocations.map((inv) => ({
+      ...inv,
+      arrivalNs: Math.round(inv.arrivalNs * scale),
+      phases: inv.phases.map((p) => ({ ...p, ns: Math.max(1000, Math.round(p.ns * scale)) })),
+    })),
+  };
+  return { ...b, workload, description: `${b.description}, times x${scale}`, meanCpuNs: b.meanCpuNs * scale, ratePerSec: b.ratePerSec / scale };
+}
+
+/**
+ * alps-invoke output as a harness RunOutcome (records matched to the workload's invocations by
+ * trace order, so `compareOutcomes` builds the same report `simulate --json` prints).
+ * Context switches are not measured by the invoker (reported as 0).
+ */
+export function toRunOutcome(scheduler: string, w: Workload, lines: string[], wallMs: number): RunOutcome {
+  const t0 = w.invocations[0]?.arrivalNs ?? 0;
+  const records: InvocationRecord[] = [];
+  for (const l of lines) {
+    const m = /^inv (\d+) (\d+) (\d+) (-?\d+) (-?\d+) (\d+)$/.exec(l);
+    const inv = m ? w.invocations[Number(m[1])] : undefined;
+    if (!m || !inv) continue;
+    const arrivalNs = inv.arrivalNs - t0;
+    records.push({ id: inv.id, funcId: inv.funcId, arrivalNs, endNs: arrivalNs + Number(m[4]), cpuNs: cpuDemandNs(inv) });
+  }
+  const makespanNs = records.reduce((a, r) => Math.max(a, r.endNs), 0);
+  return { scheduler, records, contextSwitches: 0, makespanNs, wallMs };
 }

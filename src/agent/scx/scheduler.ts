@@ -20,6 +20,7 @@ import {
   u32Key,
 } from '../../native/bpf.js';
 import { explainLoadError } from './profiler.js';
+import { mapCgroup } from './cgroups.js';
 import { PolicyWriter, type WriteResult } from './policy-writer.js';
 
 const SCX_DIR = '/sys/kernel/sched_ext';
@@ -66,15 +67,18 @@ export interface ScxOptions {
 
 export class ScxScheduler {
   readonly tags: BpfMap;
+  /** cgroup id → funcId (see mapCgroup). */
+  readonly cgfuncs: BpfMap;
   private readonly writer: PolicyWriter;
   private detached = false;
 
   private constructor(
     private readonly obj: BpfObject,
     private readonly link: BpfLink,
-    private readonly maps: { policy: BpfMap; ctl: BpfMap; stats: BpfMap; exit: BpfMap; hist: BpfMap; tags: BpfMap },
+    private readonly maps: { policy: BpfMap; ctl: BpfMap; stats: BpfMap; exit: BpfMap; hist: BpfMap; tags: BpfMap; cgfuncs: BpfMap },
   ) {
     this.tags = maps.tags;
+    this.cgfuncs = maps.cgfuncs;
     this.writer = new PolicyWriter(maps.policy, maps.ctl);
   }
 
@@ -97,6 +101,7 @@ export class ScxScheduler {
         exit: obj.map('alps_exit'),
         hist: obj.map('alps_run_hist'),
         tags: obj.map('alps_tags'),
+        cgfuncs: obj.map('alps_cgfuncs'),
       };
       maps.ctl.update(u32Key(0), encodeCtl({ activeHalf: 0, stallDispatch: 0, generation: 0, defaultSliceNs: opts.defaultSliceNs ?? 5_000_000 }));
       let link: BpfLink;
@@ -133,6 +138,11 @@ export class ScxScheduler {
       }
       Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10);
     }
+  }
+
+  /** Every task of cgroup-v2 directory `dir` (a sandbox) is function `funcId`. */
+  mapCgroup(dir: string, funcId: number): void {
+    mapCgroup(this.cgfuncs, dir, funcId);
   }
 
   writePolicy(policy: Policy): WriteResult {

@@ -13,6 +13,8 @@ import { InputError, UnsupportedError } from '../../core/errors.js';
 import { DEFAULT_REGISTRY_DIR, funcIdOfName, registerLaunch, unregisterLaunch } from '../../agent/ghost/funcs.js';
 import { GHOSTFS_ROOT } from '../../agent/ghost/host-setup.js';
 import { createClient } from '../../native/ghost.js';
+// sched_ext backend (H6): tag through the map a running `agent --scx` pinned.
+import { scxExecArgv } from '../../agent/scx/launch.js';
 
 interface ExecArgs {
   func: string;
@@ -73,7 +75,10 @@ export async function runExec(a: ExecArgs): Promise<number> {
       client.close();
     }
     return await new Promise<number>((resolve, reject) => {
-      const child = spawn(cmd[0] as string, cmd.slice(1), { stdio: 'inherit' });
+      // sched_ext backend (H6): with `agent --scx` running, start CMD through alps-exec, which
+      // tags itself in the kernel's task storage before exec (children inherit the tag).
+      const argv = scxExecArgv(funcIdOfName(a.func), cmd) ?? cmd;
+      const child = spawn(argv[0] as string, argv.slice(1), { stdio: 'inherit' });
       child.on('error', (e) => reject(new InputError(`command ${cmd[0]}`, e.message)));
       child.on('exit', (code, signal) => resolve(code ?? 128 + (signal ? (({ SIGINT: 2, SIGKILL: 9, SIGTERM: 15 }) as Record<string, number>)[signal] ?? 1 : 1)));
     });

@@ -10,13 +10,34 @@ import { CfsModel } from './cfs.js';
  *
  * - ordering hook in entity_before(): lexicographic (rank, vruntime); a function without a
  *   policy entry has rank 0 and so runs before ranked functions, as the kernel map lookup
- *   returning 0 makes it. Wake-up and tick preemption still compare raw vruntime, and the
- *   leftmost entity (by the hooked order) feeds check_preempt_tick and min_vruntime;
+ *   returning 0 makes it. The leftmost entity (by the hooked order) feeds check_preempt_tick and
+ *   min_vruntime;
  * - time-slice hook in __schedule(): a preempted function task whose learned slice exceeds
  *   the CPU it has had since it was last picked keeps the CPU (need_resched is cleared), so
- *   after each pick it cannot be preempted before it has run its learned slice. Blocking and
- *   exit still switch. The check happens at the scheduling points CFS produces (ticks and
- *   wake-ups), hence tick granularity.
+ *   after each pick it cannot be preempted by an equal- or worse-ranked task before it has run
+ *   its learned slice. Blocking and exit still switch.
+ *
+ * Rank-aware preemption (the rank is the order SRPT would serve in, so it must also decide who
+ * may interrupt whom, as SRPT's "a shorter job preempts" does — the learned slice is the length
+ * of the runs SRPT gave the function *between* such preemptions, not a shield against them):
+ *
+ * - wake-up/enqueue (check_preempt_curr, also after a load-balance pull): a task whose rank is
+ *   strictly better (lower) than the running task's preempts it at once; a strictly worse one
+ *   never does; equal ranks follow CFS's vruntime/wakeup-granularity rule. In sched_ext this is
+ *   `scx_bpf_kick_cpu(cpu, SCX_KICK_PREEMPT)` from enqueue when rank(p) < rank(curr(cpu));
+ * - tick (check_preempt_tick): a strictly better-ranked task waiting on this CPU's runqueue
+ *   (arrived by a path without the wake-up check) preempts the running task;
+ * - slice extension: only when nothing strictly better-ranked waits on the CPU;
+ * - buddies (next/last) are honoured only within the leftmost entity's rank, so CFS's buddy
+ *   shortcut can never run a worse-ranked task ahead of a better-ranked one;
+ * - placement (select_task_rq / sched_ext ops.select_cpu): Linux's choice stands when that CPU
+ *   is idle or runs a task the newcomer outranks. When it runs a task ranked no worse than the
+ *   newcomer, the newcomer goes instead to the CPU running the worst-ranked task it outranks
+ *   (ties: fewest queued, then lowest CPU number), and preempts it there — SRPT's "preempt the
+ *   longest running job", where Linux's placement would queue a short task behind a shorter one
+ *   while a long one runs on the next CPU. No such CPU: Linux's choice (it waits either way).
+ *   In sched_ext: a per-CPU array of the running task's rank, written in ops.running, scanned
+ *   in ops.select_cpu.
  */
 export class AlpsModel extends CfsModel {
   override readonly name: string = 'alps';
@@ -33,14 +54,65 @@ export class AlpsModel extends CfsModel {
     t.learnedSliceNs = e ? e.sliceNs : 0;
   }
 
+  override selectCpu(t: SimTask, kind: 'new' | 'wakeup'): number {
+    this.refresh(t);
+    const linux = super.selectCpu(t, kind);
+    const c = this.m.curr(linux);
+    if (c === null || t.rank < c.rank) return linux;
+    let best = -1;
+    let bestRank = t.rank;
+    let bestQueued = Infinity;
+    for (let cpu = 0; cpu < this.ncpus; cpu++) {
+      const cur = this.m.curr(cpu);
+      if (cur === null || cur.rank <= t.rank) continue;
+      const queued = this.rq[cpu]!.size;
+      if (cur.rank > bestRank || (cur.rank === bestRank && queued < bestQueued)) {
+        best = cpu;
+        bestRank = cur.rank;
+        bestQueued = queued;
+      }
+    }
+    return best >= 0 ? best : linux;
+  }
+
   override enqueue(cpu: number, t: SimTask, kind: EnqueueKind): void {
     this.refresh(t);
     super.enqueue(cpu, t, kind);
   }
 
-  keepPrev(_cpu: number, prev: SimTask): boolean {
+  /** A task on `cpu`'s runqueue ranks strictly better than `curr`. */
+  private betterWaiting(cpu: number, curr: SimTask): boolean {
+    const left = this.rq[cpu]!.peek();
+    return left !== undefined && left !== null && left.rank < curr.rank;
+  }
+
+  override wantsPreempt(cpu: number, curr: SimTask, t: SimTask): boolean {
+    if (curr === t) return false;
+    if (t.rank < curr.rank) {
+      this.m.updateCurr(cpu);
+      return true;
+    }
+    if (t.rank > curr.rank) return false;
+    return super.wantsPreempt(cpu, curr, t);
+  }
+
+  override tick(cpu: number, curr: SimTask): boolean {
+    if (this.betterWaiting(cpu, curr)) {
+      this.clearBuddies(cpu, curr);
+      return true;
+    }
+    return super.tick(cpu, curr);
+  }
+
+  protected override buddyOk(cpu: number, b: SimTask | null): b is SimTask {
+    if (!super.buddyOk(cpu, b)) return false;
+    const left = this.rq[cpu]!.peek();
+    return !left || left.rank === b.rank;
+  }
+
+  keepPrev(cpu: number, prev: SimTask): boolean {
     const s: Ns = prev.learnedSliceNs;
-    return s > 0 && prev.sumExecNs - prev.prevSumExecNs < s;
+    return s > 0 && prev.sumExecNs - prev.prevSumExecNs < s && !this.betterWaiting(cpu, prev);
   }
 
   setPolicy(policy: Policy): void {

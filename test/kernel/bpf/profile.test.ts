@@ -5,6 +5,9 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, rmdirSync, statfsSync } from 'node:fs';
+import { join } from 'node:path';
 import type { InvocationRecord } from '../../../src/core/records.js';
 import { bpfArtifact, bpfAvailability } from '../../../src/native/bpf.js';
 import { Profiler } from '../../../src/agent/scx/profiler.js';
@@ -117,5 +120,40 @@ test('a process tree is one invocation (children inherit the tag); untagged work
     assert.ok(rec.cpuNs >= kidsSum * 0.99 && rec.cpuNs <= kidsSum * 1.05 + 5e6, `tree cpu ${rec.cpuNs} vs burns ${kidsSum}`);
   } finally {
     prof.close();
+  }
+});
+
+/** A writable cgroup-v2 mount, or undefined. */
+function cgroup2Root(): string | undefined {
+  for (const d of ['/sys/fs/cgroup', '/sys/fs/cgroup/unified']) {
+    try {
+      if (Number(statfsSync(d).type) === 0x63677270 && existsSync(join(d, 'cgroup.procs'))) return d;
+    } catch {
+      // not mounted
+    }
+  }
+  return undefined;
+}
+const cg2 = cgroup2Root();
+
+test('cgroup → function map: an untagged process in a mapped cgroup is profiled as that function', { skip: skip || (cg2 ? false : 'no cgroup-v2 mount'), timeout: 60_000 }, async () => {
+  const dir = join(cg2!, `alps-test-${process.pid}`);
+  mkdirSync(dir);
+  const { prof, records, waitFor } = collector();
+  try {
+    prof.mapCgroup(dir, 51);
+    assert.throws(() => prof.mapCgroup(join(dir, 'missing'), 51), /cgroup .*missing: ENOENT/);
+    assert.throws(() => prof.mapCgroup(dir, 0), /funcId must be an integer/);
+    const code = await new Promise<number | null>((resolve) =>
+      spawn('/bin/sh', ['-c', `echo $$ > ${dir}/cgroup.procs && exec ${BURN} 30`], { stdio: 'ignore' }).on('exit', resolve),
+    );
+    assert.equal(code, 0);
+    await waitFor(1);
+    const rec = records[0]!;
+    assert.equal(rec.funcId, 51);
+    assert.ok(rec.cpuNs >= 29e6 && rec.cpuNs < 60e6, `cpu ${rec.cpuNs}`);
+  } finally {
+    prof.close();
+    rmdirSync(dir);
   }
 });

@@ -73,6 +73,15 @@ test('the scheduler attaches, schedules, and tagged children inherit the functio
   assert.ok(stat(s, 'inherit') >= 2, `the launcher execs sh, which forks 2 tagged burns: inherit=${stat(s, 'inherit')}`);
 });
 
+test('cgroup → function map: untagged tasks of a mapped cgroup get that function\'s policy', T, () => {
+  const s = section('cgroup');
+  assert.equal(s[0], 'STATE enabled');
+  assert.ok(stat(s, 'enq_tagged') > 0, `enqueues under function 8's policy: ${s.join('\n')}`);
+  assert.equal(stat(s, 'inherit'), 0, 'no task tags were involved');
+  assert.ok(s.includes('rc 3'), 'a missing cgroup directory is rejected');
+  assert.match(run!.stderr, /--cgroup '\/nonexistent:8': not a cgroup directory/);
+});
+
 test('under contention every rank-1 invocation finishes before any rank-9 one', T, () => {
   const s = section('ordering');
   const r1 = ends(s, 'r1');
