@@ -1,7 +1,8 @@
 /**
- * `ghost-alps agent --ghost …`: run the ALPS agent as a delegated scheduler on a ghOSt kernel.
- * One exported runner per backend (`runGhostBackend`); a second backend (sched_ext, `--scx`) plugs
- * in by adding its options and a branch in `handler` — the ghOSt code does not need to change.
+ * `ghost-alps agent --ghost|--scx …`: enforce an ALPS policy on this host, either delegated (a
+ * ghOSt enclave scheduled through the ghOSt ABI) or in-kernel (the sched_ext BPF scheduler).
+ * One exported runner per backend (`runGhostBackend` here, `runScxBackend` in src/agent/scx);
+ * `handler` only picks one.
  */
 import { readFileSync } from 'node:fs';
 import type { Argv, CommandModule } from 'yargs';
@@ -13,7 +14,6 @@ import { AGENT_POLICY_KINDS, parsePolicyKind } from '../../agent/ghost/ordering.
 import { DEFAULT_REGISTRY_DIR } from '../../agent/ghost/funcs.js';
 import { GHOSTFS_ROOT, PermissionError } from '../../agent/ghost/host-setup.js';
 import { startHostAgent } from '../../agent/ghost/host.js';
-// sched_ext backend (H6, src/agent/scx): one import, one option, one branch.
 import { runScxBackend } from '../../agent/scx/cli.js';
 
 export interface GhostAgentArgs {
@@ -36,10 +36,17 @@ export interface GhostAgentArgs {
 
 interface AgentArgs extends GhostAgentArgs {
   ghost?: boolean;
-  scx?: boolean; // sched_ext backend (H6)
+  scx?: boolean;
 }
 
-const EXAMPLES = `Examples (on a ghOSt kernel, as root):
+const EXAMPLES = `Examples (in-kernel, on a sched_ext kernel >= 6.12, as root; try it in the VM: ghost-alps vm run -- ...):
+  ghost-alps agent --scx --learn --json
+      load the ALPS sched_ext scheduler and the BPF profiler, learn a policy every 5 s from the
+      functions launched with \`ghost-alps exec --func NAME -- CMD\`; Ctrl-C detaches
+  ghost-alps agent --scx; echo "exit $?"
+      on a kernel without sched_ext this prints why and exits 4
+
+Examples (delegated, on a ghOSt kernel, as root):
   ghost-alps agent --ghost --create --cpus 0-7 --policy alps --learn --destroy-on-exit
       create an enclave on CPUs 0-7, schedule it with ALPS and keep learning from its invocations
   ghost-alps agent --ghost --enclave 1 --policy cfs --json
@@ -87,7 +94,7 @@ export function ghostAgentOptions<T>(y: Argv<T>): Argv<T & GhostAgentArgs> {
     .option('learn', { type: 'boolean', default: false, describe: 'run the ALPS learner on the agent\'s own invocation records and install each new policy live' })
     .option('policy-file', { type: 'string', describe: 'initial Policy JSON (e.g. from `ghost-alps learn --json`)' })
     .option('abi', { type: 'number', describe: 'ghOSt ABI (84, 90, 91; default: newest the kernel offers)' })
-    .option('runnable-timeout-ms', { type: 'number', default: 2000, describe: 'watchdog: if a runnable task waits this long the kernel destroys the enclave and returns every task to CFS (0 = off)' })
+    .option('runnable-timeout-ms', { type: 'number', describe: 'watchdog: if a runnable task waits this long the kernel ejects the scheduler and returns every task to the default class (--ghost: default 2000, 0 = off; --scx: default 0 = the kernel maximum, 30 s)' })
     .option('slice-ms', { type: 'number', default: 3, describe: 'default slice for functions without a learned one (and for --policy cfs)' })
     .option('registry', { type: 'string', default: DEFAULT_REGISTRY_DIR, describe: 'launcher registry written by `ghost-alps exec`' })
     .option('cgroup-map', { type: 'string', describe: 'JSON file {"<cgroup path prefix>": "<function name>"} for container sandboxes' })
@@ -150,14 +157,17 @@ export async function runGhostBackend(a: GhostAgentArgs): Promise<number> {
 
 export const agentCommand: CommandModule<object, AgentArgs> = {
   command: 'agent',
-  describe: 'run the ALPS agent as a delegated scheduler (ghOSt: --ghost)',
+  describe: 'enforce ALPS on this host: in-kernel (sched_ext, --scx) or delegated (ghOSt, --ghost)',
   builder: (y) =>
     ghostAgentOptions(y.option('ghost', { type: 'boolean', describe: 'schedule a ghOSt enclave through the ghOSt ABI (84/90/91)' }))
       .option('scx', { type: 'boolean', describe: 'enforce ALPS in the kernel with the sched_ext BPF scheduler + BPF profiler (root, sched_ext kernel; docs/scx.md)' })
       .epilog(EXAMPLES) as unknown as Argv<AgentArgs>,
   handler: async (argv) => {
     try {
-      if (argv.scx) { // sched_ext backend (H6)
+      // The ghOSt watchdog is cheap to trip and recover from; sched_ext's ejects the whole
+      // scheduler, so by default it gets the kernel's own (longest) bound.
+      argv['runnable-timeout-ms'] ??= argv.scx ? 0 : 2000;
+      if (argv.scx) {
         process.exitCode = await runScxBackend(argv);
         return;
       }

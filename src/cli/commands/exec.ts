@@ -13,7 +13,7 @@ import { InputError, UnsupportedError } from '../../core/errors.js';
 import { DEFAULT_REGISTRY_DIR, funcIdOfName, registerLaunch, unregisterLaunch } from '../../agent/ghost/funcs.js';
 import { GHOSTFS_ROOT } from '../../agent/ghost/host-setup.js';
 import { createClient } from '../../native/ghost.js';
-// sched_ext backend (H6): tag through the map a running `agent --scx` pinned.
+// sched_ext backend: tag through the map a running `agent --scx` pinned.
 import { scxExecArgv } from '../../agent/scx/launch.js';
 
 interface ExecArgs {
@@ -75,7 +75,7 @@ export async function runExec(a: ExecArgs): Promise<number> {
       client.close();
     }
     return await new Promise<number>((resolve, reject) => {
-      // sched_ext backend (H6): with `agent --scx` running, start CMD through alps-exec, which
+      // sched_ext backend: with `agent --scx` running, start CMD through alps-exec, which
       // tags itself in the kernel's task storage before exec (children inherit the tag).
       const argv = scxExecArgv(funcIdOfName(a.func), cmd) ?? cmd;
       const child = spawn(argv[0] as string, argv.slice(1), { stdio: 'inherit' });
