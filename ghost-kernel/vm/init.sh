@@ -24,6 +24,8 @@ mount -t tracefs tracefs /sys/kernel/tracing
 mount -t bpf bpf /sys/fs/bpf
 mount -t cgroup2 cgroup2 /sys/fs/cgroup
 hostname ghost-vm
+# Loopback only (the guest has no NIC): telemetry servers and their clients talk on 127.0.0.1.
+ip link set lo up 2>/dev/null || ifconfig lo 127.0.0.1 up
 ulimit -l unlimited
 
 # virtio-serial ports appear as /dev/vportNpM; their names are in sysfs (no udev here).

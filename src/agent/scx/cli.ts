@@ -10,6 +10,7 @@ import type { Policy } from '../../core/policy.js';
 import { msToNs } from '../../core/time.js';
 import { createLearner } from '../../learner/index.js';
 import { runScxAgent } from './agent.js';
+import { startScxTelemetry, type ScxTelemetry } from './telemetry.js';
 import { funcIdOfName } from '../ghost/funcs.js';
 
 export interface ScxBackendArgs {
@@ -22,6 +23,8 @@ export interface ScxBackendArgs {
   'cgroup-map'?: string;
   /** bpffs path for the tag map ('' = none); default /sys/fs/bpf/ghost-alps/alps_tags. */
   'tags-pin'?: string;
+  /** Publish telemetry (and accept control operations) on this 127.0.0.1 port. */
+  telemetry?: number;
 }
 
 export async function runScxBackend(a: ScxBackendArgs): Promise<number> {
@@ -46,12 +49,18 @@ export async function runScxBackend(a: ScxBackendArgs): Promise<number> {
     }
     for (const [dir, name] of Object.entries(m)) cgroupMap.set(dir, funcIdOfName(String(name)));
   }
+  const base = a.learn ? createLearner({}) : undefined;
+  const tel: ScxTelemetry | undefined =
+    a.telemetry !== undefined ? await startScxTelemetry({ port: a.telemetry, ...(base ? { learner: base } : {}) }) : undefined;
+  if (tel) process.stderr.write(`ghost-alps agent: telemetry on ws://127.0.0.1:${tel.port}${tel.tokenFile ? ` (control token in ${tel.tokenFile})` : ''}\n`);
+  const learner = tel?.learner ?? base;
+  if (tel && initialPolicy) tel.policy(initialPolicy, Number(process.hrtime.bigint()));
   const ctl = new AbortController();
   const stop = (): void => ctl.abort();
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
   const why = await runScxAgent({
-    ...(a.learn ? { learner: createLearner({}) } : {}),
+    ...(learner ? { learner } : {}),
     ...(initialPolicy ? { initialPolicy } : {}),
     defaultSliceNs: msToNs(a['slice-ms']),
     cgroupMap,
@@ -61,9 +70,10 @@ export async function runScxBackend(a: ScxBackendArgs): Promise<number> {
     onAttached: (pin) =>
       process.stderr.write(`ghost-alps agent: ALPS sched_ext scheduler enabled; tag map pinned at ${pin || '(not pinned)'}; tag work with alps-exec --pin <map> --func ID -- CMD\n`),
     onState: (s) => {
+      tel?.onState(s);
       if (a.json) process.stdout.write(JSON.stringify(s) + '\n');
     },
-  });
+  }).finally(() => tel?.close());
   process.stderr.write(`ghost-alps agent: ${why}\n`);
   return why === 'stopped' ? ExitCode.ok : ExitCode.failure;
 }

@@ -37,12 +37,15 @@ export interface GhostAgentArgs {
 interface AgentArgs extends GhostAgentArgs {
   ghost?: boolean;
   scx?: boolean;
+  telemetry?: number;
 }
 
 const EXAMPLES = `Examples (in-kernel, on a sched_ext kernel >= 6.12, as root; try it in the VM: ghost-alps vm run -- ...):
   ghost-alps agent --scx --learn --json
       load the ALPS sched_ext scheduler and the BPF profiler, learn a policy every 5 s from the
       functions launched with \`ghost-alps exec --func NAME -- CMD\`; Ctrl-C detaches
+  ghost-alps agent --scx --learn --telemetry 8089
+      the same, publishing on ws://127.0.0.1:8089: watch with \`ghost-alps repl --connect ws://127.0.0.1:8089\`
   ghost-alps agent --scx; echo "exit $?"
       on a kernel without sched_ext this prints why and exits 4
 
@@ -161,6 +164,7 @@ export const agentCommand: CommandModule<object, AgentArgs> = {
   builder: (y) =>
     ghostAgentOptions(y.option('ghost', { type: 'boolean', describe: 'schedule a ghOSt enclave through the ghOSt ABI (84/90/91)' }))
       .option('scx', { type: 'boolean', describe: 'enforce ALPS in the kernel with the sched_ext BPF scheduler + BPF profiler (root, sched_ext kernel; docs/scx.md)' })
+      .option('telemetry', { type: 'number', describe: 'with --scx: publish policy generations, scheduler/profiler counters and utilisation on ws://127.0.0.1:PORT, and accept control operations from `ghost-alps repl --connect` (docs/telemetry.md)' })
       .epilog(EXAMPLES) as unknown as Argv<AgentArgs>,
   handler: async (argv) => {
     try {
@@ -172,6 +176,7 @@ export const agentCommand: CommandModule<object, AgentArgs> = {
         return;
       }
       if (!argv.ghost) throw new InputError('agent', 'choose a backend: --ghost or --scx');
+      if (argv.telemetry !== undefined) throw new InputError('--telemetry', 'is available with --scx; the ghOSt backend does not publish telemetry yet');
       process.exitCode = await runGhostBackend(argv);
     } catch (e) {
       if (e instanceof PermissionError) {

@@ -163,7 +163,7 @@ test('agent --scx backend: scheduler + profiler + learner; records per function,
   const s = section('agent');
   const json = s.find((l) => l.startsWith('{'));
   assert.ok(json, `guest agent printed no JSON: ${s.join('\n')}\n${run!.stderr}`);
-  const o = JSON.parse(json) as { why: string; attachedState: string; detachedState: string; pinLeft: boolean; records: Record<string, number>; generation: number; functions: number };
+  const o = JSON.parse(json) as { why: string; attachedState: string; detachedState: string; pinLeft: boolean; records: Record<string, number>; generation: number; functions: number; telemetry: { frames: Record<string, number>; ack: boolean; alphaSeen: number } };
   assert.equal(o.why, 'stopped');
   assert.equal(o.attachedState, 'enabled');
   assert.equal(o.detachedState, 'disabled');
@@ -171,4 +171,11 @@ test('agent --scx backend: scheduler + profiler + learner; records per function,
   // 6 invocations, 2 of each of 3 functions, each one record from the profiler (no loss).
   assert.deepEqual(o.records, { '1': 2, '2': 2, '3': 2 });
   assert.ok(o.generation >= 1 && o.functions === 3, `generation ${o.generation}, functions ${o.functions}`);
+  // Telemetry from the real enforcer: hello, per-window bpf + util frames, policy generations
+  // that carry the α an operator set over the socket.
+  const f = o.telemetry.frames;
+  assert.equal(f['hello'], 1, JSON.stringify(o.telemetry));
+  assert.ok((f['bpf'] ?? 0) >= 1 && (f['util'] ?? 0) >= 1, JSON.stringify(o.telemetry));
+  assert.ok(o.telemetry.ack, 'set-params acknowledged');
+  assert.ok(o.telemetry.alphaSeen >= 1, `a policy generation with α=3 was published: ${JSON.stringify(o.telemetry)}`);
 });

@@ -36,12 +36,21 @@ for (const seed of [3, 11]) {
     const plain = learnRound(records, { cpus: 4, maxRecords: 1000 }, undefined, 80);
     for (const io of [1, 2]) for (const cpu of [3, 4]) assert.ok(rankOf(plain, io) < rankOf(plain, cpu), `plain: class ${io} should rank before class ${cpu}`);
 
-    const aware = learnRound(records, { cpus: 4, maxRecords: 1000, ioAware: true }, undefined, 80);
-    // Ranked by lifetime (wait + blocked), the sleepers go behind the ~170 ms CPU class; the
-    // ~580 ms class may still come last when its SRPT wait exceeds a sleeper's lifetime.
+    // Ranked by the paper's statistic (mean wait) plus blocked time, with a rank per distinct
+    // key, the sleepers go behind the ~170 ms CPU class; the ~580 ms class may still come last
+    // when its SRPT wait exceeds a sleeper's lifetime.
+    const aware = learnRound(records, { cpus: 4, maxRecords: 1000, ioAware: true, rankBy: 'wait', rankClassRatio: 1 }, undefined, 80);
     for (const io of [1, 2]) assert.ok(rankOf(aware, io) > rankOf(aware, 3), `ioAware: class ${io} should rank after class 3`);
     assert.equal(rankOf(aware, 3), 1, 'a CPU-bound class is served first');
     assert.ok(rankOf(aware, 1) < rankOf(aware, 2), 'the shorter sleeper still ranks before the longer one');
+
+    // Defaults (mean replay turnaround + blocked, geometric classes): a sleeper ranks as a job
+    // of its lifetime — class 1 (~160 ms) with the ~170 ms CPU class, class 2 (~330 ms) after
+    // it, both before the ~580 ms class — never ahead of real CPU work on CPU time alone.
+    const d = learnRound(records, { cpus: 4, maxRecords: 1000, ioAware: true }, undefined, 80);
+    assert.ok(rankOf(d, 1) >= rankOf(d, 3), 'ioAware default: class 1 no better than class 3');
+    assert.ok(rankOf(d, 2) > rankOf(d, 3), 'ioAware default: class 2 after class 3');
+    for (const io of [1, 2]) assert.ok(rankOf(d, io) < rankOf(d, 4), `ioAware default: class ${io} before class 4`);
   });
 }
 

@@ -67,10 +67,19 @@ test('rank follows mean wait in the SRPT replay: the short function that never w
   assert.deepEqual(bySlice.functions.map((f) => f.funcId), [2, 7, 9]);
 });
 
-test('equal mean waits share a rank (the enforcers break ties by vruntime)', () => {
+// This test used to assert [1, 1]: equal mean waits (both 0 on an idle machine) shared a rank,
+// so a 10 ms and a 50 ms function were served by vruntime alone. That was the bug: on several
+// CPUs the replay's waits saturate at 0 for every short function. Ties now go to the shorter
+// mean CPU time (SRPT's own order); only functions equal on both (or in one rank class) share.
+test('equal mean waits: the shorter mean CPU time ranks first; one rank class shares a rank', () => {
   const records = [rec(3, 0, 10), rec(4, 100, 50)];
-  const p = learnPolicy(records, { cpus: 2 }, undefined, 10);
-  assert.deepEqual(p.entries.map((e) => e.rank), [1, 1]);
+  const byWait = learnPolicy(records, { cpus: 2, rankBy: 'wait', rankClassRatio: 1 }, undefined, 10);
+  assert.deepEqual(byWait.entries.map((e) => e.rank), [1, 2]);
+  const same = learnPolicy([rec(3, 0, 10), rec(4, 100, 10)], { cpus: 2, rankBy: 'wait', rankClassRatio: 1 }, undefined, 10);
+  assert.deepEqual(same.entries.map((e) => e.rank), [1, 1], 'equal on both: the enforcers break the tie by vruntime');
+  // Default classes (ratio 2 on mean replay turnaround): 10 ms and 15 ms share, 50 ms does not.
+  const classes = learnPolicy([rec(3, 0, 10), rec(5, 50, 15), rec(4, 100, 50)], { cpus: 2 }, undefined, 10);
+  assert.deepEqual(classes.entries.map((e) => [e.funcId, e.rank]), [[3, 1], [4, 2], [5, 1]]);
 });
 
 test('slice cap: never above maxSliceNs, never negative or NaN', () => {
