@@ -35,25 +35,11 @@ std::string logTake() {
   return std::exchange(g_log, std::string());
 }
 
+// The errno's symbolic name ("EBUSY"), which the TypeScript side matches on. glibc >= 2.32
+// knows every name; an errno it does not know (never seen in practice) is reported as such.
 const char* errnoName(int e) {
-  switch (e) {
-    case EPERM: return "EPERM";
-    case ENOENT: return "ENOENT";
-    case ESRCH: return "ESRCH";
-    case EBADF: return "EBADF";
-    case ENOMEM: return "ENOMEM";
-    case EACCES: return "EACCES";
-    case EFAULT: return "EFAULT";
-    case EBUSY: return "EBUSY";
-    case EEXIST: return "EEXIST";
-    case EINVAL: return "EINVAL";
-    case E2BIG: return "E2BIG";
-    case ENOSPC: return "ENOSPC";
-    case ENOTSUP: return "ENOTSUP";
-    case ENODEV: return "ENODEV";
-    case ENOSYS: return "ENOSYS";
-    default: return "EUNKNOWN";
-  }
+  const char* name = strerrorname_np(e);
+  return name ? name : "EUNKNOWN";
 }
 
 Napi::Error makeError(Napi::Env env, const std::string& what, int err, const std::string& log) {

@@ -24,30 +24,11 @@ namespace {
 using ghost::SysError;
 namespace abi = ghost::abi;
 
+// The errno's symbolic name ("EBUSY"), which the TypeScript side matches on. glibc >= 2.32
+// knows every name; an errno it does not know (never seen in practice) is reported as such.
 const char* errnoName(int e) {
-  switch (e) {
-    case EPERM: return "EPERM";
-    case ENOENT: return "ENOENT";
-    case ESRCH: return "ESRCH";
-    case EBADF: return "EBADF";
-    case ENOMEM: return "ENOMEM";
-    case EACCES: return "EACCES";
-    case EFAULT: return "EFAULT";
-    case EBUSY: return "EBUSY";
-    case EEXIST: return "EEXIST";
-    case EXDEV: return "EXDEV";
-    case ENODEV: return "ENODEV";
-    case EISDIR: return "EISDIR";
-    case EINVAL: return "EINVAL";
-    case ENOTTY: return "ENOTTY";
-    case ENOSPC: return "ENOSPC";
-    case EDEADLK: return "EDEADLK";
-    case ENXIO: return "ENXIO";
-    case EPROTO: return "EPROTO";
-    case EALREADY: return "EALREADY";
-    case ESTALE: return "ESTALE";
-    default: return "EUNKNOWN";
-  }
+  const char* name = strerrorname_np(e);
+  return name ? name : "EUNKNOWN";
 }
 
 Napi::Error toJs(Napi::Env env, const SysError& e) {

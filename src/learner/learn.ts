@@ -276,8 +276,7 @@ export function rankClass(v: number, ratio: number): number {
  * and a rank on the wait alone would tie a 14 ms and a 40 ms function.
  */
 function compareKeys(a: RankKey, b: RankKey, ratio: number): number {
-  const L = Number(process.env.H8_LONG ?? Infinity) * 1e6;
-  if (ratio > 1) return (a.cpu > L ? 99 : rankClass(a.primary, ratio)) - (b.cpu > L ? 99 : rankClass(b.primary, ratio));
+  if (ratio > 1) return rankClass(a.primary, ratio) - rankClass(b.primary, ratio);
   return a.primary - b.primary || a.cpu - b.cpu;
 }
 

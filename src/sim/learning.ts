@@ -1,6 +1,7 @@
 import type { LearnerParams, Ns, Policy, PolicyLearner } from '../core/index.js';
 import type { Machine } from './machine.js';
 import type { SchedulerModel } from './model.js';
+import { taskRecord } from './task.js';
 
 /** Builds the learner an ALPS model is fed by (src/learner's AlpsLearner by default). */
 export type LearnerFactory = (params: Partial<LearnerParams>) => PolicyLearner;
@@ -30,19 +31,7 @@ export function attachLearner(
       const fresh = machine.finishedSinceDrain.splice(0);
       if (fresh.length > 0) {
         learner.observe(
-          fresh.map((t) => ({
-            funcId: t.funcId,
-            arrivalNs: t.arrivalNs,
-            endNs: t.endNs,
-            cpuNs: t.sumExecNs,
-            id: t.id,
-            firstWaitNs: Math.max(0, t.firstWaitNs),
-            waitNs: t.waitNs,
-            blockedNs: t.blockedNs,
-            voluntarySwitches: t.voluntary,
-            involuntarySwitches: t.involuntary,
-            slicesNs: t.slices.slice(),
-          })),
+          fresh.map((t) => taskRecord(t, true)),
         );
       }
       const busy = machine.totalBusyNs();

@@ -2,7 +2,7 @@ import type { InvocationRecord, Ns, Workload } from '../core/index.js';
 import { Balancer } from './balance.js';
 import type { MachineApi, SchedulerModel } from './model.js';
 import { Prng } from './prng.js';
-import { SimTask, TaskState } from './task.js';
+import { SimTask, TaskState, taskRecord } from './task.js';
 import { EventQueue } from './event-queue.js';
 
 const EV_RUN_END = 1;
@@ -394,19 +394,7 @@ export class Machine implements MachineApi {
   records(): InvocationRecord[] {
     const names = new Map(this.workload.functions.map((f) => [f.funcId, f.name]));
     return this.tasks.map((t) => {
-      const rec: InvocationRecord = {
-        funcId: t.funcId,
-        arrivalNs: t.arrivalNs,
-        endNs: t.endNs,
-        cpuNs: t.sumExecNs,
-        id: t.id,
-        firstWaitNs: Math.max(0, t.firstWaitNs),
-        waitNs: t.waitNs,
-        blockedNs: t.blockedNs,
-        voluntarySwitches: t.voluntary,
-        involuntarySwitches: t.involuntary,
-        slicesNs: t.slices,
-      };
+      const rec = taskRecord(t);
       const name = names.get(t.funcId);
       if (name !== undefined) rec.name = name;
       return rec;

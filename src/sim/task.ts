@@ -1,4 +1,4 @@
-import type { FuncId, InvocationSpec, Ns } from '../core/index.js';
+import type { FuncId, InvocationRecord, InvocationSpec, Ns } from '../core/index.js';
 
 /** Where a task is in its life. */
 export const TaskState = {
@@ -81,4 +81,25 @@ export class SimTask {
     for (const p of spec.phases) if (p.kind === 'cpu') cpu += p.ns;
     this.remainingCpuNs = cpu;
   }
+}
+
+/**
+ * The InvocationRecord of a finished task: what the learner observes during a run and what
+ * SimResult reports at its end. `copySlices` gives the record its own slice array (records handed
+ * to a learner mid-run must not alias the task's).
+ */
+export function taskRecord(t: SimTask, copySlices = false): InvocationRecord {
+  return {
+    funcId: t.funcId,
+    arrivalNs: t.arrivalNs,
+    endNs: t.endNs,
+    cpuNs: t.sumExecNs,
+    id: t.id,
+    firstWaitNs: Math.max(0, t.firstWaitNs),
+    waitNs: t.waitNs,
+    blockedNs: t.blockedNs,
+    voluntarySwitches: t.voluntary,
+    involuntarySwitches: t.involuntary,
+    slicesNs: copySlices ? t.slices.slice() : t.slices,
+  };
 }
