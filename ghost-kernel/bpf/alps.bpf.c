@@ -65,19 +65,7 @@ extern struct task_struct *bpf_iter_scx_dsq_next(struct bpf_iter_scx_dsq *it) __
 extern void bpf_iter_scx_dsq_destroy(struct bpf_iter_scx_dsq *it) __ksym;
 extern bool scx_bpf_dsq_move(struct bpf_iter_scx_dsq *it__iter, struct task_struct *p, u64 dsq_id, u64 enq_flags) __ksym;
 
-struct {
-	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, int);
-	__type(value, struct alps_tag);
-} alps_tags SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, ALPS_CGFUNCS_MAX);
-	__type(key, u64);
-	__type(value, u32);
-} alps_cgfuncs SEC(".maps");
+#include "alps_maps.bpf.h"
 
 /* Function of `p` by its cgroup-v2 leaf cgroup (0 = none). Not cached, so moves count. */
 static __always_inline u32 cgroup_func(struct task_struct *p)

@@ -25,19 +25,7 @@ char LICENSE[] SEC("license") = "GPL";
 
 #define TASK_DEAD_STATE 0x80 /* TASK_DEAD in __state / sched_switch's prev_state */
 
-struct {
-	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, int);
-	__type(value, struct alps_tag);
-} alps_tags SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, ALPS_CGFUNCS_MAX);
-	__type(key, __u64);
-	__type(value, __u32);
-} alps_cgfuncs SEC(".maps");
+#include "alps_maps.bpf.h"
 
 /* Profiler-private per-task state. */
 struct prof_task {

@@ -139,3 +139,36 @@ export function toRunOutcome(scheduler: string, w: Workload, lines: string[], wa
   const makespanNs = records.reduce((a, r) => Math.max(a, r.endNs), 0);
   return { scheduler, records, contextSwitches: 0, makespanNs, wallMs };
 }
+
+/** The schedulers a real A/B can run: the guest kernel's own, and ALPS on sched_ext. */
+export const REAL_SCHEDULERS = ['default', 'alps-scx'] as const;
+export type RealScheduler = (typeof REAL_SCHEDULERS)[number];
+
+/**
+ * The in-guest A/B script with /proc/stat samples around each arm's invoker run ("stat ARM
+ * begin|end …", see calibrate.ts): sections "== <arm>" in the order given. For ALPS the samples
+ * are taken after the scheduler is attached and before it detaches.
+ */
+export function measuredAbScript(schedulers: readonly RealScheduler[], loaderPolicyArgs: string[], build = '/project/ghost-kernel/bpf/build'): string {
+  const P = '/sys/fs/bpf/alps_tags';
+  const pol = loaderPolicyArgs.map((a) => `'${a}'`).join(' ');
+  const arm = (s: RealScheduler, pin: string): string => `sh /tmp/st.sh ${s} begin; ${build}/alps-invoke /tmp/trace.txt${pin}; sh /tmp/st.sh ${s} end`;
+  return schedulers
+    .flatMap((s) => [
+      `echo "== ${s}"`,
+      s === 'default' ? arm(s, '') : `${build}/alps-loader --pin-tags ${P} ${pol} -- sh -c '${arm(s, ` ${P}`).replace(/'/g, '')}'`,
+    ])
+    .join('\n');
+}
+
+/** Splits guest output into "== <name>" sections. */
+export function splitSections(stdout: string): Map<string, string[]> {
+  const sections = new Map<string, string[]>();
+  let cur = '';
+  for (const line of stdout.split('\n')) {
+    const m = /^== (\S+)$/.exec(line);
+    if (m) sections.set((cur = m[1]!), []);
+    else if (cur) sections.get(cur)!.push(line);
+  }
+  return sections;
+}
