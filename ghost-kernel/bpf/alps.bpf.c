@@ -27,8 +27,6 @@ char LICENSE[] SEC("license") = "GPL";
 
 #define ALPS_DSQ 1
 #define MAX_CPUS 64
-#define RANK_SHIFT 48         /* key = rank << 48 | vtime: rank < 2^14, vtime window ~3 days */
-#define VTIME_MASK ((1ULL << RANK_SHIFT) - 1)
 #define DEFAULT_SLICE 5000000ULL
 #define HIST_BUCKET_NS 250000ULL
 #define HIST_BUCKETS 64
@@ -43,6 +41,18 @@ char LICENSE[] SEC("license") = "GPL";
  * rank order under overload. */
 #define STARVE_NS 1000000000ULL
 #define STARVE_SCAN 8
+/* Aging (docs/scx.md, "Aging"): linear aging, one rank per AGE_NS of an invocation's age.
+ * A function task of rank r whose invocation arrived at time a has, at time t, the priority
+ * r - (t - a)/AGE_NS; comparing two tasks, the t terms cancel, so the order is the static
+ * key a/AGE_NS + r ("level"), computed once at enqueue. Consequence: a task is overtaken only
+ * by better-ranked work that arrives less than (its rank - their rank) * AGE_NS after it, so
+ * the lowest rank's extra wait is bounded by (k-1) * AGE_NS of arrivals, whatever the load.
+ * Levels are discrete, so tasks of one level still share the CPU by virtual time. */
+#define AGE_NS 100000000ULL
+#define LEVEL_SHIFT 40       /* function key = 1<<62 | level << 40 | vtime (40 bits, ~18 min) */
+#define LEVEL_MAX ((1ULL << 22) - 1) /* 2^22 x 100 ms ~ 4.8 days of scheduler uptime, then saturates */
+#define FUNC_REGION (1ULL << 62) /* untagged tasks (rank 0) sort below it by vtime alone */
+#define VT40_MASK ((1ULL << LEVEL_SHIFT) - 1)
 #define ENOMEM 12
 #define ENOENT 2
 #define BPF_STRUCT_OPS(name, args...) SEC("struct_ops/" #name) BPF_PROG(name, ##args)
@@ -82,6 +92,7 @@ struct task_ctx {
 	 * artifact's __schedule hook, not per uninterrupted run. */
 	u64 pick_used;
 	u64 enq_at;    /* when it was last queued (0 = not queued) */
+	u64 first_seen;/* CLOCK_MONOTONIC of its first enqueue: arrival of cgroup-mapped work */
 };
 
 struct {
@@ -131,7 +142,7 @@ struct {
 struct cpu_state {
 	struct bpf_timer timer;
 	u32 pid;        /* task running on this CPU (0 = none of ours) */
-	u32 rank;
+	u32 rank;       /* its aged level (level_of; 0 = untagged) */
 	u64 seq;        /* increments at every ops.running */
 	u64 armed_seq;  /* run the slice timer was armed for */
 	u64 guard_until;/* learned-slice protection from rank preemption */
@@ -145,6 +156,7 @@ struct {
 } alps_cpus SEC(".maps");
 
 static u64 vtime_now;
+static u64 age_epoch; /* CLOCK_MONOTONIC at init: levels count from here */
 
 /* Where timeout_ms sits in this kernel's struct sched_ext_ops, so loaders can patch the
  * watchdog timeout into the struct_ops data before load without knowing the layout. */
@@ -189,6 +201,19 @@ static __always_inline void policy_of(struct task_struct *p, struct alps_ctl *c,
 		*slice = e->slice_ns;
 		*learned = e->slice_ns;
 	}
+}
+
+/* Aged priority level of a function task (0 for rank 0): see AGE_NS. Arrival is the
+ * invocation's tag time (CLOCK_MONOTONIC, shared by its whole process tree), else the task's
+ * first enqueue. */
+static __always_inline u32 level_of(struct task_struct *p, struct task_ctx *tc, u32 rank)
+{
+	if (!rank)
+		return 0;
+	struct alps_tag *tag = bpf_task_storage_get(&alps_tags, p, 0, 0);
+	u64 arr = tag && tag->arrival_ns ? tag->arrival_ns : (tc ? tc->first_seen : 0);
+	u64 level = (arr > age_epoch ? (arr - age_epoch) / AGE_NS : 0) + rank;
+	return (u32)(level > LEVEL_MAX ? LEVEL_MAX : level);
 }
 
 s32 BPF_STRUCT_OPS(alps_select_cpu, struct task_struct *p, s32 prev_cpu, u64 wake_flags)
@@ -238,8 +263,11 @@ void BPF_STRUCT_OPS(alps_enqueue, struct task_struct *p, u64 enq_flags)
 	}
 	policy_of(p, c, &rank, &slice, &learned);
 	struct task_ctx *tc = bpf_task_storage_get(&alps_tctx, p, 0, 0);
-	if (tc)
+	if (tc) {
 		tc->enq_at = scx_bpf_now();
+		if (!tc->first_seen)
+			tc->first_seen = bpf_ktime_get_ns();
+	}
 	if (learned && tc && tc->pick_used && tc->pick_used < learned)
 		slice = learned - tc->pick_used; /* resume an interrupted pick */
 	else if (tc)
@@ -255,18 +283,19 @@ void BPF_STRUCT_OPS(alps_enqueue, struct task_struct *p, u64 enq_flags)
 	if (vt < floor)
 		vt = floor;
 	p->scx.dsq_vtime = vt;
-	u64 key = ((u64)rank << RANK_SHIFT) | (vt & VTIME_MASK);
+	u32 level = level_of(p, tc, rank);
+	u64 key = rank ? FUNC_REGION | ((u64)level << LEVEL_SHIFT) | (vt & VT40_MASK) : vt & (FUNC_REGION - 1);
 	scx_bpf_dsq_insert_vtime(p, ALPS_DSQ, slice, key, enq_flags);
 
-	/* Get it a CPU: an idle one, else preempt the worst-ranked CPU that is running a
-	 * higher rank number and is past its learned-slice protection. */
+	/* Get it a CPU: an idle one, else preempt the CPU running the worst (aged) level that
+	 * is higher than this task's and is past its learned-slice protection. */
 	s32 idle = scx_bpf_pick_idle_cpu(p->cpus_ptr, 0);
 	if (idle >= 0) {
 		scx_bpf_kick_cpu(idle, SCX_KICK_IDLE);
 		return;
 	}
 	/* bpf_loop: the callback is verified once, so the CPU scan does not multiply states. */
-	struct victim_ctx vc = {.now = scx_bpf_now(), .worst = rank, .victim = -1};
+	struct victim_ctx vc = {.now = scx_bpf_now(), .worst = level, .victim = -1};
 	u32 n = scx_bpf_nr_cpu_ids();
 	bpf_loop(n < MAX_CPUS ? n : MAX_CPUS, victim_scan, &vc, 0);
 	s32 victim = vc.victim;
@@ -342,7 +371,7 @@ void BPF_STRUCT_OPS(alps_running, struct task_struct *p)
 	if (learned && tc && tc->pick_used < learned)
 		left = learned - tc->pick_used;
 	st->pid = (u32)p->pid;
-	st->rank = rank;
+	st->rank = level_of(p, tc, rank);
 	st->seq++;
 	st->guard_until = learned ? now + left : 0;
 	if (learned) {
@@ -417,6 +446,7 @@ s32 BPF_STRUCT_OPS_SLEEPABLE(alps_init_task, struct task_struct *p, struct scx_i
 
 s32 BPF_STRUCT_OPS_SLEEPABLE(alps_init)
 {
+	age_epoch = bpf_ktime_get_ns();
 	s32 err = scx_bpf_create_dsq(ALPS_DSQ, -1);
 	if (err)
 		return err;

@@ -112,7 +112,7 @@ export class AlpsModel extends CfsModel {
 
   keepPrev(cpu: number, prev: SimTask): boolean {
     const s: Ns = prev.learnedSliceNs;
-    return s > 0 && prev.sumExecNs - prev.prevSumExecNs < s && (process.env.H8_SHIELD ? true : (!this.betterWaiting(cpu, prev) || prev.sumExecNs - prev.prevSumExecNs < Number(process.env.H8_Q ?? 0) * 1e6));
+    return s > 0 && prev.sumExecNs - prev.prevSumExecNs < s && !this.betterWaiting(cpu, prev);
   }
 
   setPolicy(policy: Policy): void {

@@ -1,0 +1,149 @@
+/**
+ * A calibrated real A/B: measure the guest (calibrate.ts), stretch the trace's arrival gaps so
+ * the guest really runs at the target utilisation, then replay it under each scheduler in one
+ * boot with /proc/stat samples around each arm. Used by `ghost-alps compare --real` and
+ * `npm run bench -- bpf --real`.
+ *
+ * Two guest runs: the calibration needs its own boot because the trace (and the policy learned
+ * from it) is built on the host from the calibration's result. On the host each run is a VM
+ * boot (`runInVm`); inside a sched_ext guest (GHOST_ALPS_IN_VM=1) the scripts run directly.
+ */
+import { spawn } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { WorkloadBundle } from '../../workload/bundle.js';
+import type { Policy } from '../../core/policy.js';
+import type { RunOutcome } from '../../harness/report.js';
+import { calibrationPlan, calibrationScript, cpuUse, gapFactor, parseCalibration, parseStatLines, stretchArrivals, STAT_HELPER, type Calibration, type CpuUse } from './calibrate.js';
+import { learnLoaderPolicy, measuredAbScript, scaleBundle, splitSections, summarise, toRealTrace, toRunOutcome, type RealRow, type RealScheduler } from './real-ab.js';
+
+export interface GuestFile {
+  guestPath: string;
+  content: string;
+}
+
+export interface GuestResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+  wallMs: number;
+  /** Kernel log tail, for errors (VM runs only). */
+  console?: string;
+}
+
+/** Runs one shell script in a sched_ext guest. */
+export type GuestRunner = (script: string, files: GuestFile[], timeoutMs: number) => Promise<GuestResult>;
+
+/** Host side: one VM boot per script (2 vCPUs by default). */
+export async function vmRunner(cpus: number): Promise<GuestRunner> {
+  const { runInVm } = await import('../../vm/index.js');
+  return async (script, files, timeoutMs) => {
+    const r = await runInVm({ command: ['sh', '-c', script], cpus, timeoutMs, files });
+    return { exitCode: r.exitCode, stdout: r.stdout, stderr: r.stderr, wallMs: r.wallMs, console: r.console };
+  };
+}
+
+/** Inside the guest: write the files, run the script with sh. */
+export const directRunner: GuestRunner = async (script, files, timeoutMs) => {
+  for (const f of files) {
+    mkdirSync(dirname(f.guestPath), { recursive: true });
+    writeFileSync(f.guestPath, f.content);
+  }
+  const t0 = performance.now();
+  return new Promise((resolve, reject) => {
+    const c = spawn('sh', ['-c', script], { stdio: ['ignore', 'pipe', 'pipe'], timeout: timeoutMs });
+    let stdout = '';
+    let stderr = '';
+    c.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    c.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    c.on('error', reject);
+    c.on('close', (code, sig) => resolve({ exitCode: code ?? (sig ? 124 : 1), stdout, stderr, wallMs: performance.now() - t0 }));
+  });
+};
+
+export interface CalibratedAbOptions {
+  /** The nominal workload (generated for `cpus` at the nominal load). */
+  bundle: WorkloadBundle;
+  schedulers: readonly RealScheduler[];
+  cpus: number;
+  /** Real utilisation to reach in the guest (0..1). */
+  load: number;
+  /** Every time × scale (demands and arrivals) before calibration. */
+  scale: number;
+  seed: number;
+  run: GuestRunner;
+  /** Invocations in the calibration run (default 60). */
+  calibrationInvocations?: number;
+  /** Skip calibration (gap factor 1): the uncalibrated nominal-load run, for comparison. */
+  noCalibration?: boolean;
+  onPhase?: (what: string) => void;
+}
+
+export interface ArmResult {
+  scheduler: RealScheduler;
+  row: RealRow;
+  outcome: RunOutcome;
+  /** /proc/stat over the arm's invoker run. */
+  cpu: CpuUse;
+  lines: string[];
+}
+
+export interface CalibratedAbResult {
+  /** The workload that really ran: scaled, arrival gaps stretched by `gapFactor`. */
+  bundle: WorkloadBundle;
+  calibration: Calibration | null;
+  gapFactor: number;
+  /** Utilisation the calibration predicts for the default arm. */
+  predictedUtilisation: number;
+  policy: Policy;
+  arms: ArmResult[];
+  calibrationWallMs: number;
+  abWallMs: number;
+}
+
+const fail = (what: string, r: GuestResult): Error =>
+  new Error(`${what} failed in the guest (exit ${r.exitCode}): ${r.stderr.slice(-1500)}\n${(r.console ?? '').slice(-1500)}`);
+
+export async function runCalibratedAb(o: CalibratedAbOptions): Promise<CalibratedAbResult> {
+  const scaled = scaleBundle(o.bundle, o.scale);
+  const nominalTrace = toRealTrace(o.bundle.workload, o.scale);
+  const inv = scaled.workload.invocations;
+  const spanNs = (inv[inv.length - 1]?.arrivalNs ?? 0) - (inv[0]?.arrivalNs ?? 0);
+  const demandNs = nominalTrace.cpuNs.reduce((a, b) => a + b, 0);
+  const stFile = { guestPath: '/tmp/st.sh', content: STAT_HELPER };
+
+  let calibration: Calibration | null = null;
+  let k = 1;
+  let calibrationWallMs = 0;
+  if (!o.noCalibration) {
+    o.onPhase?.('calibrating the guest');
+    const plan = calibrationPlan(nominalTrace, o.cpus, o.calibrationInvocations ?? 60);
+    const r = await o.run(calibrationScript(plan), [stFile, { guestPath: '/tmp/cal.txt', content: plan.text }], 300_000);
+    if (r.exitCode !== 0) throw fail('calibration', r);
+    calibrationWallMs = r.wallMs;
+    calibration = parseCalibration(r.stdout, plan);
+    k = gapFactor({ demandNs, invocations: inv.length, spanNs, cpus: o.cpus, target: o.load, cal: calibration });
+  }
+  const bundle = k === 1 ? scaled : stretchArrivals(scaled, k, `calibrated to ${o.load} real load`);
+  // The trace is rebuilt from the stretched workload at scale 1: demands stay as scaled.
+  const trace = toRealTrace(bundle.workload, 1);
+  const { policy, args } = learnLoaderPolicy(bundle.workload, trace, o.cpus, 1);
+  const predictedUtilisation = calibration
+    ? (demandNs + inv.length * calibration.overheadNs) / (o.cpus * spanNs * k) + calibration.background
+    : NaN;
+
+  o.onPhase?.(`running ${o.schedulers.join(', ')}`);
+  // Generous bound: every arm replays the whole span and drains its queue.
+  const timeoutMs = Math.max(300_000, Math.round(((spanNs * k) / 1e6) * o.schedulers.length * 6));
+  const r = await o.run(measuredAbScript(o.schedulers, args), [stFile, { guestPath: '/tmp/trace.txt', content: trace.text }], timeoutMs);
+  const sections = splitSections(r.stdout);
+  if (r.exitCode !== 0 || o.schedulers.some((s) => !sections.has(s))) throw fail('the A/B run', r);
+  const arms = o.schedulers.map((s): ArmResult => {
+    const lines = sections.get(s)!;
+    const cpu = cpuUse(parseStatLines(lines), s);
+    if (!cpu) throw new Error(`${s}: no /proc/stat samples in the guest output`);
+    const outcome = { ...toRunOutcome(s, bundle.workload, lines, r.wallMs), busyNsPerCpu: cpu.busyNsPerCpu };
+    return { scheduler: s, row: summarise(s, lines), outcome, cpu, lines };
+  });
+  return { bundle, calibration, gapFactor: k, predictedUtilisation, policy, arms, calibrationWallMs, abWallMs: r.wallMs };
+}
