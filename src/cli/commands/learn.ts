@@ -24,6 +24,7 @@ interface LearnArgs {
   'max-slice-ms'?: number;
   'max-records'?: number;
   'rank-by'?: string;
+  'rank-class-ratio'?: number;
   stacking?: string;
   'monotone-cap'?: string;
   seed?: number;
@@ -58,6 +59,7 @@ const FLAG_OF: Record<string, string> = {
   maxSliceNs: '--max-slice-ms',
   maxRecords: '--max-records',
   rankBy: '--rank-by',
+  rankClassRatio: '--rank-class-ratio',
   stacking: '--stacking',
   monotoneCap: '--monotone-cap',
   seed: '--seed',
@@ -82,6 +84,7 @@ export function paramsFromArgs(a: Partial<LearnArgs>): AlpsParams {
   set('maxSliceNs', a['max-slice-ms'] === undefined ? undefined : msToNs(a['max-slice-ms']));
   set('maxRecords', a['max-records']);
   set('rankBy', a['rank-by']);
+  set('rankClassRatio', a['rank-class-ratio']);
   set('stacking', a.stacking);
   set('monotoneCap', a['monotone-cap']);
   set('seed', a.seed);
@@ -167,7 +170,8 @@ export const learnCommand: CommandModule<object, LearnArgs> = {
       .option('quantum-ms', { type: 'number', describe: 'SRPT replay minimum quantum in ms [8]' })
       .option('max-slice-ms', { type: 'number', describe: 'slice cap in ms [200]' })
       .option('max-records', { type: 'number', describe: 'most records in the window [paper 5000, artifact 100]' })
-      .option('rank-by', { type: 'string', choices: ['wait', 'first-wait', 'slice'], describe: 'rank statistic [paper: wait; artifact: slice]' })
+      .option('rank-by', { type: 'string', choices: ['turnaround', 'wait', 'first-wait', 'slice'], describe: 'rank statistic [paper: turnaround = replayed wait + CPU; artifact: slice]' })
+      .option('rank-class-ratio', { type: 'number', describe: 'functions whose rank keys are within this factor share a rank (fair among themselves) [paper 2; 1 = one rank per distinct key]' })
       .option('stacking', { type: 'string', choices: ['clip', 'min-basic', 'raw'], describe: 'how Eq. 3 meets Eq. 2 [paper mode: clip]' })
       .option('monotone-cap', { type: 'string', choices: ['off', 'pre-penalty', 'compounding'], describe: 'slice cap along the rank order [paper: off]' })
       .option('seed', { type: 'number', describe: 'seed of the forest and the artifact sample [42]' })
