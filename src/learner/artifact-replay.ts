@@ -37,13 +37,23 @@ export interface TickOutcome {
   duration: number;
 }
 
-export type TickPolicy = 'srtf' | 'fifo' | 'rr';
+export type TickPolicy = 'srtf' | 'fifo' | 'rr' | 'sfs';
+
+/**
+ * The artifact's SFS (facts §6.5): new jobs are FIFO by id with a first-run quantum of `iat`
+ * (mean inter-arrival ticks of the last `period` arrivals, at least the base quantum); after
+ * their first run they are demoted to a second level that is FIFO *by id* as well (priority 99),
+ * so a demoted job is re-picked at once while no newer or lower-id job waits (golden Test 3).
+ */
+const SFS_DEMOTED = 99;
+const SFS_INITIAL_IAT = 6;
 
 /**
  * Runs the tick simulator. Output rows come in the order of the artifact's `data.csv`: grouped by
  * class in order of each class's first completion, then by completion within the class.
  */
-export function artifactReplay(jobs: readonly TickJob[], policy: TickPolicy = 'srtf', quantum = 8): TickOutcome[] {
+export function artifactReplay(jobs: readonly TickJob[], policy: TickPolicy = 'srtf', quantum = 8, period = 2000): TickOutcome[] {
+  if (!Number.isSafeInteger(period) || period < 1) throw new InputError('artifact replay period', `must be an integer ≥ 1, got ${period}`);
   jobs.forEach((j, i) => {
     for (const k of ['arrival', 'burst', 'id'] as const) {
       if (!Number.isSafeInteger(j[k]) || j[k] < (k === 'burst' ? 1 : 0)) throw new InputError(`artifact replay job ${i} ${k}`, `must be an integer ≥ ${k === 'burst' ? 1 : 0}, got ${j[k]}`);
@@ -68,17 +78,31 @@ export function artifactReplay(jobs: readonly TickJob[], policy: TickPolicy = 's
     key: 0,
   }));
 
-  // Ready queue: SRTF is a heap on (remaining at enqueue, id); FIFO and RR are plain queues.
+  // Ready queue: SRTF is a heap on (remaining at enqueue, id), SFS one on (level, id); FIFO and
+  // RR are plain queues.
+  const heaped = policy === 'srtf' || policy === 'sfs';
+  const level = new Array<number>(n).fill(0);
+  // SFS state: the current first-level quantum and the arrival bookkeeping of its update().
+  let iat = SFS_INITIAL_IAT;
+  let arrivedSinceUpdate = 0;
+  let arrivedTotal = 0;
+  let lastUpdate = 0;
+  const sfsUpdate = (t: number): void => {
+    iat = arrivedSinceUpdate === 0 ? SFS_INITIAL_IAT : Math.max(Math.trunc((t - lastUpdate) / arrivedSinceUpdate), quantum);
+    lastUpdate = t;
+    arrivedSinceUpdate = 0;
+  };
+  let runQuantum = q;
   const heap: number[] = [];
   const fifo: number[] = [];
   let head = 0;
   const less = (a: number, b: number): boolean => st[a]!.key < st[b]!.key || (st[a]!.key === st[b]!.key && st[a]!.id < st[b]!.id);
   const push = (j: number): void => {
-    if (policy !== 'srtf') {
+    if (!heaped) {
       fifo.push(j);
       return;
     }
-    st[j]!.key = st[j]!.r;
+    st[j]!.key = policy === 'sfs' ? level[j]! : st[j]!.r;
     heap.push(j);
     let i = heap.length - 1;
     while (i > 0) {
@@ -89,7 +113,7 @@ export function artifactReplay(jobs: readonly TickJob[], policy: TickPolicy = 's
     }
   };
   const pop = (): number => {
-    if (policy !== 'srtf') return fifo[head++]!;
+    if (!heaped) return fifo[head++]!;
     const top = heap[0]!;
     const last = heap.pop()!;
     if (heap.length > 0) {
@@ -108,7 +132,7 @@ export function artifactReplay(jobs: readonly TickJob[], policy: TickPolicy = 's
     }
     return top;
   };
-  const qsize = (): number => (policy === 'srtf' ? heap.length : fifo.length - head);
+  const qsize = (): number => (heaped ? heap.length : fifo.length - head);
   // The artifact compares against the smallest *enqueue-time* remaining (the heap key).
   const minQueued = (): number => st[heap[0]!]!.key;
 
@@ -118,7 +142,14 @@ export function artifactReplay(jobs: readonly TickJob[], policy: TickPolicy = 's
   let running = -1;
   let e = 0;
   while (completed.length < n) {
-    while (nextArr < n && jobs[byArrival[nextArr]!]!.arrival === t) push(byArrival[nextArr++]!);
+    while (nextArr < n && jobs[byArrival[nextArr]!]!.arrival === t) {
+      if (policy === 'sfs') {
+        // Count the arrival, then update on every period-th one, the very first included.
+        arrivedSinceUpdate += 1;
+        if (arrivedTotal++ % period === 0) sfsUpdate(t);
+      }
+      push(byArrival[nextArr++]!);
+    }
     if (running < 0 && qsize() === 0) {
       // Idle: the artifact visits every idle tick; skipping to the next arrival is equivalent.
       t = jobs[byArrival[nextArr]!]!.arrival;
@@ -131,16 +162,24 @@ export function artifactReplay(jobs: readonly TickJob[], policy: TickPolicy = 's
         s.wait = t - s.arrival;
         s.waited = true;
       }
+      if (policy === 'sfs') {
+        runQuantum = level[running] === 0 ? iat : quantum;
+        level[running] = SFS_DEMOTED;
+      }
     }
     const s = st[running]!;
     s.r -= 1;
     e += 1;
     const others = qsize() > 0;
-    const sw = s.r === 0 || (e >= q && others && (policy !== 'srtf' || minQueued() < s.r));
+    const limit = policy === 'sfs' ? runQuantum : q;
+    const sw = s.r === 0 || (e >= limit && others && (policy !== 'srtf' || minQueued() < s.r));
     if (sw) {
       s.slices.push(e);
       s.switchTicks.push(t);
       if (s.r === 0) {
+        // The artifact's completion handler updates SFS's quantum only when the job finished on
+        // the first tick after its dispatch (facts §6.5).
+        if (policy === 'sfs' && e === 1) sfsUpdate(t);
         s.end = t;
         s.duration = t - s.arrival;
         completed.push(running);
