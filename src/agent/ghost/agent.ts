@@ -2,8 +2,9 @@
  * The centralized ghOSt agent (docs/facts/ghost-abi.md §8): one global agent drains the single
  * enclave queue, follows every task through its messages, keeps one runqueue ordered by the
  * Ordering (ALPS rank + vruntime, CFS vruntime, or FIFO), places work on idle CPUs core by core,
- * preempts a task once its protected slice is used and something better waits, and commits all of
- * a pass's decisions with one batched COMMIT_TXN. It emits an InvocationRecord per task from its
+ * preempts a task at once for a strictly better-ranked one, otherwise once its protected slice is
+ * used and something that orders before it waits, and commits all of a pass's decisions with one
+ * batched COMMIT_TXN. It emits an InvocationRecord per task from its
  * own accounting. It is substrate-agnostic: the same code runs against a ghOSt kernel (through the
  * worker in worker.ts) and against the emulated kernel (emu-machine.ts, tests, benchmark).
  */
@@ -371,12 +372,17 @@ export class GhostAgent {
         if (!victim) {
           this.cpuTask[c] = 0;
         } else {
-          // Protected until its slice is used; then only something that orders before it wins.
-          const ran = now - victim.dispatchNs;
-          if (ran < victim.sliceNs) continue;
+          // A strictly better rank preempts at once (the rank order is the policy); against its
+          // own rank or worse the task is protected until its learned slice is used, then only
+          // something that orders before it wins. The in-kernel ALPS model applies the same rule.
           const head = this.rq.peek();
-          const key = ordering.fair ? victim.vruntime + ran : Infinity;
-          if (head < 0 || !this.rq.before(head, victim.rank, key)) continue;
+          if (head < 0) continue;
+          if (this.rq.rankOf(head) >= victim.rank) {
+            const ran = now - victim.dispatchNs;
+            if (ran < victim.sliceNs) continue;
+            const key = ordering.fair ? victim.vruntime + ran : Infinity;
+            if (!this.rq.before(head, victim.rank, key)) continue;
+          }
         }
       }
       const next = this.pickRunnable(deferred);

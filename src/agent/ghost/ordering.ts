@@ -4,9 +4,10 @@
  *
  *  - alps: key (rank, vruntime). rank comes from the learner's Policy (rank 1 first); tasks of
  *    functions absent from the policy and non-function tasks get rank 0, as in the ALPS kernel
- *    (ordinary tasks come first, docs/facts/alps-artifact-algorithm.md §5.4). A dispatched task
- *    cannot be preempted before it has used its learned slice (sliceNs 0: the default slice);
- *    afterwards it yields to any waiting task that orders before it (§5.5).
+ *    (ordinary tasks come first, docs/facts/alps-artifact-algorithm.md §5.4). A strictly
+ *    better-ranked waiting task preempts a dispatched one at once; against equal or worse ranks
+ *    the task is protected until it has used its learned slice (sliceNs 0: the default slice),
+ *    then it yields to any waiting task that orders before it (§5.5).
  *  - cfs: key (0, vruntime), default slice: ghOSt-CFS, the paper's Fig. 15 baseline.
  *  - fifo: key (0, enqueue order), never preempted: ghOSt's centralized FIFO.
  */

@@ -76,6 +76,26 @@ test('agent (alps): rank 1 is served before rank 2 at equal arrival; a new polic
   assert.ok(Math.max(...[0, 1, 2, 3].map(end2)) <= Math.min(...[4, 5, 6, 7].map(end2)));
 });
 
+test('agent (alps): a strictly better-ranked arrival preempts inside the learned slice; an equal rank waits for it', { skip }, () => {
+  // One CPU. A 100 ms rank-2 job starts first with a 200 ms learned slice; 5 ms later a 10 ms job
+  // arrives. With rank 1 it runs at once (the rank order is the policy); with rank 2 the running
+  // job's slice protects it and the newcomer finishes only after it.
+  const w: Workload = {
+    name: 'preempt',
+    functions: [],
+    invocations: [
+      { id: 0, funcId: 2, arrivalNs: 0, phases: [{ kind: 'cpu', ns: 100 * MS }] },
+      { id: 1, funcId: 1, arrivalNs: 5 * MS, phases: [{ kind: 'cpu', ns: 10 * MS }] },
+    ],
+  };
+  const end = (r: ReturnType<typeof runOnEmulator>, id: number): number => r.records.find((x) => x.id === id)?.endNs ?? NaN;
+  const better = runOnEmulator(w, { cpus: 1, policy: 'alps', initialPolicy: policy(1, { 1: 1, 2: 2 }, 200 * MS) });
+  assert.ok(end(better, 1) < 20 * MS, `rank-1 arrival finished at ${end(better, 1) / MS} ms`);
+  assert.ok(end(better, 0) > end(better, 1));
+  const equal = runOnEmulator(w, { cpus: 1, policy: 'alps', initialPolicy: policy(1, { 1: 2, 2: 2 }, 200 * MS) });
+  assert.ok(end(equal, 1) > end(equal, 0), `equal rank waits for the protected slice (${end(equal, 1) / MS} vs ${end(equal, 0) / MS} ms)`);
+});
+
 test('agent killed mid-run: runnable_timeout destroys the enclave and every invocation completes under CFS', { skip }, () => {
   const w = mixed(90, 1 * MS);
   const r = runOnEmulator(w, { cpus: 2, policy: 'alps', initialPolicy: policy(1, { 1: 1, 2: 2, 3: 3 }), runnableTimeoutMs: 30, killAgentAtNs: 40 * MS });
