@@ -1,7 +1,7 @@
 import type { FuncId, Ns, Policy, PolicyEntry } from '../../core/index.js';
 import { policyIndex } from '../../core/index.js';
 import type { EnqueueKind } from '../model.js';
-import type { SimTask } from '../task.js';
+import { TaskState, type SimTask } from '../task.js';
 import { CfsModel } from './cfs.js';
 
 /**
@@ -38,20 +38,66 @@ import { CfsModel } from './cfs.js';
  *   while a long one runs on the next CPU. No such CPU: Linux's choice (it waits either way).
  *   In sched_ext: a per-CPU array of the running task's rank, written in ops.running, scanned
  *   in ops.select_cpu.
+ *
+ * Tail protection (SRPT's gains without its tail; see docs/simulator.md "ALPS tail protection"):
+ *
+ * - FCFS within a rank: equal ranks are ordered by arrival, not vruntime, and never wake-up-
+ *   preempt each other. Within one class the jobs are of similar length, so the oldest is the
+ *   closest to SRPT's choice, and FCFS minimises the largest wait where processor sharing makes a
+ *   burst of long jobs all finish late. sched_ext: the DSQ vtime key is (rank << 40 | arrival).
+ * - Lag bound: a task that has received ≥ OVERDUE_MIN_CPU_NS of CPU and has waited runnable more
+ *   than OVERDUE_WAIT_FACTOR × that CPU is *overdue* and runs at rank 0 (ahead of all ranked
+ *   work) until, after running its learned slice, its wait is back under the bound. Re-checked on
+ *   enqueue/put_prev, and for queued tasks at every tick (their wait grows while queued).
+ *   sched_ext: per-task wait_ns (stamp in ops.runnable/ops.stopping, add in ops.running) and
+ *   p->se.sum_exec_runtime; ops.enqueue computes the effective rank; ops.tick walks the local DSQ
+ *   and re-inserts newly overdue tasks with scx_bpf_dsq_move, then kicks with SCX_KICK_PREEMPT.
  */
+/**
+ * CPU a task must have had before the lag bound applies: the learner's default slice cap
+ * (`maxSliceNs`, 200 ms). A task past it has outrun every learned slice — it is in the long tail,
+ * where static ranks would starve it — while everything shorter is left to the learned order.
+ */
+export const OVERDUE_MIN_CPU_NS: Ns = 200_000_000;
+/** K of the lag bound: overdue once runnable-waiting time > K × CPU received (slowdown > K + 1). */
+export const OVERDUE_WAIT_FACTOR = 2;
+
 export class AlpsModel extends CfsModel {
   override readonly name: string = 'alps';
   private entries = new Map<FuncId, PolicyEntry>();
 
   protected override entityBefore(a: SimTask, b: SimTask): boolean {
     if (a.rank !== b.rank) return a.rank < b.rank;
-    return a.vruntime < b.vruntime || (a.vruntime === b.vruntime && a.id < b.id);
+    return a.arrivalNs < b.arrivalNs || (a.arrivalNs === b.arrivalNs && a.id < b.id);
+  }
+
+  /** Time `t` has waited runnable since it arrived, up to now (blocked time excluded). */
+  private waitedNs(t: SimTask): Ns {
+    return t.waitNs + (t.state === TaskState.runnable ? this.m.now - t.waitSinceNs : 0);
+  }
+
+  /** The lag bound: a task that has outrun every learned slice and waited > K × its CPU. */
+  private overdue(t: SimTask): boolean {
+    return t.sumExecNs >= OVERDUE_MIN_CPU_NS && this.waitedNs(t) > OVERDUE_WAIT_FACTOR * t.sumExecNs;
   }
 
   private refresh(t: SimTask): void {
     const e = this.entries.get(t.funcId);
-    t.rank = e ? e.rank : 0;
     t.learnedSliceNs = e ? e.sliceNs : 0;
+    t.tag = this.overdue(t) ? 1 : 0;
+    t.rank = t.tag === 1 || !e ? 0 : e.rank;
+  }
+
+  /** Re-evaluate the overdue status of `cpu`'s queued tasks (their wait grows while queued). */
+  private age(cpu: number): void {
+    const q = this.rq[cpu]!;
+    let changed = false;
+    for (const t of q.items) {
+      const was = t.rank;
+      this.refresh(t);
+      if (t.rank !== was) changed = true;
+    }
+    if (changed) q.rebuild();
   }
 
   override selectCpu(t: SimTask, kind: 'new' | 'wakeup'): number {
@@ -80,6 +126,11 @@ export class AlpsModel extends CfsModel {
     super.enqueue(cpu, t, kind);
   }
 
+  override putPrev(cpu: number, t: SimTask): void {
+    this.refresh(t);
+    super.putPrev(cpu, t);
+  }
+
   /** A task on `cpu`'s runqueue ranks strictly better than `curr`. */
   private betterWaiting(cpu: number, curr: SimTask): boolean {
     const left = this.rq[cpu]!.peek();
@@ -93,10 +144,14 @@ export class AlpsModel extends CfsModel {
       return true;
     }
     if (t.rank > curr.rank) return false;
-    return super.wantsPreempt(cpu, curr, t);
+    // Equal ranks are served in arrival order (FCFS within a class): no wake-up preemption among
+    // them; the tick's slice rules still rotate them.
+    return false;
   }
 
   override tick(cpu: number, curr: SimTask): boolean {
+    this.age(cpu);
+    if (curr.tag && curr.sumExecNs - curr.prevSumExecNs >= curr.learnedSliceNs) this.refresh(curr);
     if (this.betterWaiting(cpu, curr)) {
       this.clearBuddies(cpu, curr);
       return true;

@@ -101,13 +101,17 @@ test('ALPS: rank-first order and learned slices extend runs (fixed policy)', () 
 
 test('ALPS: the slice hook vetoes preemption until the learned slice is used', () => {
   const learner = fixedLearner([{ funcId: 1, rank: 1, sliceNs: 30 * MS }], 1 * MS);
+  // Equal ranks are served oldest first (src/sim/models/alps.ts, FCFS within a rank), so the
+  // competitor must be older: it arrives first, blocks briefly, and wakes while the other runs.
+  // Was: two plain arrivals, the second (younger) one taking over after the first's slice.
   const w = workload([
-    { at: 2 * MS, phases: [cpu(50 * MS)], funcId: 1 },
+    { at: 1 * MS, phases: [cpu(MS), block(3 * MS), cpu(50 * MS)], funcId: 1 },
     { at: 3 * MS, phases: [cpu(50 * MS)], funcId: 1 },
   ]);
   const r = simulate(w, { ...opts, scheduler: 'alps' }, { learner });
-  const first = r.records[0]!.slicesNs!;
+  const first = r.records[1]!.slicesNs!;
   assert.ok(first[0]! >= 30 * MS && first[0]! <= 30 * MS + 4 * MS, `first slice ${first[0]! / MS} ms`);
+  assert.ok(first.length >= 2, 'the older task takes over once the slice is used');
 });
 
 test('delegated: a decision reaches an idle CPU after message + transaction + IPI', () => {
