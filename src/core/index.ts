@@ -5,3 +5,4 @@ export * from './records.js';
 export * from './policy.js';
 export * from './workload.js';
 export * from './sim.js';
+export * from './prng.js';
