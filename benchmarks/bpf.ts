@@ -6,9 +6,10 @@
  * wakeups of tagged tasks, amid the host's own untagged ones), and divides the programs'
  * run-time growth by their run-count growth. Median over runs. Needs root + BTF.
  *
- * `npm run bench -- bpf --real [--json] [--invocations N] [--load U] [--scale S] [--seed N]`:
- * real A/B in the sched_ext VM (2 vCPUs): a Huawei-mix Table 1 trace replayed by real processes
- * under the default scheduler and under ALPS on sched_ext (policy learned from the trace).
+ * `npm run bench -- bpf --real [--json] [--invocations N] [--load U] [--scale S] [--seed N] [--no-calibrate]`:
+ * real A/B in the sched_ext VM (2 vCPUs): a Huawei-mix Table 1 trace, calibrated to U of the
+ * guest's measured CPU capacity, replayed by real processes under the default scheduler and
+ * under ALPS on sched_ext (policy learned from the trace). Same engine as `compare --real`.
  */
 import { spawn } from 'node:child_process';
 import { bpfArtifact, bpfAvailability, loadBpf, type ProgStats } from '../src/native/bpf.js';
@@ -16,7 +17,8 @@ import { Profiler } from '../src/agent/scx/profiler.js';
 import { launchTagged } from '../src/agent/scx/launch.js';
 import { median } from './stats.js';
 import { table1Workload } from '../src/workload/index.js';
-import { learnLoaderPolicy, realAbScript, scaleBundle, summarise, toRealTrace, toRunOutcome, type RealRow } from '../src/agent/scx/real-ab.js';
+import type { RealRow } from '../src/agent/scx/real-ab.js';
+import { runCalibratedAb, vmRunner } from '../src/agent/scx/calibrated-ab.js';
 import { compareOutcomes, formatComparison } from '../src/harness/index.js';
 
 interface Run {
@@ -72,7 +74,7 @@ function num(argv: string[], name: string, dflt: number): number {
 }
 
 async function realBench(argv: string[], json: boolean): Promise<void> {
-  const { runInVm, vmAvailability } = await import('../src/vm/index.js');
+  const { vmAvailability } = await import('../src/vm/index.js');
   const vm = await vmAvailability();
   if (!vm.ok) {
     process.stdout.write(json ? JSON.stringify({ skipped: vm.reason }) + '\n' : `bpf --real: skipped: ${vm.reason}\n`);
@@ -84,50 +86,36 @@ async function realBench(argv: string[], json: boolean): Promise<void> {
   const seed = arg(argv, 'seed', 1);
   const cpus = 2;
   const bundle = table1Workload({ mix: 'huawei', invocations, cpus, load, seed });
-  const trace = toRealTrace(bundle.workload, scale);
-  const { policy, args } = learnLoaderPolicy(bundle.workload, trace, cpus, scale);
-  const r = await runInVm({
-    command: ['sh', '-c', realAbScript(args)],
-    cpus,
-    timeoutMs: 900_000,
-    files: [{ guestPath: '/tmp/trace.txt', content: trace.text }],
-  });
-  const sections = new Map<string, string[]>();
-  let cur = '';
-  for (const line of r.stdout.split('\n')) {
-    const m = /^== (\S+)$/.exec(line);
-    if (m) sections.set((cur = m[1]!), []);
-    else if (cur) sections.get(cur)!.push(line);
-  }
-  if (r.exitCode !== 0 || !sections.has('alps-scx')) throw new Error(`VM run failed (exit ${r.exitCode}): ${r.stderr}\n${r.console.slice(-2000)}`);
-  const rows: RealRow[] = [summarise('default', sections.get('default')!), summarise('alps-scx', sections.get('alps-scx')!)];
+  // Calibrated to the guest's measured capacity, so `load` is the utilisation it really sees
+  // (--no-calibrate: the nominal trace, far past saturation under TCG).
+  const r = await runCalibratedAb({ bundle, schedulers: ['default', 'alps-scx'], cpus, load, scale, seed, run: await vmRunner(cpus), noCalibration: argv.includes('--no-calibrate') });
+  const rows: RealRow[] = r.arms.map((a) => a.row);
   const [d, a] = rows as [RealRow, RealRow];
   // The same report `simulate --json` prints, built from the real runs.
-  const scaled = scaleBundle(bundle, scale);
-  const comparison = compareOutcomes(scaled, seed, [
-    toRunOutcome('default', scaled.workload, sections.get('default')!, r.wallMs),
-    toRunOutcome('alps-scx', scaled.workload, sections.get('alps-scx')!, r.wallMs),
-  ]).report;
+  const comparison = compareOutcomes(r.bundle, seed, r.arms.map((x) => x.outcome)).report;
   const longest = String(Math.max(...Object.keys(d.groups).map(Number)));
   const out = {
-    workload: bundle.description,
+    workload: r.bundle.description,
     scale,
-    policyFunctions: policy.entries.length,
+    gapFactor: Math.round(r.gapFactor * 1000) / 1000,
+    calibration: r.calibration,
+    utilisation: Object.fromEntries(r.arms.map((x) => [x.scheduler, Math.round(x.cpu.utilisation * 1000) / 1000])),
+    policyFunctions: r.policy.entries.length,
     rows,
     meanRatio: Math.round((a.meanTurnaroundMs / d.meanTurnaroundMs) * 1000) / 1000,
     longestGroup: Number(longest),
     longestGroupP99Ratio: Math.round(((a.groups[longest]?.p99Ms ?? NaN) / (d.groups[longest]?.p99Ms ?? NaN)) * 1000) / 1000,
-    vmWallMs: Math.round(r.wallMs),
+    vmWallMs: Math.round(r.calibrationWallMs + r.abWallMs),
     report: comparison,
   };
   if (json) {
     process.stdout.write(JSON.stringify(out) + '\n');
     return;
   }
-  process.stdout.write(`${out.workload}; times x${scale}; VM wall ${(r.wallMs / 1000).toFixed(0)} s\n`);
-  for (const row of rows) {
+  process.stdout.write(`${out.workload}; VM wall ${(out.vmWallMs / 1000).toFixed(0)} s\n`);
+  for (const [i, row] of rows.entries()) {
     const g = Object.entries(row.groups).map(([k, v]) => `G${k}: n=${v.n} mean ${v.meanMs} p99 ${v.p99Ms}`).join(' | ');
-    process.stdout.write(`${row.scheduler.padEnd(9)} n=${row.invocations} failed=${row.failed} mean ${row.meanTurnaroundMs} ms p99 ${row.p99TurnaroundMs} ms | ${g}\n`);
+    process.stdout.write(`${row.scheduler.padEnd(9)} n=${row.invocations} failed=${row.failed} util ${(100 * r.arms[i]!.cpu.utilisation).toFixed(1)}% mean ${row.meanTurnaroundMs} ms p99 ${row.p99TurnaroundMs} ms | ${g}\n`);
   }
   process.stdout.write(`alps-scx / default: mean ${out.meanRatio}, longest group (G${longest}) p99 ${out.longestGroupP99Ratio}\n\n`);
   process.stdout.write(formatComparison(comparison, 'default') + '\n');

@@ -35,24 +35,23 @@ char LICENSE[] SEC("license") = "GPL";
 #define PF_KTHREAD 0x00200000
 #define PICK_DONE_SLACK_NS 100000ULL /* a pick within 100 us of its slice counts as complete */
 /* Anti-starvation: a task queued this long gets one pick right away (moved to the
- * dispatching CPU), then queues by rank again. Strict rank order otherwise lets a stream of
- * short functions starve long ones indefinitely, and a task runnable for 30 s would make the
- * kernel's watchdog eject the whole scheduler. One pick per STARVE_NS bounds the damage to
- * rank order under overload. */
+ * dispatching CPU), then queues by rank again. Aging (below) bounds how long function work
+ * can be overtaken by other function work, but untagged tasks outrank every function, so a
+ * flood of them could still hold a function task past the kernel watchdog's limit (which
+ * would eject the whole scheduler). One pick per STARVE_NS is that safety net. */
 #define STARVE_NS 1000000000ULL
 #define STARVE_SCAN 8
-/* Aging (docs/scx.md, "Aging"): linear aging, one rank per AGE_NS of an invocation's age.
- * A function task of rank r whose invocation arrived at time a has, at time t, the priority
- * r - (t - a)/AGE_NS; comparing two tasks, the t terms cancel, so the order is the static
- * key a/AGE_NS + r ("level"), computed once at enqueue. Consequence: a task is overtaken only
- * by better-ranked work that arrives less than (its rank - their rank) * AGE_NS after it, so
- * the lowest rank's extra wait is bounded by (k-1) * AGE_NS of arrivals, whatever the load.
- * Levels are discrete, so tasks of one level still share the CPU by virtual time. */
-#define AGE_NS 100000000ULL
-#define LEVEL_SHIFT 40       /* function key = 1<<62 | level << 40 | vtime (40 bits, ~18 min) */
-#define LEVEL_MAX ((1ULL << 22) - 1) /* 2^22 x 100 ms ~ 4.8 days of scheduler uptime, then saturates */
-#define FUNC_REGION (1ULL << 62) /* untagged tasks (rank 0) sort below it by vtime alone */
-#define VT40_MASK ((1ULL << LEVEL_SHIFT) - 1)
+/* Aging (docs/scx.md, "Aging"). A function task's key is a virtual clock that starts at its
+ * invocation's arrival a plus r * AGE_NS and advances with the CPU it receives (weighted, like
+ * vtime): key = a + r * AGE_NS + served. Lowest key runs first. Without the served term this
+ * is linear aging (priority r - (t - a)/AGE_NS: the t terms cancel between two tasks, so a
+ * static key suffices); with it, tasks of one rank that arrive together share the CPU
+ * fairly, as the vtime tie-break did. Bound: a queued task's key is fixed while new arrivals'
+ * keys grow with time, so it is overtaken only by better-ranked work arriving less than
+ * (its rank - their rank) * AGE_NS + served after it: the lowest rank cannot starve at any load. */
+#define AGE_NS 500000000ULL
+#define FUNC_REGION (1ULL << 62) /* function keys: 1<<62 | (a - epoch + r * AGE_NS + served);
+				  * untagged tasks (rank 0) sort below it by virtual time alone */
 #define ENOMEM 12
 #define ENOENT 2
 #define BPF_STRUCT_OPS(name, args...) SEC("struct_ops/" #name) BPF_PROG(name, ##args)
@@ -93,6 +92,7 @@ struct task_ctx {
 	u64 pick_used;
 	u64 enq_at;    /* when it was last queued (0 = not queued) */
 	u64 first_seen;/* CLOCK_MONOTONIC of its first enqueue: arrival of cgroup-mapped work */
+	u64 served;    /* weighted CPU received (ns x 100 / weight): the aging key's own clock */
 };
 
 struct {
@@ -142,7 +142,8 @@ struct {
 struct cpu_state {
 	struct bpf_timer timer;
 	u32 pid;        /* task running on this CPU (0 = none of ours) */
-	u32 rank;       /* its aged level (level_of; 0 = untagged) */
+	u32 pad;
+	u64 rank;       /* its aged priority (level_of; 0 = untagged) */
 	u64 seq;        /* increments at every ops.running */
 	u64 armed_seq;  /* run the slice timer was armed for */
 	u64 guard_until;/* learned-slice protection from rank preemption */
@@ -203,17 +204,17 @@ static __always_inline void policy_of(struct task_struct *p, struct alps_ctl *c,
 	}
 }
 
-/* Aged priority level of a function task (0 for rank 0): see AGE_NS. Arrival is the
+/* Aging key of a function task (0 for rank 0, lower first): see AGE_NS. Arrival is the
  * invocation's tag time (CLOCK_MONOTONIC, shared by its whole process tree), else the task's
- * first enqueue. */
-static __always_inline u32 level_of(struct task_struct *p, struct task_ctx *tc, u32 rank)
+ * first enqueue. Saturates below FUNC_REGION (after ~146 years of uptime). */
+static __always_inline u64 level_of(struct task_struct *p, struct task_ctx *tc, u32 rank)
 {
 	if (!rank)
 		return 0;
 	struct alps_tag *tag = bpf_task_storage_get(&alps_tags, p, 0, 0);
 	u64 arr = tag && tag->arrival_ns ? tag->arrival_ns : (tc ? tc->first_seen : 0);
-	u64 level = (arr > age_epoch ? (arr - age_epoch) / AGE_NS : 0) + rank;
-	return (u32)(level > LEVEL_MAX ? LEVEL_MAX : level);
+	u64 level = (arr > age_epoch ? arr - age_epoch : 0) + (u64)rank * AGE_NS + (tc ? tc->served : 0);
+	return level < FUNC_REGION ? level : FUNC_REGION - 1;
 }
 
 s32 BPF_STRUCT_OPS(alps_select_cpu, struct task_struct *p, s32 prev_cpu, u64 wake_flags)
@@ -233,7 +234,7 @@ s32 BPF_STRUCT_OPS(alps_select_cpu, struct task_struct *p, s32 prev_cpu, u64 wak
 
 struct victim_ctx {
 	u64 now;
-	u32 worst;
+	u64 worst;
 	s32 victim;
 };
 
@@ -283,8 +284,8 @@ void BPF_STRUCT_OPS(alps_enqueue, struct task_struct *p, u64 enq_flags)
 	if (vt < floor)
 		vt = floor;
 	p->scx.dsq_vtime = vt;
-	u32 level = level_of(p, tc, rank);
-	u64 key = rank ? FUNC_REGION | ((u64)level << LEVEL_SHIFT) | (vt & VT40_MASK) : vt & (FUNC_REGION - 1);
+	u64 level = level_of(p, tc, rank);
+	u64 key = rank ? FUNC_REGION | level : vt & (FUNC_REGION - 1);
 	scx_bpf_dsq_insert_vtime(p, ALPS_DSQ, slice, key, enq_flags);
 
 	/* Get it a CPU: an idle one, else preempt the CPU running the worst (aged) level that
@@ -397,6 +398,7 @@ void BPF_STRUCT_OPS(alps_stopping, struct task_struct *p, bool runnable)
 	tc->run_start = 0;
 	u32 w = p->scx.weight ? p->scx.weight : 100;
 	p->scx.dsq_vtime += used * 100 / w;
+	tc->served += used * 100 / w;
 	tc->pick_used += used;
 	if (!runnable) {
 		tc->pick_used = 0; /* blocked: the next wakeup starts a new pick */

@@ -90,15 +90,17 @@ export interface CalibrationPlan {
 
 /**
  * The calibration run: the first `n` invocations of the real trace (same functions, same
- * demands, so the same fork/exit pattern), evenly spaced for a moderate offered load (0.5 with a
- * guessed 20 ms overhead) so that both idle and overlapping phases occur, as in the A/B run.
+ * demands, so the same fork/exit pattern), evenly spaced at the target load with a guessed
+ * 5 ms overhead. The invoker's own cost depends on how busy the guest is (its reaper polls
+ * while no child exists), so the overhead is measured at about the density of the A/B run: a
+ * calibration at half load measured 2–4× the overhead the A/B run then showed.
  */
-export function calibrationPlan(trace: RealTrace, cpus: number, n = 60, idleSeconds = 2): CalibrationPlan {
+export function calibrationPlan(trace: RealTrace, cpus: number, target: number, n = 100, idleSeconds = 2): CalibrationPlan {
   const lines = trace.text.trim().split('\n').slice(0, n);
   const demands = trace.cpuNs.slice(0, lines.length);
   const demandNs = demands.reduce((a, b) => a + b, 0);
-  const guessOverheadNs = 20e6;
-  const gapUs = Math.round((demandNs / demands.length + guessOverheadNs) / (cpus * 0.5) / 1000);
+  const guessOverheadNs = 5e6;
+  const gapUs = Math.round((demandNs / demands.length + guessOverheadNs) / (cpus * target) / 1000);
   const text = lines.map((l, i) => {
     const [, f, c] = l.split(' ');
     return `${i * gapUs} ${f} ${c}`;

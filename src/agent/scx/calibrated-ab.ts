@@ -84,7 +84,7 @@ export interface CalibratedAbOptions {
   scale: number;
   seed: number;
   run: GuestRunner;
-  /** Invocations in the calibration run (default 60). */
+  /** Invocations in the calibration run (default 100). */
   calibrationInvocations?: number;
   /** Skip calibration (gap factor 1): the uncalibrated nominal-load run, for comparison. */
   noCalibration?: boolean;
@@ -129,7 +129,7 @@ export async function runCalibratedAb(o: CalibratedAbOptions): Promise<Calibrate
   let calibrationWallMs = 0;
   if (!o.noCalibration) {
     o.onPhase?.('calibrating the guest');
-    const plan = calibrationPlan(nominalTrace, o.cpus, o.calibrationInvocations ?? 60);
+    const plan = calibrationPlan(nominalTrace, o.cpus, o.load, o.calibrationInvocations ?? 100);
     const r = await o.run(calibrationScript(plan), [stFile, { guestPath: '/tmp/cal.txt', content: plan.text }], 300_000);
     if (r.exitCode !== 0) throw fail('calibration', r);
     calibrationWallMs = r.wallMs;

@@ -13,6 +13,7 @@ import type { WorkloadBundle } from '../../workload/bundle.js';
 import type { Policy } from '../../core/policy.js';
 import { createLearner } from '../../learner/index.js';
 import { denseRanks } from './policy-writer.js';
+import { percentileSorted } from '../../harness/stats.js';
 
 export interface RealTrace {
   /** alps-invoke input: "<arrival_us> <func_id> <cpu_us>" per line. */
@@ -171,4 +172,74 @@ export function splitSections(stdout: string): Map<string, string[]> {
     else if (cur) sections.get(cur)!.push(line);
   }
   return sections;
+}
+
+/** Turnaround statistics of one run over the same invocations, grouped by trace demand. */
+export interface SimRealStats {
+  meanMs: number;
+  p50Ms: number;
+  p99Ms: number;
+  groups: Record<string, { n: number; meanMs: number; p99Ms: number }>;
+}
+
+/** One pair of the sim-vs-real table: a simulator model against the real scheduler it models. */
+export interface SimRealPair {
+  sim: string;
+  real: string;
+  simStats: SimRealStats;
+  realStats: SimRealStats;
+}
+
+/**
+ * Statistics of `records` grouped as the harness report groups them: by the Table 1 group of
+ * the function's deployment (else by the invocation's demand in `w`), so that a simulated run
+ * with extra per-invocation CPU keeps the real run's groups.
+ */
+export function simRealStats(w: Workload, records: readonly InvocationRecord[]): SimRealStats {
+  const demand = new Map(w.invocations.map((inv) => [inv.id, cpuDemandNs(inv)]));
+  const funcGroup = new Map(w.functions.map((f) => [f.funcId, f.group]));
+  const all: number[] = [];
+  const byGroup = new Map<number, number[]>();
+  for (const r of records) {
+    const t = r.endNs - r.arrivalNs;
+    all.push(t);
+    const g = funcGroup.get(r.funcId) ?? groupOf(demand.get(r.id ?? -1) ?? r.cpuNs);
+    byGroup.set(g, [...(byGroup.get(g) ?? []), t]);
+  }
+  const ms = (ns: number): number => Math.round(ns / 1e4) / 100;
+  const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
+  const groups: SimRealStats['groups'] = {};
+  // The harness's percentile (interpolated), so the table agrees with the report above it.
+  const pct = (xs: number[], p: number): number => percentileSorted([...xs].sort((a, b) => a - b), p);
+  for (const g of [...byGroup.keys()].sort()) {
+    const t = byGroup.get(g)!;
+    groups[String(g)] = { n: t.length, meanMs: ms(mean(t)), p99Ms: ms(pct(t, 99)) };
+  }
+  return { meanMs: ms(mean(all)), p50Ms: ms(pct(all, 50)), p99Ms: ms(pct(all, 99)), groups };
+}
+
+/** The sim-vs-real table: per pair, simulated and real turnaround and their ratio. */
+export function formatSimVsReal(pairs: readonly SimRealPair[]): string {
+  const rows: [string, (s: SimRealStats) => number | undefined][] = [
+    ['mean', (s) => s.meanMs],
+    ['p50', (s) => s.p50Ms],
+    ['p99', (s) => s.p99Ms],
+  ];
+  const groups = [...new Set(pairs.flatMap((p) => Object.keys(p.realStats.groups)))].sort();
+  for (const g of groups) {
+    rows.push([`G${g} mean`, (s) => s.groups[g]?.meanMs], [`G${g} p99`, (s) => s.groups[g]?.p99Ms]);
+  }
+  const f = (x: number | undefined): string => (x === undefined || !Number.isFinite(x) ? '–' : x >= 100 ? x.toFixed(0) : x.toFixed(1));
+  const header = ['turnaround (ms)', ...pairs.flatMap((p) => [`${p.sim} (sim)`, `${p.real} (real)`, 'real/sim'])];
+  const body = rows.map(([name, get]) => [
+    name,
+    ...pairs.flatMap((p) => {
+      const s = get(p.simStats);
+      const r = get(p.realStats);
+      return [f(s), f(r), s && r ? (r / s).toFixed(2) : '–'];
+    }),
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...body.map((r) => r[i]!.length)));
+  const line = (cells: string[]): string => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+  return [line(header), widths.map((w) => '─'.repeat(w)).join('  '), ...body.map(line)].join('\n');
 }

@@ -7,10 +7,11 @@ import { replCommand } from './repl.js';
 import { dashboardCommand } from './dashboard.js';
 import { agentCommand } from './agent.js';
 import { execCommand } from './exec.js';
+import { compareCommand } from './compare.js';
 
 /**
  * Every `ghost-alps` command, one module each under this folder. Add a command by importing
  * its module here; keep the list in the order `--help` should show them.
  */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const commands: CommandModule<any, any>[] = [simulateCommand, learnCommand, reproduceCommand, vmCommand, replCommand, dashboardCommand, agentCommand, execCommand];
+export const commands: CommandModule<any, any>[] = [simulateCommand, learnCommand, reproduceCommand, vmCommand, replCommand, dashboardCommand, agentCommand, execCommand, compareCommand];

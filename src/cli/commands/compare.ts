@@ -1,0 +1,163 @@
+import { existsSync } from 'node:fs';
+import type { Argv, CommandModule } from 'yargs';
+import { InputError } from '../../core/errors.js';
+import { compareOutcomes, runVariant } from '../../harness/ab.js';
+import { writeComparison } from '../../harness/output.js';
+import { formatComparison } from '../../harness/table.js';
+import { simulate } from '../../sim/index.js';
+import { table1Workload } from '../../workload/index.js';
+import { withOverhead } from '../../agent/scx/calibrate.js';
+import { directRunner, runCalibratedAb, vmRunner, type CalibratedAbResult } from '../../agent/scx/calibrated-ab.js';
+import { formatSimVsReal, REAL_SCHEDULERS, simRealStats, type RealScheduler, type SimRealPair } from '../../agent/scx/real-ab.js';
+
+interface CompareArgs {
+  real: boolean;
+  schedulers: string;
+  workload: string;
+  invocations: number;
+  load: number;
+  cpus: number;
+  seed: number;
+  scale: number;
+  calibrate: boolean;
+  'with-sim': boolean;
+  json: boolean;
+  out?: string;
+}
+
+/** Which simulator model stands for each real scheduler in the sim-vs-real table. */
+const SIM_MODEL: Record<RealScheduler, 'eevdf' | 'alps'> = { default: 'eevdf', 'alps-scx': 'alps' };
+
+const EXAMPLES: [string, string][] = [
+  ['ghost-alps compare --real', 'Huawei mix, 1,000 invocations, calibrated to 90% real load on 2 vCPUs: default vs ALPS on sched_ext (2 VM boots, ~2 min)'],
+  ['ghost-alps compare --real --invocations 300 --json', 'a shorter run; the simulate --json report plus .real (utilisation, calibration) and .simVsReal'],
+  ['ghost-alps compare --real --workload azure --invocations 400 --scale 0.25 --out /tmp/real-ab', 'Azure mix; report.json, charts and per-invocation CSVs in /tmp/real-ab'],
+];
+
+function parseSchedulers(s: string): RealScheduler[] {
+  const list = s.split(',').map((x) => x.trim()).filter(Boolean);
+  if (!list.length) throw new InputError('--schedulers', 'empty list');
+  for (const x of list) {
+    if (!(REAL_SCHEDULERS as readonly string[]).includes(x)) throw new InputError('--schedulers', `unknown real scheduler "${x}" (known: ${REAL_SCHEDULERS.join(', ')})`);
+  }
+  if (new Set(list).size !== list.length) throw new InputError('--schedulers', 'a scheduler is listed twice');
+  return list as RealScheduler[];
+}
+
+/** Inside a sched_ext guest the scripts run directly; on a host each run boots the VM. */
+async function guestRunner(cpus: number): Promise<Parameters<typeof runCalibratedAb>[0]['run']> {
+  if (process.env.GHOST_ALPS_IN_VM === '1' && existsSync('/sys/kernel/sched_ext')) return directRunner;
+  const { vmAvailability } = await import('../../vm/index.js');
+  const vm = await vmAvailability();
+  if (!vm.ok) throw new Error(`compare --real needs the sched_ext VM: ${vm.reason}`);
+  return vmRunner(cpus);
+}
+
+function measuredLines(r: CalibratedAbResult, cpus: number): string {
+  const out: string[] = [];
+  const c = r.calibration;
+  if (c) {
+    out.push(
+      `calibration: guest background ${(100 * c.background).toFixed(1)}% CPU, ${(c.overheadNs / 1e6).toFixed(2)} ms guest CPU per invocation beyond its demand ` +
+        `(fork, exit, invoker; ${c.invocations} invocations) -> arrival gaps x${r.gapFactor.toFixed(3)}, predicted ${(100 * r.predictedUtilisation).toFixed(1)}% on ${cpus} CPUs`,
+    );
+  } else out.push('calibration: off (arrival gaps as generated)');
+  for (const a of r.arms) {
+    out.push(`measured utilisation (/proc/stat over the run) ${a.scheduler.padEnd(8)} ${(100 * a.cpu.utilisation).toFixed(1)}%  failed invocations ${a.row.failed}`);
+  }
+  return out.join('\n');
+}
+
+export const compareCommand: CommandModule<object, CompareArgs> = {
+  command: 'compare',
+  describe: 'real A/B on a sched_ext kernel (the qemu VM): default scheduler vs ALPS on sched_ext',
+  builder: (y: Argv) =>
+    y
+      .usage(
+        'ghost-alps compare --real [options]\n\nReplay one Table 1 workload with real processes (alps-invoke) under each scheduler in the\n' +
+          'sched_ext VM (or directly when already inside a sched_ext guest), after calibrating the trace\n' +
+          "to the guest's real CPU capacity so --load is the utilisation the guest really sees. Prints the\n" +
+          'same report as `simulate`, the measured utilisation of each arm, and a sim-vs-real table\n' +
+          '(the EEVDF model vs the real default, the ALPS model vs ALPS on sched_ext).',
+      )
+      .example(EXAMPLES)
+      .option('real', { type: 'boolean', default: false, describe: 'run on a real kernel (required: simulated comparisons are `ghost-alps simulate`)' })
+      .option('schedulers', { type: 'string', default: 'default,alps-scx', describe: `comma-separated, in run order: ${REAL_SCHEDULERS.join(', ')}` })
+      .option('workload', { type: 'string', default: 'huawei', choices: ['huawei', 'azure'], describe: 'Table 1 mix' })
+      .option('invocations', { type: 'number', default: 1000, describe: 'invocations per scheduler' })
+      .option('load', { type: 'number', default: 0.9, describe: 'real guest CPU utilisation to calibrate to (0..1)' })
+      .option('cpus', { type: 'number', default: 2, describe: 'vCPUs of the VM (and of the simulated machine)' })
+      .option('seed', { type: 'number', default: 1, describe: 'seed of the workload' })
+      .option('scale', { type: 'number', default: 0.5, describe: 'multiply every CPU demand and gap of the generated trace (keeps runs short)' })
+      .option('calibrate', { type: 'boolean', default: true, describe: 'calibrate the arrival gaps to the measured guest capacity (--no-calibrate: nominal load)' })
+      .option('with-sim', { type: 'boolean', default: true, describe: 'also simulate the same workload and print the sim-vs-real table (--no-with-sim to skip)' })
+      .option('json', { type: 'boolean', default: false, describe: 'print the report as JSON (simulate --json shape, plus .real and .simVsReal)' })
+      .option('out', { type: 'string', describe: 'directory for report.json, curves.json, SVG charts and per-invocation CSVs' }),
+  handler: async (argv) => {
+    if (!argv.real) throw new InputError('--real', 'compare runs real kernels only; pass --real (for simulated schedulers use `ghost-alps simulate`)');
+    const schedulers = parseSchedulers(argv.schedulers);
+    if (!(Number.isInteger(argv.invocations) && argv.invocations >= 20)) throw new InputError('--invocations', `must be an integer ≥ 20, got ${argv.invocations}`);
+    if (!(argv.load > 0 && argv.load < 1)) throw new InputError('--load', `must lie in (0, 1), got ${argv.load}`);
+    if (!(Number.isInteger(argv.cpus) && argv.cpus >= 1 && argv.cpus <= 16)) throw new InputError('--cpus', `must be an integer in 1..16, got ${argv.cpus}`);
+    if (!(Number.isInteger(argv.seed) && argv.seed >= 0)) throw new InputError('--seed', `must be a non-negative integer, got ${argv.seed}`);
+    if (!(argv.scale > 0 && argv.scale <= 10)) throw new InputError('--scale', `must lie in (0, 10], got ${argv.scale}`);
+    const mix = argv.workload as 'huawei' | 'azure';
+    const bundle = table1Workload({ mix, invocations: argv.invocations, cpus: argv.cpus, load: argv.load, seed: argv.seed });
+    const say = (s: string): void => {
+      if (!argv.json) process.stderr.write(`compare: ${s}\n`);
+    };
+    const r = await runCalibratedAb({
+      bundle,
+      schedulers,
+      cpus: argv.cpus,
+      load: argv.load,
+      scale: argv.scale,
+      seed: argv.seed,
+      run: await guestRunner(argv.cpus),
+      noCalibration: !argv.calibrate,
+      onPhase: say,
+    });
+    // The simulator sees what the guest really spent per invocation (demand + measured overhead).
+    const simBundle = withOverhead(r.bundle, r.calibration?.overheadNs ?? 0);
+    const srpt = runVariant(simulate, simBundle, { scheduler: 'srpt' }, argv.seed);
+    const result = compareOutcomes(r.bundle, argv.seed, r.arms.map((a) => a.outcome), srpt.records);
+    let simVsReal: SimRealPair[] = [];
+    if (argv['with-sim']) {
+      say('simulating the same workload');
+      simVsReal = schedulers.map((s, i) => {
+        const model = SIM_MODEL[s];
+        const sim = runVariant(simulate, simBundle, { scheduler: model }, argv.seed);
+        return {
+          sim: model,
+          real: s,
+          simStats: simRealStats(r.bundle.workload, sim.records),
+          realStats: simRealStats(r.bundle.workload, r.arms[i]!.outcome.records),
+        };
+      });
+    }
+    const real = {
+      calibration: r.calibration,
+      gapFactor: r.gapFactor,
+      predictedUtilisation: r.predictedUtilisation,
+      utilisation: Object.fromEntries(r.arms.map((a) => [a.scheduler, a.cpu.utilisation])),
+      failed: Object.fromEntries(r.arms.map((a) => [a.scheduler, a.row.failed])),
+      policyFunctions: r.policy.entries.length,
+      scale: argv.scale,
+      vmWallMs: Math.round(r.calibrationWallMs + r.abWallMs),
+    };
+    if (argv.json) {
+      process.stdout.write(`${JSON.stringify({ ...result.report, real, simVsReal }, null, 2)}\n`);
+    } else {
+      process.stdout.write(`${formatComparison(result.report, schedulers[0])}\n\n${measuredLines(r, argv.cpus)}\n`);
+      if (simVsReal.length) {
+        process.stdout.write(`\nsim vs real (same workload, ${argv.cpus} CPUs; the simulator runs each invocation's demand + the measured overhead):\n${formatSimVsReal(simVsReal)}\n`);
+      }
+    }
+    if (argv.out) {
+      const files = await writeComparison(argv.out, result, '', true);
+      if (!argv.json) process.stdout.write(`\nwrote ${files.length} files to ${argv.out}: ${files.map((f) => f.split('/').pop()).join(', ')}\n`);
+    }
+  },
+};
+
+export default compareCommand;

@@ -1,0 +1,65 @@
+/**
+ * Real A/B in the sched_ext VM at a *measured* ~90% load (issue 5, "Real A/B in the VM"):
+ * 1,000 Huawei-mix invocations (times x0.5) on 2 vCPUs, the trace calibrated to the guest's
+ * real CPU capacity, replayed under the default scheduler and under ALPS on sched_ext.
+ * Asserts: the default arm really ran at ~90% utilisation (/proc/stat), no invocation failed,
+ * ALPS-scx mean turnaround <= 0.75 x default, longest group's p99 <= 1.5 x default, and the
+ * report has the `simulate --json` shape. Two VM boots, ~1.5–2 min under TCG.
+ *
+ * The host is shared, so the guest's capacity moves between the calibration boot and the A/B
+ * boot; when the default arm's measured utilisation lands outside 0.8–0.98 the run did not test
+ * the claim at ~90% load, and it is repeated once (never on a threshold miss).
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { table1Workload } from '../../../src/workload/index.js';
+import { compareOutcomes } from '../../../src/harness/ab.js';
+import { vmAvailability } from '../../../src/vm/index.js';
+import { bpfArtifact } from '../../../src/native/bpf.js';
+import { existsSync } from 'node:fs';
+import { join, dirname } from 'node:path';
+import { runCalibratedAb, vmRunner, type CalibratedAbResult } from '../../../src/agent/scx/calibrated-ab.js';
+
+const avail = await vmAvailability();
+const invoke = join(dirname(bpfArtifact('alps-loader')), 'alps-invoke');
+const skip = !avail.ok ? avail.reason : !existsSync(bpfArtifact('alps.bpf.o')) || !existsSync(invoke) ? 'ghost-kernel/bpf not built (make -C ghost-kernel/bpf)' : false;
+
+test('real A/B at a measured ~90% load: ALPS-scx mean <= 0.75x default, longest group p99 <= 1.5x', { skip, timeout: 420_000 }, async () => {
+  const bundle = table1Workload({ mix: 'huawei', invocations: 1000, cpus: 2, load: 0.9, seed: 1 });
+  const run = await vmRunner(2);
+  let r: CalibratedAbResult | undefined;
+  const tries: string[] = [];
+  for (let attempt = 0; attempt < 2; attempt++) {
+    r = await runCalibratedAb({ bundle, schedulers: ['default', 'alps-scx'], cpus: 2, load: 0.9, scale: 0.5, seed: 1, run });
+    const u = r.arms[0]!.cpu.utilisation;
+    tries.push(`gaps x${r.gapFactor.toFixed(3)}, overhead ${(r.calibration!.overheadNs / 1e6).toFixed(1)} ms, default utilisation ${u.toFixed(3)}`);
+    if (u >= 0.8 && u <= 0.98) break;
+  }
+  const [d, a] = r!.arms;
+  // The standard report (what `compare --real` prints): groups are the Table 1 groups.
+  const { report } = compareOutcomes(r!.bundle, 1, r!.arms.map((x) => x.outcome));
+  const [rd, ra] = report.runs;
+  const longest = String(Math.max(...Object.keys(rd!.groups).map(Number)));
+  const meanRatio = ra!.meanMs / rd!.meanMs;
+  const p99Ratio = ra!.groups[longest]!.p99Ms / rd!.groups[longest]!.p99Ms;
+  const desc =
+    `${tries.join('; ')} | default mean ${rd!.meanMs.toFixed(1)} ms G${longest} (n=${rd!.groups[longest]!.count}) p99 ${rd!.groups[longest]!.p99Ms.toFixed(0)} ms (util ${d!.cpu.utilisation.toFixed(3)}) | ` +
+    `alps-scx mean ${ra!.meanMs.toFixed(1)} ms G${longest} p99 ${ra!.groups[longest]!.p99Ms.toFixed(0)} ms (util ${a!.cpu.utilisation.toFixed(3)}) | ratios ${meanRatio.toFixed(3)} / ${p99Ratio.toFixed(3)}`;
+  process.stderr.write(`# compare: ${desc}\n`);
+  assert.equal(d!.row.invocations, 1000, desc);
+  assert.equal(a!.row.invocations, 1000, desc);
+  assert.equal(d!.row.failed + a!.row.failed, 0, desc);
+  assert.ok(d!.cpu.utilisation >= 0.8 && d!.cpu.utilisation <= 0.98, `default arm not at ~90% measured load: ${desc}`);
+  assert.equal(longest, '4', desc);
+  assert.ok(meanRatio <= 0.75, `mean ratio: ${desc}`);
+  assert.ok(p99Ratio <= 1.5, `longest group p99 ratio: ${desc}`);
+
+  // The simulate --json shape, with the measured utilisation filled in.
+  assert.deepEqual(report.runs.map((x) => x.label), ['default', 'alps-scx']);
+  assert.equal(report.workload.invocations, 1000);
+  assert.equal(report.workload.cpus, 2);
+  for (const run of report.runs) {
+    assert.ok(run.utilisation !== null && run.utilisation > 0.5 && run.utilisation <= 1.05, `${run.label} utilisation ${run.utilisation}`);
+    assert.equal(run.count, 1000);
+  }
+});
