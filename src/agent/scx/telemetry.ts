@@ -8,11 +8,9 @@
 import { cpus as hostCpus } from 'node:os';
 import type { Policy, PolicyLearner } from '../../core/policy.js';
 import type { Ns } from '../../core/time.js';
-import { InputError } from '../../core/errors.js';
-import { ControlledLearner } from '../../telemetry/controlled-learner.js';
+import { startEnforcerTelemetry } from '../../telemetry/enforcer.js';
 import type { LiveLearner } from '../../telemetry/live/replay-learner.js';
 import type { BpfMsg, UtilMsg } from '../../telemetry/schema.js';
-import { startTelemetry } from '../../telemetry/start.js';
 import type { ScxAgentState } from './agent.js';
 import { scxState } from './scheduler.js';
 
@@ -65,36 +63,12 @@ export interface ScxTelemetry {
 }
 
 export async function startScxTelemetry(o: { port: number; host?: string; token?: string; learner?: LiveLearner }): Promise<ScxTelemetry> {
-  if (!(Number.isInteger(o.port) && o.port >= 0 && o.port <= 65535)) throw new InputError('--telemetry', `must be a TCP port 0..65535 (got ${o.port})`);
-  const holder: { l?: ControlledLearner } = {};
-  const learner = (): ControlledLearner => {
-    if (!holder.l) throw new InputError('control', 'this agent runs without --learn: there is no learner to steer');
-    return holder.l;
-  };
-  const t = await startTelemetry({
-    source: { kind: 'scx', name: 'alps-scx' },
-    port: o.port,
-    ...(o.host !== undefined ? { host: o.host } : {}),
-    ...(o.token !== undefined ? { token: o.token } : {}),
-    ...(o.learner
-      ? {
-          control: {
-            setParams: (p) => learner().setParams(p),
-            pause: () => learner().pause(),
-            resume: () => learner().resume(),
-            pin: (id, p) => learner().pin(id, p),
-            unpin: (id) => learner().unpin(id),
-            snapshot: () => ({ policy: learner().current, params: learner().params, learning: learner().learning }),
-          },
-        }
-      : {}),
-  });
-  if (o.learner) holder.l = new ControlledLearner(o.learner, t.server);
+  const t = await startEnforcerTelemetry({ source: { kind: 'scx', name: 'alps-scx' }, ...o });
   const cpus = hostCpus().length;
   let mark: WindowMark | undefined;
   return {
-    ...(holder.l ? { learner: holder.l } : {}),
-    port: t.server.port,
+    ...(t.learner ? { learner: t.learner } : {}),
+    port: t.port,
     ...(t.tokenFile ? { tokenFile: t.tokenFile } : {}),
     policy: (p, atNs) => t.server.policy(p, atNs),
     onState: (s) => {

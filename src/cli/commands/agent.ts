@@ -14,6 +14,7 @@ import { AGENT_POLICY_KINDS, parsePolicyKind } from '../../agent/ghost/ordering.
 import { DEFAULT_REGISTRY_DIR } from '../../agent/ghost/funcs.js';
 import { GHOSTFS_ROOT, PermissionError } from '../../agent/ghost/host-setup.js';
 import { startHostAgent } from '../../agent/ghost/host.js';
+import { startGhostTelemetry } from '../../agent/ghost/telemetry.js';
 import { runScxBackend } from '../../agent/scx/cli.js';
 
 export interface GhostAgentArgs {
@@ -32,12 +33,12 @@ export interface GhostAgentArgs {
   'destroy-on-exit': boolean;
   ghostfs: string;
   json: boolean;
+  telemetry?: number;
 }
 
 interface AgentArgs extends GhostAgentArgs {
   ghost?: boolean;
   scx?: boolean;
-  telemetry?: number;
 }
 
 const EXAMPLES = `Examples (in-kernel, on a sched_ext kernel >= 6.12, as root; try it in the VM: ghost-alps vm run -- ...):
@@ -126,36 +127,50 @@ export async function runGhostBackend(a: GhostAgentArgs): Promise<number> {
     }
   }
   const initialPolicy = a['policy-file'] ? readPolicy(a['policy-file']) : undefined;
-  const learner = a.learn ? createLearner({ cpus: Math.max(1, cpus.length - 1) }) : undefined;
-  const handle = startHostAgent({
-    ...(a.enclave !== undefined ? { enclave: a.enclave } : {}),
-    ...(a.abi !== undefined ? { abi: a.abi } : {}),
-    ...(a['global-cpu'] !== undefined ? { globalCpu: a['global-cpu'] } : {}),
-    ...(initialPolicy ? { initialPolicy } : {}),
-    ...(learner ? { learner } : {}),
-    cpus,
-    policy,
-    defaultSliceNs: msToNs(a['slice-ms']),
-    runnableTimeoutMs: a['runnable-timeout-ms'],
-    registryDir: a.registry,
-    cgroupMap,
-    destroyOnExit: a['destroy-on-exit'],
-    root: a.ghostfs,
-    onStats: (m) => {
-      if (a.json) process.stdout.write(JSON.stringify({ generation: m.generation, ...m.stats }) + '\n');
-    },
-    onPolicy: (p) => process.stderr.write(`ghost-alps agent: policy generation ${p.generation} (${p.entries.length} functions)\n`),
-  });
-  const ready = await handle.ready;
-  process.stderr.write(
-    `ghost-alps agent: ${policy} scheduling enclave ${ready.enclaveId} (ABI ${ready.abi}, CPUs ${ready.cpus.join(',')}, global agent on ${ready.globalCpu})\n`,
-  );
-  const stop = (): void => handle.stop();
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
-  const reason = await handle.done;
-  process.stderr.write(`ghost-alps agent: ${reason}\n`);
-  return reason === 'stopped' ? ExitCode.ok : ExitCode.failure;
+  const base = a.learn ? createLearner({ cpus: Math.max(1, cpus.length - 1) }) : undefined;
+  const tel =
+    a.telemetry !== undefined
+      ? await startGhostTelemetry({ port: a.telemetry, policyKind: policy, cpus: Math.max(1, cpus.length - 1), ...(base ? { learner: base } : {}) })
+      : undefined;
+  if (tel) process.stderr.write(`ghost-alps agent: telemetry on ws://127.0.0.1:${tel.port}${tel.tokenFile ? ` (control token in ${tel.tokenFile})` : ''}\n`);
+  if (tel && initialPolicy) tel.policy(initialPolicy, Number(process.hrtime.bigint()));
+  // The feed is up before the preflight so a watcher sees the agent from its first pass; any
+  // failure from here on closes it, or the open socket would keep the process from exiting.
+  try {
+    const learner = tel?.learner ?? base;
+    const handle = startHostAgent({
+      ...(a.enclave !== undefined ? { enclave: a.enclave } : {}),
+      ...(a.abi !== undefined ? { abi: a.abi } : {}),
+      ...(a['global-cpu'] !== undefined ? { globalCpu: a['global-cpu'] } : {}),
+      ...(initialPolicy ? { initialPolicy } : {}),
+      ...(learner ? { learner } : {}),
+      cpus,
+      policy,
+      defaultSliceNs: msToNs(a['slice-ms']),
+      runnableTimeoutMs: a['runnable-timeout-ms'],
+      registryDir: a.registry,
+      cgroupMap,
+      destroyOnExit: a['destroy-on-exit'],
+      root: a.ghostfs,
+      onStats: (m) => {
+        tel?.onStats(m.stats);
+        if (a.json) process.stdout.write(JSON.stringify({ generation: m.generation, ...m.stats }) + '\n');
+      },
+      onPolicy: (p) => process.stderr.write(`ghost-alps agent: policy generation ${p.generation} (${p.entries.length} functions)\n`),
+    });
+    const ready = await handle.ready;
+    process.stderr.write(
+      `ghost-alps agent: ${policy} scheduling enclave ${ready.enclaveId} (ABI ${ready.abi}, CPUs ${ready.cpus.join(',')}, global agent on ${ready.globalCpu})\n`,
+    );
+    const stop = (): void => handle.stop();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+    const reason = await handle.done;
+    process.stderr.write(`ghost-alps agent: ${reason}\n`);
+    return reason === 'stopped' ? ExitCode.ok : ExitCode.failure;
+  } finally {
+    await tel?.close();
+  }
 }
 
 export const agentCommand: CommandModule<object, AgentArgs> = {
@@ -164,7 +179,7 @@ export const agentCommand: CommandModule<object, AgentArgs> = {
   builder: (y) =>
     ghostAgentOptions(y.option('ghost', { type: 'boolean', describe: 'schedule a ghOSt enclave through the ghOSt ABI (84/90/91)' }))
       .option('scx', { type: 'boolean', describe: 'enforce ALPS in the kernel with the sched_ext BPF scheduler + BPF profiler (root, sched_ext kernel; docs/scx.md)' })
-      .option('telemetry', { type: 'number', describe: 'with --scx: publish policy generations, scheduler/profiler counters and utilisation on ws://127.0.0.1:PORT, and accept control operations from `ghost-alps repl --connect` (docs/telemetry.md)' })
+      .option('telemetry', { type: 'number', describe: 'publish policy generations, utilisation and the backend\'s counters (--scx: scheduler/profiler; --ghost: decision and failed-transaction rates) on ws://127.0.0.1:PORT, and accept control operations from `ghost-alps repl --connect` (docs/telemetry.md)' })
       .epilog(EXAMPLES) as unknown as Argv<AgentArgs>,
   handler: async (argv) => {
     try {
@@ -176,7 +191,6 @@ export const agentCommand: CommandModule<object, AgentArgs> = {
         return;
       }
       if (!argv.ghost) throw new InputError('agent', 'choose a backend: --ghost or --scx');
-      if (argv.telemetry !== undefined) throw new InputError('--telemetry', 'is available with --scx; the ghOSt backend does not publish telemetry yet');
       process.exitCode = await runGhostBackend(argv);
     } catch (e) {
       if (e instanceof PermissionError) {
