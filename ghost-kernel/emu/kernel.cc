@@ -325,6 +325,18 @@ void Kernel::putOffCpu(ETask& t) {
   syncTaskSw(t);
 }
 
+// The fields every "task left its CPU" message starts with (TASK_PREEMPT, TASK_BLOCKED,
+// TASK_YIELD): the task, its runtime, the CPU's new sequence number and the CPU (facts §5.5).
+template <class Payload>
+Payload offCpuPayload(const ETask& t, decltype(Payload{}.cpu_seqnum) cpuSeqnum, int cpu) {
+  Payload p{};
+  p.gtid = t.gtid;
+  p.runtime = t.runtime;
+  p.cpu_seqnum = cpuSeqnum;
+  p.cpu = cpu;
+  return p;
+}
+
 void Kernel::preemptCurrent(int c, bool elide) {
   ECpu& C = cpus_[size_t(c)];
   ETask* t = C.current;
@@ -333,11 +345,7 @@ void Kernel::preemptCurrent(int c, bool elide) {
   t->runnableSince = now_;
   C.cpuSeqnum++;
   if (elide) return;
-  PayloadTaskPreempt p{};
-  p.gtid = t->gtid;
-  p.runtime = t->runtime;
-  p.cpu_seqnum = C.cpuSeqnum;
-  p.cpu = c;
+  auto p = offCpuPayload<PayloadTaskPreempt>(*t, C.cpuSeqnum, c);
   taskMsg(*t, kMsgTaskPreempt, &p, sizeof p);
   if (t->runFlags & kRtlaOnPreempt) wakeAgent(c);
 }
@@ -349,11 +357,7 @@ void Kernel::preemptLatched(int c) {
   C.latched = nullptr;
   t->latchedCpu = -1;
   C.cpuSeqnum++;
-  PayloadTaskPreempt p{};
-  p.gtid = t->gtid;
-  p.runtime = t->runtime;
-  p.cpu_seqnum = C.cpuSeqnum;
-  p.cpu = c;
+  auto p = offCpuPayload<PayloadTaskPreempt>(*t, C.cpuSeqnum, c);
   p.was_latched = 1;
   taskMsg(*t, kMsgTaskPreempt, &p, sizeof p);
 }
@@ -961,11 +965,7 @@ void Kernel::block(int tid) {
   syncTaskSw(*t);
   ECpu& C = cpus_[size_t(c)];
   C.cpuSeqnum++;
-  PayloadTaskBlocked p{};
-  p.gtid = t->gtid;
-  p.runtime = t->runtime;
-  p.cpu_seqnum = C.cpuSeqnum;
-  p.cpu = c;
+  auto p = offCpuPayload<PayloadTaskBlocked>(*t, C.cpuSeqnum, c);
   taskMsg(*t, kMsgTaskBlocked, &p, sizeof p);
   if (t->runFlags & kRtlaOnBlocked) wakeAgent(c);
 }
@@ -978,11 +978,7 @@ void Kernel::yield(int tid) {
   t->runnableSince = now_;
   ECpu& C = cpus_[size_t(c)];
   C.cpuSeqnum++;
-  PayloadTaskYield p{};
-  p.gtid = t->gtid;
-  p.runtime = t->runtime;
-  p.cpu_seqnum = C.cpuSeqnum;
-  p.cpu = c;
+  auto p = offCpuPayload<PayloadTaskYield>(*t, C.cpuSeqnum, c);
   taskMsg(*t, kMsgTaskYield, &p, sizeof p);
   if (t->runFlags & kRtlaOnYield) wakeAgent(c);
 }
