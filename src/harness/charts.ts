@@ -65,41 +65,11 @@ function cdfRows(curves: Record<string, RunCurves>, key: CdfKey, facetName: (k: 
   return rows;
 }
 
-/** Fig. 5 style: one panel per group, CDF of turnaround (log ms), a line per scheduler. */
-export function cdfSpec(result: ComparisonResult, key: CdfKey = 'groups'): TopLevelSpec {
-  const labels = result.report.runs.map((r) => r.label);
-  const name = key === 'groups' ? (k: string) => `Group ${k}` : (k: string) => `Class ${k}`;
-  return {
-    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-    title: `${result.report.workload.name}: turnaround CDF by ${key === 'groups' ? 'group' : 'class'}`,
-    data: { values: cdfRows(result.curves, key, name) },
-    facet: { column: { field: 'facet', type: 'nominal', title: null, sort: 'ascending' } },
-    spec: {
-      width: 220,
-      height: 180,
-      mark: { type: 'line', interpolate: 'step-after', clip: true },
-      encoding: {
-        x: { field: 'ms', type: 'quantitative', scale: { type: 'log' }, title: 'execution duration (ms)' },
-        y: { field: 'cdf', type: 'quantitative', scale: { domain: [0, 1] }, title: 'CDF' },
-        color: { field: 'scheduler', type: 'nominal', scale: colourScale(labels), title: null },
-      },
-    },
-    resolve: { scale: { x: 'independent' } },
-    config: CONFIG,
-  } as TopLevelSpec;
-}
-
 /**
- * Fig. 5 proper: one panel per group, a line per scheduler and load ("CFS 90"): colour is the
- * scheduler, dash the load. `runs` maps a load label ("70%") to that load's comparison.
+ * The paper's CDF figure: one panel per group (or class), turnaround on a log axis, a line per
+ * scheduler; `extra` adds encodings (e.g. a dash per load).
  */
-export function loadsCdfSpec(title: string, runs: Record<string, ComparisonResult>): TopLevelSpec {
-  const rows: Record<string, unknown>[] = [];
-  let labels: string[] = [];
-  for (const [load, result] of Object.entries(runs)) {
-    labels = result.report.runs.map((r) => r.label);
-    for (const row of cdfRows(result.curves, 'groups', (k) => `Group ${k}`)) rows.push({ ...row, load });
-  }
+function facetedCdfSpec(title: string, rows: Record<string, unknown>[], labels: string[], extra: Record<string, unknown> = {}): TopLevelSpec {
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     title,
@@ -113,13 +83,34 @@ export function loadsCdfSpec(title: string, runs: Record<string, ComparisonResul
         x: { field: 'ms', type: 'quantitative', scale: { type: 'log' }, title: 'execution duration (ms)' },
         y: { field: 'cdf', type: 'quantitative', scale: { domain: [0, 1] }, title: 'CDF' },
         color: { field: 'scheduler', type: 'nominal', scale: colourScale(labels), title: null },
-        strokeDash: { field: 'load', type: 'nominal', title: 'load' },
-        detail: { field: 'load' },
+        ...extra,
       },
     },
     resolve: { scale: { x: 'independent' } },
     config: CONFIG,
   } as TopLevelSpec;
+}
+
+/** Fig. 5 style: one panel per group, CDF of turnaround (log ms), a line per scheduler. */
+export function cdfSpec(result: ComparisonResult, key: CdfKey = 'groups'): TopLevelSpec {
+  const labels = result.report.runs.map((r) => r.label);
+  const name = key === 'groups' ? (k: string) => `Group ${k}` : (k: string) => `Class ${k}`;
+  const title = `${result.report.workload.name}: turnaround CDF by ${key === 'groups' ? 'group' : 'class'}`;
+  return facetedCdfSpec(title, cdfRows(result.curves, key, name), labels);
+}
+
+/**
+ * Fig. 5 proper: one panel per group, a line per scheduler and load ("CFS 90"): colour is the
+ * scheduler, dash the load. `runs` maps a load label ("70%") to that load's comparison.
+ */
+export function loadsCdfSpec(title: string, runs: Record<string, ComparisonResult>): TopLevelSpec {
+  const rows: Record<string, unknown>[] = [];
+  let labels: string[] = [];
+  for (const [load, result] of Object.entries(runs)) {
+    labels = result.report.runs.map((r) => r.label);
+    for (const row of cdfRows(result.curves, 'groups', (k) => `Group ${k}`)) rows.push({ ...row, load });
+  }
+  return facetedCdfSpec(title, rows, labels, { strokeDash: { field: 'load', type: 'nominal', title: 'load' }, detail: { field: 'load' } });
 }
 
 /** Fig. 6 style: mean, p50, p90, p99 per group, bars grouped by scheduler. */
