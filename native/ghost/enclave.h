@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "ghost/abi.h"
+#include "ghost/cpulist.h"
 #include "ghost/queue.h"
 #include "ghost/sys.h"
 
@@ -31,11 +32,6 @@ class Ghostfs {
   std::shared_ptr<Sys> sys_;
   std::string root_;
 };
-
-/** Parse a kernel CPU list ("0-3,5\n"). Throws std::invalid_argument on bad text. */
-std::vector<int> parseCpuList(const std::string& text);
-/** Format CPUs as a kernel CPU list. */
-std::string formatCpuList(const std::vector<int>& cpus);
 
 /** A status-word region mapped read-only. */
 class SwRegion {

@@ -1,0 +1,233 @@
+// Emulated ghOSt kernel: the driver API for task and CPU events.
+#include "emu/kernel.h"
+
+#include <fcntl.h>
+#include <sys/mman.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstring>
+#include <set>
+#include <stdexcept>
+
+#include "emu/internal.h"
+#include "ghost/cpulist.h"
+
+namespace ghost::emu {
+
+using namespace ghost::abi;
+using namespace ghost::emu::detail;
+
+// ---- driver API: task events (§5.6) ------------------------------------------------------------
+
+void Kernel::spawn(int pid, int tid, bool runnable) {
+  if (tid <= 0) throw std::invalid_argument("emulator: tid must be > 0");
+  if (threads_.count(tid)) throw std::invalid_argument("emulator: thread " + std::to_string(tid) + " exists");
+  EThread th;
+  th.tid = tid;
+  th.pid = pid;
+  th.runnable = runnable;
+  th.gtid = (uint64_t(tid) << kGtidSeqBits) | (nextGtidSeq_++ & ((uint64_t{1} << kGtidSeqBits) - 1));
+  threads_.emplace(tid, th);
+}
+
+
+void Kernel::wake(int tid, int wakerCpu) {
+  auto it = threads_.find(tid);
+  if (it == threads_.end()) throw bad("no such thread", tid);
+  ETask* t = it->second.task;
+  if (!t) {
+    it->second.runnable = true;
+    return;
+  }
+  if (t->runnable) return;  // a "light" wakeup: still on the runqueue, no message
+  t->runnable = true;
+  t->runnableSince = now_;
+  syncTaskSw(*t);
+  EEnclave* e = t->enc;
+  PayloadTaskWakeup p{};
+  p.gtid = t->gtid;
+  p.last_ran_cpu = t->cpu;
+  p.waker_cpu = wakerCpu;
+  p.wake_up_cpu = (e->tunables["wake_on_waker_cpu"] && wakerCpu >= 0) ? wakerCpu
+                  : t->cpu >= 0                                       ? t->cpu
+                  : e->cpus.empty()                                   ? -1
+                                                                      : e->cpus.front();
+  taskMsg(*t, kMsgTaskWakeup, &p, sizeof p);
+}
+
+void Kernel::block(int tid) {
+  ETask* t = taskByTid(tid);
+  if (!t) {
+    auto it = threads_.find(tid);
+    if (it == threads_.end()) throw bad("no such thread", tid);
+    it->second.runnable = false;
+    return;
+  }
+  if (!t->oncpu) throw bad("only a running ghost task can block", tid);
+  const int c = t->cpu;
+  putOffCpu(*t);
+  t->runnable = false;
+  syncTaskSw(*t);
+  ECpu& C = cpus_[size_t(c)];
+  C.cpuSeqnum++;
+  auto p = offCpuPayload<PayloadTaskBlocked>(*t, C.cpuSeqnum, c);
+  taskMsg(*t, kMsgTaskBlocked, &p, sizeof p);
+  if (t->runFlags & kRtlaOnBlocked) wakeAgent(c);
+}
+
+void Kernel::yield(int tid) {
+  ETask* t = taskByTid(tid);
+  if (!t || !t->oncpu) throw bad("only a running ghost task can yield", tid);
+  const int c = t->cpu;
+  putOffCpu(*t);
+  t->runnableSince = now_;
+  ECpu& C = cpus_[size_t(c)];
+  C.cpuSeqnum++;
+  auto p = offCpuPayload<PayloadTaskYield>(*t, C.cpuSeqnum, c);
+  taskMsg(*t, kMsgTaskYield, &p, sizeof p);
+  if (t->runFlags & kRtlaOnYield) wakeAgent(c);
+}
+
+void Kernel::exit(int tid) {
+  auto it = threads_.find(tid);
+  if (it == threads_.end()) throw bad("no such thread", tid);
+  ETask* t = it->second.task;
+  if (t) {
+    if (t->isAgent) throw bad("agents leave through killProcess", tid);
+    if (t->runnable && !t->oncpu) throw bad("a runnable task that is not running cannot exit", tid);
+    die(t);
+  }
+  threads_.erase(tid);
+}
+
+void Kernel::die(ETask* t) {
+  if (t->oncpu) block(t->tid);  // TASK_BLOCKED first: TASK_DEAD is only sent for an off-CPU task
+  if (t->latchedCpu >= 0) {
+    cpus_[size_t(t->latchedCpu)].latched = nullptr;
+    t->latchedCpu = -1;
+  }
+  t->runnable = false;
+  v90::PayloadTaskDead p{t->gtid, t->cpu};
+  taskMsg(*t, kMsgTaskDead, &p, t->enc->abi < 89 ? sizeof(v84::PayloadTaskDead) : sizeof p);
+  removeTask(t);
+}
+
+void Kernel::depart(int tid) {
+  ETask* t = taskByTid(tid);
+  if (!t) throw bad("not a ghost task", tid);
+  if (t->isAgent) throw bad("agents cannot leave ghOSt (EPERM)", tid);
+  const bool wasCurrent = t->oncpu;
+  if (t->oncpu) putOffCpu(*t);
+  if (t->latchedCpu >= 0) {
+    cpus_[size_t(t->latchedCpu)].latched = nullptr;
+    t->latchedCpu = -1;
+  }
+  uint64_t seq = 0;
+  if (t->cpu >= 0) seq = ++cpus_[size_t(t->cpu)].cpuSeqnum;
+  PayloadTaskDeparted p{};
+  p.gtid = t->gtid;
+  p.cpu_seqnum = seq;
+  p.cpu = t->cpu;
+  p.was_current = wasCurrent;
+  taskMsg(*t, kMsgTaskDeparted, &p, sizeof p);
+  t->gated = true;
+  t->runnable = false;
+  EEnclave* e = t->enc;
+  if (StatusWord* w = sw(*e, t->swIndex))
+    aref(w->flags).fetch_or(kSwFCanFree | kSwTaskMsgGated, std::memory_order_release);
+  auto th = threads_.find(tid);
+  th->second.task = nullptr;
+  th->second.runnable = true;
+}
+
+void Kernel::setAffinity(int tid) {
+  ETask* t = taskByTid(tid);
+  if (!t) throw bad("not a ghost task", tid);
+  if (t->oncpu) preemptCurrent(t->cpu, false);  // a running task is kicked off so the agent re-decides
+  PayloadTaskAffinityChanged p{t->gtid};
+  taskMsg(*t, kMsgTaskAffinityChanged, &p, sizeof p);
+}
+
+void Kernel::setNice(int tid, int nice) {
+  ETask* t = taskByTid(tid);
+  if (!t) throw bad("not a ghost task", tid);
+  t->nice = nice;
+  PayloadTaskPriorityChanged p{t->gtid, nice};
+  taskMsg(*t, kMsgTaskPriorityChanged, &p, sizeof p);
+}
+
+void Kernel::switchto(int tid) {
+  ETask* t = taskByTid(tid);
+  if (!t || !t->oncpu) throw bad("only a running ghost task can switchto", tid);
+  const int c = t->cpu;
+  putOffCpu(*t);
+  t->runnable = false;
+  syncTaskSw(*t);
+  ECpu& C = cpus_[size_t(c)];
+  C.cpuSeqnum++;
+  PayloadTaskSwitchto p{t->gtid, t->runtime, C.cpuSeqnum, c};
+  taskMsg(*t, kMsgTaskSwitchto, &p, sizeof p);
+}
+
+void Kernel::latchFailure(int tid, int err) {
+  ETask* t = taskByTid(tid);
+  if (!t) throw bad("not a ghost task", tid);
+  PayloadTaskLatchFailure p{t->gtid, err};
+  taskMsg(*t, kMsgTaskLatchFailure, &p, sizeof p);
+}
+
+void Kernel::setCpuBusy(int c, bool busy, int nextTid) {
+  if (c < 0 || c >= opts_.ncpus) throw std::invalid_argument("emulator: no CPU " + std::to_string(c));
+  ECpu& C = cpus_[size_t(c)];
+  if (C.busy == busy) return;
+  C.busy = busy;
+  if (busy) {
+    preemptCurrent(c, false);
+    preemptLatched(c);
+    if (C.idleLatched && C.notifyNotIdle && C.agentTid) {
+      auto th = threads_.find(nextTid);
+      PayloadCpuNotIdle p{};
+      p.cpu = c;
+      p.next_gtid = th == threads_.end() ? 0 : th->second.gtid;
+      cpuMsg(c, kMsgCpuNotIdle, &p, sizeof p);
+    }
+    C.idleLatched = C.notifyNotIdle = false;
+  }
+  syncAgentSw(c);
+  if (!C.enclave) return;
+  EEnclave* e = C.enc;
+  if (e->alive && e->tunables["deliver_cpu_availability"]) {
+    PayloadCpu p{c};
+    cpuMsg(c, busy ? kMsgCpuBusy : kMsgCpuAvailable, &p, sizeof p);
+  }
+}
+
+void Kernel::setCpuOffline(int c, bool offline) {
+  if (c < 0 || c >= opts_.ncpus) throw std::invalid_argument("emulator: no CPU " + std::to_string(c));
+  ECpu& C = cpus_[size_t(c)];
+  if (offline) {
+    preemptCurrent(c, false);
+    preemptLatched(c);
+  }
+  C.offline = offline;
+}
+
+void Kernel::reschedule(int c) {
+  if (c < 0 || c >= opts_.ncpus) throw std::invalid_argument("emulator: no CPU " + std::to_string(c));
+  scheduleCpu(c);
+}
+
+void Kernel::evict(int tid) {
+  ETask* t = taskByTid(tid);
+  if (!t) throw bad("not a ghost task", tid);
+  if (t->latchedCpu >= 0) preemptLatched(t->latchedCpu);
+  else if (t->oncpu) preemptCurrent(t->cpu, false);
+}
+
+void Kernel::armTimer(int c, int64_t atNs, uint64_t type, uint64_t cookie) {
+  if (c < 0 || c >= opts_.ncpus) throw std::invalid_argument("emulator: no CPU " + std::to_string(c));
+  timers_.push_back({atNs, c, type, cookie});
+}
+
+}  // namespace ghost::emu
