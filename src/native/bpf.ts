@@ -3,12 +3,10 @@
  * statistics, plus the byte layouts of the structs in ghost-kernel/bpf/alps_common.h. Every
  * layout here mirrors that header field by field (little-endian, x86-64).
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import type { InvocationRecord } from '../core/records.js';
-import { UnsupportedError } from '../core/errors.js';
+import { loadNative, projectRoot } from './load.js';
 
 export interface ProgramInfo {
   name: string;
@@ -96,37 +94,13 @@ export interface BpfError extends Error {
 
 let addon: AlpsBpfAddon | undefined;
 
-/**
- * The addon. Loaded here rather than through loadNative() because the VM's project layer
- * (/project) has package.json but no binding.gyp, which loadNative() looks for.
- */
+/** The addon, through the one native-module loader (local build, else the shipped prebuild). */
 export function loadBpf(): AlpsBpfAddon {
-  if (addon) return addon;
-  const path = join(projectRoot(), 'build', 'Release', 'alps_bpf.node');
-  if (!existsSync(path)) throw new UnsupportedError('native module alps_bpf', `not built (looked for ${path})`, 'run `npm run setup`');
-  addon = createRequire(import.meta.url)(path) as AlpsBpfAddon;
+  addon ??= loadNative<AlpsBpfAddon>('alps_bpf');
   return addon;
 }
 
 // ---- paths ------------------------------------------------------------------------------
-
-const isProjectRoot = (dir: string): boolean => {
-  if (existsSync(join(dir, 'binding.gyp'))) return true;
-  try {
-    return (JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: string }).name === 'ghost-alps';
-  } catch {
-    return false;
-  }
-};
-
-function projectRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 5; i++) {
-    if (isProjectRoot(dir)) return dir;
-    dir = dirname(dir);
-  }
-  throw new Error('ghost-alps: cannot find the project root from ' + fileURLToPath(import.meta.url));
-}
 
 /** Where `make -C ghost-kernel/bpf` puts objects and helper binaries. */
 export function bpfBuildDir(): string {
