@@ -13,7 +13,7 @@
  */
 import type { Workload } from '../src/core/workload.js';
 import type { Policy } from '../src/core/policy.js';
-import { runOnEmulator } from '../src/agent/ghost/emu-machine.js';
+import { runOnEmulator } from '../test/support/emu-machine.js';
 import { parsePolicyKind, type AgentPolicyKind } from '../src/agent/ghost/ordering.js';
 import { median } from './stats.js';
 import { simulate } from '../src/sim/index.js';

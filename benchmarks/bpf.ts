@@ -17,8 +17,8 @@ import { Profiler } from '../src/agent/scx/profiler.js';
 import { launchTagged } from '../src/agent/scx/launch.js';
 import { median } from './stats.js';
 import { table1Workload } from '../src/workload/index.js';
-import type { RealRow } from '../src/agent/scx/real-ab.js';
-import { runCalibratedAb, vmRunner } from '../src/agent/scx/calibrated-ab.js';
+import type { RealRow } from '../src/harness/real/real-ab.js';
+import { runCalibratedAb, vmRunner } from '../src/harness/real/calibrated-ab.js';
 import { compareOutcomes, formatComparison } from '../src/harness/index.js';
 
 interface Run {

@@ -11,4 +11,3 @@ export { writeComparison, invocationsCsv } from './output.js';
 export { comparisonCharts, renderSvg, cdfSpec, percentileSpec, switchesSpec, throughputSpec } from './charts.js';
 export { terminalProgress } from './progress.js';
 export { parseSchedulerList, KNOWN_SCHEDULERS } from './variants.js';
-export { predictedSrpt, predictions, PredictedSrptAgent, type Prediction } from './predicted-srpt.js';

@@ -4,7 +4,7 @@ import type { InvocationRecord } from '../core/records.js';
 import { NS_PER_MS } from '../core/time.js';
 import { artifactReplay, type TickJob } from './artifact-replay.js';
 import { penaltyFactor, stack } from './finetune.js';
-import type { FunctionStats, LearnRound, RoundContext } from './learn.js';
+import type { FunctionStats, LearnRound, RoundContext } from './round.js';
 import { basicSlice } from './models.js';
 import type { AlpsParams } from './params.js';
 import { finishPolicy, safeSlice } from './policy-build.js';

@@ -19,7 +19,8 @@ export {
 export { srptReplay, type ReplayJob, type ReplayOutcome, type ReplayOptions, type ReplayResult, type Discipline } from './replay.js';
 export { artifactReplay, type TickJob, type TickOutcome, type TickPolicy } from './artifact-replay.js';
 export { artifactWindow, learnFromTickRows, learnArtifact, ARTIFACT_RESERVED_UID } from './artifact.js';
-export { learnPolicy, learnRound, learnFromReplay, checkUtilisation, rankClass, type FunctionStats, type LearnRound, type RoundContext, type RankKey } from './learn.js';
+export { learnPolicy, learnRound, learnFromReplay, checkUtilisation, rankClass } from './learn.js';
+export type { FunctionStats, LearnRound, RoundContext, RankKey } from './round.js';
 export { penaltyFactor, stack, unpredictable } from './finetune.js';
 export { basicSlice, linregPredictNext, ewmaLast, type ModelOptions } from './models.js';
 export { forestPredictNext } from './forest.js';

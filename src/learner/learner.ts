@@ -3,7 +3,8 @@ import { isFuncId, type FuncId } from '../core/ids.js';
 import type { LearnerParams, Policy, PolicyLearner } from '../core/policy.js';
 import type { InvocationRecord } from '../core/records.js';
 import type { Ns } from '../core/time.js';
-import { learnRound, type LearnRound, type RankKey } from './learn.js';
+import { learnRound } from './learn.js';
+import type { LearnRound, RankKey } from './round.js';
 import { MAX_RANK, resolveParams, SLICE_LIMIT_NS, type AlpsParams } from './params.js';
 import type { Pin } from './policy-build.js';
 

@@ -16,3 +16,4 @@ export { DelegatedModel } from './models/delegated.js';
 export type { LearnerFactory } from './learning.js';
 export { SimTask, TaskState } from './task.js';
 export { fairTunables, tunableFactor } from './linux.js';
+export { predictedSrpt, predictions, PredictedSrptAgent, type Prediction } from './predicted-srpt.js';

@@ -6,7 +6,7 @@
  * used and something that orders before it waits, and commits all of a pass's decisions with one
  * batched COMMIT_TXN. It emits an InvocationRecord per task from its
  * own accounting. It is substrate-agnostic: the same code runs against a ghOSt kernel (through the
- * worker in worker.ts) and against the emulated kernel (emu-machine.ts, tests, benchmark).
+ * worker in worker.ts) and against the emulated kernel (test/support/emu-machine.ts, tests, benchmark).
  */
 import type { FuncId } from '../../core/ids.js';
 import type { InvocationRecord } from '../../core/records.js';
@@ -26,7 +26,7 @@ import {
 } from '../../native/ghost.js';
 import { RunQueue } from './runqueue.js';
 import type { Ordering } from './ordering.js';
-import type { FuncResolver } from './funcs.js';
+import type { FuncResolver } from '../../workload/funcs.js';
 
 const enum TS {
   Blocked = 0,

@@ -20,7 +20,7 @@ import type { GhostAgent as SimGhostAgent, GhostMessage, GhostTxn } from '../../
 import { createEmulator, type Emulator, type GhostClient } from '../../native/ghost.js';
 import { GhostAgent } from './agent.js';
 import { makeOrdering, type AgentPolicyKind } from './ordering.js';
-import { bringUpEmulated } from './emu-machine.js';
+import { bringUpEmulated } from './emulated.js';
 
 const TID_BASE = 10_000;
 

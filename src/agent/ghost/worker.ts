@@ -9,7 +9,7 @@ import type { InvocationRecord } from '../../core/records.js';
 import type { Policy } from '../../core/policy.js';
 import { GhostAgent } from './agent.js';
 import { makeOrdering, type AgentPolicyKind } from './ordering.js';
-import { ProcResolver } from './funcs.js';
+import { ProcResolver } from '../../workload/funcs.js';
 import { setUpHostAgent, type HostAgentConfig } from './host-setup.js';
 
 export interface WorkerConfig extends HostAgentConfig {

@@ -11,7 +11,7 @@ import { msToNs } from '../../core/time.js';
 import { createLearner } from '../../learner/index.js';
 import { runScxAgent } from './agent.js';
 import { startScxTelemetry, type ScxTelemetry } from './telemetry.js';
-import { funcIdOfName } from '../ghost/funcs.js';
+import { funcIdOfName } from '../../workload/funcs.js';
 
 export interface ScxBackendArgs {
   learn: boolean;

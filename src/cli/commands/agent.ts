@@ -11,7 +11,7 @@ import type { Policy } from '../../core/policy.js';
 import { msToNs } from '../../core/time.js';
 import { createLearner } from '../../learner/index.js';
 import { AGENT_POLICY_KINDS, parsePolicyKind } from '../../agent/ghost/ordering.js';
-import { DEFAULT_REGISTRY_DIR } from '../../agent/ghost/funcs.js';
+import { DEFAULT_REGISTRY_DIR } from '../../workload/funcs.js';
 import { GHOSTFS_ROOT, PermissionError } from '../../agent/ghost/host-setup.js';
 import { startHostAgent } from '../../agent/ghost/host.js';
 import { startGhostTelemetry } from '../../agent/ghost/telemetry.js';

@@ -6,9 +6,9 @@ import { writeComparison } from '../../harness/output.js';
 import { formatComparison } from '../../harness/table.js';
 import { simulate } from '../../sim/index.js';
 import { table1Workload } from '../../workload/index.js';
-import { withOverhead } from '../../agent/scx/calibrate.js';
-import { directRunner, runCalibratedAb, vmRunner, type CalibratedAbResult } from '../../agent/scx/calibrated-ab.js';
-import { formatSimVsReal, REAL_SCHEDULERS, simRealStats, type RealScheduler, type SimRealPair } from '../../agent/scx/real-ab.js';
+import { withOverhead } from '../../harness/real/calibrate.js';
+import { directRunner, runCalibratedAb, vmRunner, type CalibratedAbResult } from '../../harness/real/calibrated-ab.js';
+import { formatSimVsReal, REAL_SCHEDULERS, simRealStats, type RealScheduler, type SimRealPair } from '../../harness/real/real-ab.js';
 
 interface CompareArgs {
   real: boolean;

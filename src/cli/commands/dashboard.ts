@@ -2,7 +2,7 @@ import type { Argv, CommandModule } from 'yargs';
 import { InputError } from '../../core/errors.js';
 import { TelemetryClient } from '../../telemetry/client.js';
 import { serveDashboard } from '../../telemetry/dashboard/server.js';
-import { checkPort, liveOptions, liveRunOptions, untilSignal, type LiveArgs } from '../../telemetry/live/cli-options.js';
+import { checkPort, liveOptions, liveRunOptions, untilSignal, type LiveArgs } from '../live-options.js';
 import { startLiveRun, type LiveRun } from '../../telemetry/live/run.js';
 
 interface DashboardArgs extends LiveArgs {

@@ -10,7 +10,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
 import { InputError, UnsupportedError } from '../../core/errors.js';
-import { DEFAULT_REGISTRY_DIR, funcIdOfName, registerLaunch, unregisterLaunch } from '../../agent/ghost/funcs.js';
+import { DEFAULT_REGISTRY_DIR, funcIdOfName, registerLaunch, unregisterLaunch } from '../../workload/funcs.js';
 import { GHOSTFS_ROOT } from '../../agent/ghost/host-setup.js';
 import { createClient } from '../../native/ghost.js';
 // sched_ext backend: tag through the map a running `agent --scx` pinned.

@@ -1,19 +1,40 @@
 import { join } from 'node:path';
-import type { Argv, CommandModule } from 'yargs';
-import { InputError } from '../../core/errors.js';
-import { RemoteBackend, SimBackend, type ReplBackend } from '../../repl/backend.js';
-import { startRepl } from '../../repl/repl.js';
-import { resolveToken, TelemetryClient } from '../../telemetry/client.js';
-import { checkPort, liveOptions, liveRunOptions, type LiveArgs } from '../../telemetry/live/cli-options.js';
-import { startLiveRun, type LiveRun } from '../../telemetry/live/run.js';
-import { stateDir } from '../../telemetry/token.js';
+import type { Argv } from 'yargs';
+import { safeText } from '../../core/terminal.js';
+import type { ReplBackend } from '../../repl/backend.js';
+import type { LiveRun } from '../../telemetry/live/run.js';
+import { UsageError } from '../errors.js';
+import { hostFlag } from '../flags.js';
+import { checkPort, liveOptions, liveRunOptions, refuseSimFlags, type LiveArgs } from '../live-options.js';
+import type { CliCommand } from '../program.js';
 
 interface ReplArgs extends LiveArgs {
   connect?: string;
   token?: string;
   'token-file'?: string;
   listen?: number;
-  host: string;
+  host?: string;
+}
+
+/** Flag checks before any socket or token file exists (also the fuzz suite's entry point). */
+export function checkReplArgs(argv: ReplArgs): void {
+  if (!argv.sim && !argv.connect) throw new UsageError('repl needs --sim WORKLOAD (embedded machine) or --connect URL (running publisher)');
+  if (argv.sim && argv.connect) throw new UsageError('--sim and --connect cannot be used together');
+  if (argv.connect) {
+    refuseSimFlags(argv);
+    for (const [k, v] of [['listen', argv.listen], ['host', argv.host]] as const) if (v !== undefined) throw new UsageError(`--${k} is for --sim (publishing an embedded run); it cannot be used with --connect`);
+    if (!/^wss?:\/\/[^\s]+$/.test(argv.connect)) throw new UsageError(`--connect expects a ws:// URL (e.g. ws://127.0.0.1:8089), got '${argv.connect}'`);
+    if (argv.token !== undefined && argv['token-file'] !== undefined) throw new UsageError('--token and --token-file cannot be used together');
+    return;
+  }
+  if (argv['token-file'] !== undefined) throw new UsageError('--token-file is for --connect (reading a running publisher\'s token); with --sim --listen use --token');
+  if (argv.listen === undefined) {
+    for (const [k, v] of [['host', argv.host], ['token', argv.token]] as const) if (v !== undefined) throw new UsageError(`--${k} is for --listen (publishing the embedded run); add --listen PORT or drop it`);
+  } else {
+    checkPort(argv.listen, '--listen');
+    hostFlag(argv.host);
+  }
+  liveRunOptions(argv);
 }
 
 const EXAMPLES = `Examples:
@@ -28,7 +49,7 @@ const EXAMPLES = `Examples:
   # attach to a running publisher (e.g. \`ghost-alps dashboard --sim huawei\`); the token
   # is read from its 0600 token file, or give --token`;
 
-export const replCommand: CommandModule<object, ReplArgs> = {
+export const replCommand: CliCommand<ReplArgs> = {
   command: 'repl',
   describe: 'interactive REPL: watch and steer the learner (embedded simulated machine or a live publisher)',
   builder: (y: Argv) =>
@@ -39,17 +60,24 @@ export const replCommand: CommandModule<object, ReplArgs> = {
         .option('token', { type: 'string', describe: 'control token (default: $GHOST_ALPS_TOKEN, else the server’s token file)' })
         .option('token-file', { type: 'string', describe: 'read the control token from this file' })
         .option('listen', { type: 'number', describe: 'with --sim: also publish telemetry on this port (0 = any free port)' })
-        .option('host', { type: 'string', default: '127.0.0.1', describe: 'interface for --listen' })
-        .conflicts('sim', 'connect'),
+        .option('host', { type: 'string', describe: 'with --listen: interface to bind, an IP address (an empty host is refused) [default: 127.0.0.1]' }),
     ),
+  check: checkReplArgs,
   handler: async (argv) => {
-    if (!argv.sim && !argv.connect) throw new InputError('repl', 'give --sim WORKLOAD (embedded machine) or --connect URL (running publisher)');
+    checkReplArgs(argv);
+    const [{ RemoteBackend, SimBackend }, { startRepl }, { resolveToken, TelemetryClient }, { startLiveRun }, { stateDir }] = await Promise.all([
+      import('../../repl/backend.js'),
+      import('../../repl/repl.js'),
+      import('../../telemetry/client.js'),
+      import('../../telemetry/live/run.js'),
+      import('../../telemetry/token.js'),
+    ]);
     let backend: ReplBackend;
     let run: LiveRun | undefined;
     if (argv.sim) {
       run = await startLiveRun({
         ...liveRunOptions(argv),
-        ...(argv.listen !== undefined ? { listen: { host: argv.host, port: checkPort(argv.listen, '--listen'), ...(argv.token ? { token: argv.token } : {}) } } : {}),
+        ...(argv.listen !== undefined ? { listen: { host: hostFlag(argv.host), port: checkPort(argv.listen, '--listen'), ...(argv.token ? { token: argv.token } : {}) } } : {}),
       });
       backend = new SimBackend(run.session, run.description);
       if (run.server) {
@@ -59,7 +87,7 @@ export const replCommand: CommandModule<object, ReplArgs> = {
       const url = argv.connect!;
       const token = resolveToken(url, argv.token, argv['token-file']);
       const client = await TelemetryClient.connect(url, token !== undefined ? { token } : {});
-      client.on('close', (code: number, reason: string) => client.closing || process.stdout.write(`\n(telemetry connection closed: ${code}${reason ? ` ${reason}` : ''}; .exit to leave)\n`));
+      client.on('close', (code: number, reason: string) => client.closing || process.stdout.write(`\n(telemetry connection closed: ${code}${reason ? ` ${safeText(reason)}` : ''}; .exit to leave)\n`));
       backend = new RemoteBackend(client, url);
     }
     try {

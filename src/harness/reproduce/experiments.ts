@@ -9,7 +9,7 @@ import { missing, run, runsTable, shareFaster, shorterHalfMeanMs, tailCrossing, 
 import { change, mdTable, ms, pct, type ResultRow, type Section } from './section.js';
 import { percentileSorted } from '../stats.js';
 import { fmtMs } from '../table.js';
-import { predictedSrpt } from '../predicted-srpt.js';
+import { predictedSrpt } from '../../sim/predicted-srpt.js';
 
 /** Sizes of a reproduction. The paper's are 56 CPUs and 15,000 invocations. */
 export interface ReproScale {
@@ -136,7 +136,7 @@ export const motivation: Experiment = async (env) => {
 
 // ───────────────────────────── §3.3: Fig. 2 (M3) ─────────────────────────────
 
-/** SRPT fed with imperfect predictions (src/harness/predicted-srpt.ts). */
+/** SRPT fed with imperfect predictions (src/sim/predicted-srpt.ts). */
 const PREDICTED: AbVariant[] = [
   { scheduler: 'srpt', label: 'srpt-eb', simulate: predictedSrpt('error-bounded', 0.5) },
   { scheduler: 'srpt', label: 'srpt-random-40', simulate: predictedSrpt('random-40') },

@@ -22,7 +22,7 @@ import { vmAvailability } from '../../../src/vm/index.js';
 import { bpfArtifact } from '../../../src/native/bpf.js';
 import { existsSync } from 'node:fs';
 import { join, dirname } from 'node:path';
-import { runCalibratedAb, vmRunner, type CalibratedAbResult } from '../../../src/agent/scx/calibrated-ab.js';
+import { runCalibratedAb, vmRunner, type CalibratedAbResult } from '../../../src/harness/real/calibrated-ab.js';
 
 const avail = await vmAvailability();
 const invoke = join(dirname(bpfArtifact('alps-loader')), 'alps-invoke');

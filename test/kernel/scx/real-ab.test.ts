@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { table1Workload } from '../../../src/workload/index.js';
 import { cpuDemandNs } from '../../../src/core/workload.js';
-import { learnLoaderPolicy, realAbScript, summarise, toRealTrace } from '../../../src/agent/scx/real-ab.js';
+import { learnLoaderPolicy, realAbScript, summarise, toRealTrace } from '../../../src/harness/real/real-ab.js';
 
 const bundle = table1Workload({ mix: 'huawei', invocations: 300, cpus: 2, load: 0.9, seed: 3 });
 

@@ -3,9 +3,9 @@ import assert from 'node:assert/strict';
 import type { Policy } from '../../../src/core/policy.js';
 import type { Workload } from '../../../src/core/workload.js';
 import { GhostAgent } from '../../../src/agent/ghost/agent.js';
-import { runOnEmulator } from '../../../src/agent/ghost/emu-machine.js';
+import { runOnEmulator } from '../../support/emu-machine.js';
 import { makeOrdering } from '../../../src/agent/ghost/ordering.js';
-import { StaticResolver } from '../../../src/agent/ghost/funcs.js';
+import { StaticResolver } from '../../../src/workload/funcs.js';
 import { makeRig, nativeSkipReason } from './setup.js';
 import { createClient } from '../../../src/native/ghost.js';
 

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { UnsupportedError } from '../../../src/core/errors.js';
 import { createClient, createEmulator } from '../../../src/native/ghost.js';
 import { ghostPreflight, PermissionError } from '../../../src/agent/ghost/host-setup.js';
-import { funcIdOfName, ProcResolver, registerLaunch, StaticResolver } from '../../../src/agent/ghost/funcs.js';
+import { funcIdOfName, ProcResolver, registerLaunch, StaticResolver } from '../../../src/workload/funcs.js';
 import { nativeSkipReason } from './setup.js';
 
 const skip = nativeSkipReason();

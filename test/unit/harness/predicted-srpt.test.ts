@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { cpuDemandNs } from '../../../src/core/workload.js';
-import { predictedSrpt, predictions } from '../../../src/harness/predicted-srpt.js';
+import { predictedSrpt, predictions } from '../../../src/sim/predicted-srpt.js';
 import { simulate } from '../../../src/sim/index.js';
 import { table1Workload } from '../../../src/workload/table1.js';
 

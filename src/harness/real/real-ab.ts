@@ -8,12 +8,12 @@
 import { cpuDemandNs, groupOf } from '../../core/workload.js';
 import type { Workload } from '../../core/workload.js';
 import type { InvocationRecord } from '../../core/records.js';
-import type { RunOutcome } from '../../harness/report.js';
+import type { RunOutcome } from '../report.js';
 import type { WorkloadBundle } from '../../workload/bundle.js';
 import type { Policy } from '../../core/policy.js';
 import { createLearner } from '../../learner/index.js';
-import { denseRanks } from './policy-writer.js';
-import { percentileSorted } from '../../harness/stats.js';
+import { denseRanks } from '../../agent/scx/policy-writer.js';
+import { percentileSorted } from '../stats.js';
 
 export interface RealTrace {
   /** alps-invoke input: "<arrival_us> <func_id> <cpu_us>" per line. */

@@ -7,8 +7,8 @@
  */
 import { readFileSync, readdirSync, writeFileSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import type { FuncId } from '../../core/ids.js';
-import { InputError } from '../../core/errors.js';
+import type { FuncId } from '../core/ids.js';
+import { InputError } from '../core/errors.js';
 
 export const DEFAULT_REGISTRY_DIR = process.env.GHOST_ALPS_REGISTRY ?? '/run/ghost-alps/funcs';
 

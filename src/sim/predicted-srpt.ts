@@ -2,8 +2,8 @@ import type { LearnerParams, Policy, PolicyLearner } from '../core/policy.js';
 import type { SimOptions, SimResult, Simulate } from '../core/sim.js';
 import type { Ns } from '../core/time.js';
 import { cpuDemandNs, type Workload } from '../core/workload.js';
-import type { GhostAgent, GhostMessage, GhostTxn } from '../sim/agent.js';
-import { simulate as simulateMachine } from '../sim/index.js';
+import type { GhostAgent, GhostMessage, GhostTxn } from './agent.js';
+import { simulate as simulateMachine } from './simulate.js';
 import { Rng } from '../workload/rng.js';
 
 /**

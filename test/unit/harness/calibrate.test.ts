@@ -8,8 +8,8 @@ import assert from 'node:assert/strict';
 import { table1Workload } from '../../../src/workload/index.js';
 import { cpuDemandNs } from '../../../src/core/workload.js';
 import { InputError } from '../../../src/core/errors.js';
-import { calibrationPlan, cpuUse, gapFactor, NS_PER_JIFFY, parseCalibration, parseStatLines, stretchArrivals, withOverhead, type Calibration } from '../../../src/agent/scx/calibrate.js';
-import { formatSimVsReal, measuredAbScript, scaleBundle, simRealStats, toRealTrace, toRunOutcome } from '../../../src/agent/scx/real-ab.js';
+import { calibrationPlan, cpuUse, gapFactor, NS_PER_JIFFY, parseCalibration, parseStatLines, stretchArrivals, withOverhead, type Calibration } from '../../../src/harness/real/calibrate.js';
+import { formatSimVsReal, measuredAbScript, scaleBundle, simRealStats, toRealTrace, toRunOutcome } from '../../../src/harness/real/real-ab.js';
 import { compareOutcomes } from '../../../src/harness/ab.js';
 
 const bundle = table1Workload({ mix: 'huawei', invocations: 200, cpus: 2, load: 0.9, seed: 5 });

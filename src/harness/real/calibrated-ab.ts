@@ -13,7 +13,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { WorkloadBundle } from '../../workload/bundle.js';
 import type { Policy } from '../../core/policy.js';
-import type { RunOutcome } from '../../harness/report.js';
+import type { RunOutcome } from '../report.js';
 import { calibrationPlan, calibrationScript, cpuUse, gapFactor, parseCalibration, parseStatLines, stretchArrivals, STAT_HELPER, type Calibration, type CpuUse } from './calibrate.js';
 import { learnLoaderPolicy, measuredAbScript, scaleBundle, splitSections, summarise, toRealTrace, toRunOutcome, type RealRow, type RealScheduler } from './real-ab.js';
 

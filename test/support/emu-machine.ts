@@ -1,24 +1,25 @@
 /**
  * Runs a Workload on the emulated ghOSt kernel with the real native client and the real agent:
  * the machine side (arrivals, CPU phases, blocking phases, exits) drives the emulator in virtual
- * time, the agent schedules through the ABI. Used by the agent tests and the `agent` benchmark.
+ * time, the agent schedules through the ABI. A test and benchmark driver (the agent tests and the
+ * `agent` benchmark), kept out of src/: production code runs the agent on the simulated machine
+ * (src/agent/ghost/sim-agent.ts) or on a real kernel.
  *
  * Layout: CPU 0 is the global agent's, CPUs 1..cpus run tasks (the centralized model needs one
  * spinning CPU). If the enclave dies (runnable_timeout after an agent kill), the remaining work
  * finishes under a processor-sharing model of the default class on all cpus+1 CPUs; progress a
  * task made under ghOSt since the machine last sampled it (at most one event interval) is redone.
  */
-import type { InvocationRecord } from '../../core/records.js';
-import type { Ns } from '../../core/time.js';
-import type { Policy } from '../../core/policy.js';
-import type { Workload } from '../../core/workload.js';
-import { createClient, createEmulator, StatusWords, type Emulator, type GhostClient } from '../../native/ghost.js';
-import { GhostAgent, type AgentStats } from './agent.js';
-import { makeOrdering, type AgentPolicyKind } from './ordering.js';
-import { StaticResolver } from './funcs.js';
+import type { InvocationRecord } from '../../src/core/records.js';
+import type { Ns } from '../../src/core/time.js';
+import type { Policy } from '../../src/core/policy.js';
+import type { Workload } from '../../src/core/workload.js';
+import { createEmulator } from '../../src/native/ghost.js';
+import { GhostAgent, type AgentStats } from '../../src/agent/ghost/agent.js';
+import { makeOrdering, type AgentPolicyKind } from '../../src/agent/ghost/ordering.js';
+import { AGENT_PID, bringUpEmulated, WORKLOAD_PID } from '../../src/agent/ghost/emulated.js';
 
-export const AGENT_PID = 100;
-const WORKLOAD_PID = 1;
+
 const TID_BASE = 10_000;
 
 export interface EmuRunOptions {
@@ -230,46 +231,4 @@ function remainingOf(l: Live): Ns {
     if (p?.kind === 'cpu') rest += p.ns;
   }
   return Math.max(rest, 1);
-}
-
-export interface AgentSide {
-  client: GhostClient;
-  queue: number;
-  sw: StatusWords;
-  cpus: number[];
-  funcs: StaticResolver;
-}
-
-/**
- * The startup sequence (§7.2) on the emulator: enclave over CPUs 0..n (CPU 0 for the global agent),
- * status-word region, centralized queue, satellites blocked in RUN, the global agent, and a
- * launcher client (the workload process) that admits tasks.
- */
-export function bringUpEmulated(
-  emu: Emulator,
-  n: number,
-  abi: number,
-  runnableTimeoutMs: number,
-): { agent: AgentSide; launcher: GhostClient; enclaveId: number } {
-  const client = createClient({ emulator: emu, pid: AGENT_PID, tid: AGENT_PID });
-  const enclaveId = client.createEnclave(abi);
-  client.attach(enclaveId, abi);
-  const cpus = Array.from({ length: n + 1 }, (_, i) => i);
-  client.setCpus(cpus);
-  const sw = new StatusWords(client.createSwRegion(0, 0));
-  const queue = client.createQueue(65536);
-  client.setDefaultQueue(queue);
-  if (runnableTimeoutMs) client.setTunable('runnable_timeout', runnableTimeoutMs);
-  for (const c of cpus.slice(1)) {
-    const s = createClient({ emulator: emu, pid: AGENT_PID, tid: AGENT_PID + c });
-    s.attach(enclaveId, abi);
-    const rc = s.becomeAgent(c, -1);
-    if (rc !== 0) throw new Error(`become agent ${c}: errno ${-rc}`);
-    s.run(0, sw.barrier(s.agentSwIndex(c)), c);
-  }
-  const rc = client.becomeAgent(0, queue);
-  if (rc !== 0) throw new Error(`become agent 0: errno ${-rc}`);
-  const launcher = createClient({ emulator: emu, pid: WORKLOAD_PID, tid: WORKLOAD_PID });
-  launcher.attach(enclaveId, abi);
-  return { agent: { client, queue, sw, cpus, funcs: new StaticResolver() }, launcher, enclaveId };
 }
