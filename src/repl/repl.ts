@@ -1,4 +1,5 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { safeText } from '../core/terminal.js';
 import { dirname } from 'node:path';
 import { createInterface } from 'node:readline';
 import repl, { type REPLServer } from 'node:repl';
@@ -32,10 +33,12 @@ export function startRepl(backend: ReplBackend, opts: ReplOptions): Promise<void
   const paced = !opts.terminal;
   const input = paced ? new PassThrough() : opts.input;
   const objects = ['policy', 'learner', 'functions', 'stats', 'backend', backend instanceof SimBackend ? 'session' : 'client'];
-  opts.output.write(`${backend.describe()}\ncommands: ${[...COMMANDS, ...(backend instanceof SimBackend ? SIM_COMMANDS : [])].join(' ')} (.help for all)\nobjects: ${objects.join(', ')}\n`);
+  opts.output.write(`${safeText(backend.describe())}\ncommands: ${[...COMMANDS, ...(backend instanceof SimBackend ? SIM_COMMANDS : [])].join(' ')} (.help for all)\nobjects: ${objects.join(', ')}\n`);
   const r: REPLServer = repl.start({ prompt: 'alps> ', input, output: opts.output, terminal: opts.terminal, useColors: opts.terminal, ignoreUndefined: true });
+  // Everything a command prints may quote names from a trace or a remote publisher: escaped.
   const out = (text: string): void => {
-    opts.output.write(text.endsWith('\n') ? text : `${text}\n`);
+    const safe = safeText(text, { keepNewlines: true });
+    opts.output.write(safe.endsWith('\n') ? safe : `${safe}\n`);
   };
   let busy: Promise<void> | undefined;
 

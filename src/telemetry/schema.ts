@@ -2,7 +2,7 @@ import type { FuncId } from '../core/ids.js';
 import { isFuncId } from '../core/ids.js';
 import { InputError } from '../core/errors.js';
 import type { LearnerParams, Policy } from '../core/policy.js';
-import { LEARNER_MODES, SLICE_MODELS } from '../core/policy.js';
+import { checkRank, checkSliceNs, LEARNER_MODES, POLICY_LIMITS, SLICE_MODELS, validatePolicy } from '../core/policy.js';
 import type { Ns } from '../core/time.js';
 import type { FunctionInfo, Group } from '../core/workload.js';
 
@@ -186,13 +186,23 @@ function str(o: Obj, k: string, where: string, max = 256): string {
 
 function num(o: Obj, k: string, where: string): number {
   const v = o[k];
-  need(typeof v === 'number' && Number.isFinite(v), `${where}.${k}`, `must be a finite number, got ${JSON.stringify(v)}`);
+  need(typeof v === 'number' && Number.isFinite(v), `${where}.${k}`, `must be a finite number, got ${shown(v)}`);
   return v;
+}
+
+/**
+ * A value quoted in an error frame: JSON, cut to 60 characters. Errors echo what was wrong, but a
+ * 16 kB bad field must not come back as a 16 kB reply (replies cost the server memory while a
+ * client does not read them).
+ */
+export function shown(v: unknown): string {
+  const s = JSON.stringify(v) ?? String(v);
+  return s.length > 60 ? `${s.slice(0, 57)}...` : s;
 }
 
 function envelope(raw: unknown): Obj {
   need(isObj(raw), 'message', 'must be a JSON object');
-  need(raw['v'] === SCHEMA_VERSION, 'message.v', `must be ${SCHEMA_VERSION} (this server speaks schema v${SCHEMA_VERSION}), got ${JSON.stringify(raw['v'])}`);
+  need(raw['v'] === SCHEMA_VERSION, 'message.v', `must be ${SCHEMA_VERSION} (this server speaks schema v${SCHEMA_VERSION}), got ${shown(raw['v'])}`);
   need(typeof raw['type'] === 'string', 'message.type', 'must be a string');
   return raw;
 }
@@ -227,19 +237,19 @@ export function parseParamsPatch(raw: unknown, where = 'params'): ParamsPatch {
     const f = `${where}.${k}`;
     switch (kind) {
       case 'number':
-        need(typeof v === 'number' && Number.isFinite(v), f, `must be a finite number, got ${JSON.stringify(v)}`);
+        need(typeof v === 'number' && Number.isFinite(v), f, `must be a finite number, got ${shown(v)}`);
         break;
       case 'int':
-        need(typeof v === 'number' && Number.isSafeInteger(v), f, `must be an integer, got ${JSON.stringify(v)}`);
+        need(typeof v === 'number' && Number.isSafeInteger(v), f, `must be an integer, got ${shown(v)}`);
         break;
       case 'bool':
-        need(typeof v === 'boolean', f, `must be true or false, got ${JSON.stringify(v)}`);
+        need(typeof v === 'boolean', f, `must be true or false, got ${shown(v)}`);
         break;
       case 'model':
-        need(typeof v === 'string' && (SLICE_MODELS as readonly string[]).includes(v), f, `must be one of ${SLICE_MODELS.join(', ')}, got ${JSON.stringify(v)}`);
+        need(typeof v === 'string' && (SLICE_MODELS as readonly string[]).includes(v), f, `must be one of ${SLICE_MODELS.join(', ')}, got ${shown(v)}`);
         break;
       case 'mode':
-        need(typeof v === 'string' && (LEARNER_MODES as readonly string[]).includes(v), f, `must be one of ${LEARNER_MODES.join(', ')}, got ${JSON.stringify(v)}`);
+        need(typeof v === 'string' && (LEARNER_MODES as readonly string[]).includes(v), f, `must be one of ${LEARNER_MODES.join(', ')}, got ${shown(v)}`);
         break;
     }
     out[k] = v;
@@ -247,19 +257,13 @@ export function parseParamsPatch(raw: unknown, where = 'params'): ParamsPatch {
   return { ...out } as ParamsPatch;
 }
 
+/** A pin's rank and slice obey the bounds of every policy (core/policy.ts POLICY_LIMITS). */
 function optRank(o: Obj, where: string): number | undefined {
-  if (o['rank'] === undefined) return undefined;
-  const r = o['rank'];
-  need(typeof r === 'number' && Number.isInteger(r) && r >= 1 && r <= 1_000_000, `${where}.rank`, `must be an integer in 1..1000000, got ${JSON.stringify(r)}`);
-  return r;
+  return o['rank'] === undefined ? undefined : checkRank(o['rank'], `${where}.rank`);
 }
 
 function optSlice(o: Obj, where: string): Ns | undefined {
-  if (o['sliceNs'] === undefined) return undefined;
-  const s = o['sliceNs'];
-  // 0 means "kernel default"; an hour is far beyond any sensible slice and catches unit slips.
-  need(typeof s === 'number' && Number.isInteger(s) && s >= 0 && s <= 3_600_000_000_000, `${where}.sliceNs`, `must be an integer ns in 0..3.6e12, got ${JSON.stringify(s)}`);
-  return s;
+  return o['sliceNs'] === undefined ? undefined : checkSliceNs(o['sliceNs'], `${where}.sliceNs`);
 }
 
 /**
@@ -273,11 +277,11 @@ export function parseClientMessage(raw: unknown): ClientMessage {
     onlyKeys(o, ['v', 'type', 'id'], 'message');
     return { v: 1, type: 'ping', id: str(o, 'id', 'message', 64) };
   }
-  need(type === 'control', 'message.type', `must be "ping" or "control", got ${JSON.stringify(type)}`);
+  need(type === 'control', 'message.type', `must be "ping" or "control", got ${shown(type)}`);
   const id = str(o, 'id', 'message', 64);
   const token = str(o, 'token', 'message', 256);
   const op = o['op'];
-  need(typeof op === 'string' && (CONTROL_OPS as readonly string[]).includes(op), 'message.op', `unknown operation ${JSON.stringify(op)} (known: ${CONTROL_OPS.join(', ')})`);
+  need(typeof op === 'string' && (CONTROL_OPS as readonly string[]).includes(op), 'message.op', `unknown operation ${shown(op)} (known: ${CONTROL_OPS.join(', ')})`);
   const base = { v: 1 as const, type: 'control' as const, id, token };
   const common = ['v', 'type', 'id', 'token', 'op'];
   switch (op as ControlOp) {
@@ -291,7 +295,7 @@ export function parseClientMessage(raw: unknown): ClientMessage {
       return { ...base, op: op as 'pause' | 'resume' | 'snapshot' };
     case 'pin': {
       onlyKeys(o, [...common, 'funcId', 'rank', 'sliceNs'], 'message');
-      need(isFuncId(o['funcId']), 'message.funcId', `must be a function id (integer 1..2^32-1), got ${JSON.stringify(o['funcId'])}`);
+      need(isFuncId(o['funcId']), 'message.funcId', `must be a function id (integer 1..2^32-1), got ${shown(o['funcId'])}`);
       const rank = optRank(o, 'message');
       const sliceNs = optSlice(o, 'message');
       need(rank !== undefined || sliceNs !== undefined, 'message', 'pin needs rank, sliceNs or both');
@@ -299,26 +303,12 @@ export function parseClientMessage(raw: unknown): ClientMessage {
     }
     case 'unpin':
       onlyKeys(o, [...common, 'funcId'], 'message');
-      need(isFuncId(o['funcId']), 'message.funcId', `must be a function id (integer 1..2^32-1), got ${JSON.stringify(o['funcId'])}`);
+      need(isFuncId(o['funcId']), 'message.funcId', `must be a function id (integer 1..2^32-1), got ${shown(o['funcId'])}`);
       return { ...base, op: 'unpin', funcId: o['funcId'] as number };
   }
 }
 
 const SERVER_TYPES = ['hello', 'functions', 'policy', 'stats', 'util', 'rates', 'bpf', 'state', 'ack', 'error'] as const;
-
-function checkPolicy(p: unknown, where: string): void {
-  need(isObj(p), where, 'must be a policy object');
-  num(p, 'generation', where);
-  need(isObj(p['params']), `${where}.params`, 'must be an object');
-  need(Array.isArray(p['entries']), `${where}.entries`, 'must be an array');
-  (p['entries'] as unknown[]).forEach((e, i) => {
-    const w = `${where}.entries[${i}]`;
-    need(isObj(e), w, 'must be an object');
-    need(isFuncId(e['funcId']), `${w}.funcId`, 'must be a function id');
-    num(e, 'rank', w);
-    num(e, 'sliceNs', w);
-  });
-}
 
 /**
  * Validate one frame from a server (the REPL's `--connect` and the tests use it; the
@@ -328,7 +318,7 @@ function checkPolicy(p: unknown, where: string): void {
 export function parseServerMessage(raw: unknown): ServerMessage {
   const o = envelope(raw);
   const type = o['type'] as string;
-  need((SERVER_TYPES as readonly string[]).includes(type), 'message.type', `unknown server message type ${JSON.stringify(type)}`);
+  need((SERVER_TYPES as readonly string[]).includes(type), 'message.type', `unknown server message type ${shown(type)}`);
   switch (type) {
     case 'hello':
       need(isObj(o['source']), 'message.source', 'must be an object');
@@ -339,7 +329,7 @@ export function parseServerMessage(raw: unknown): ServerMessage {
       break;
     case 'policy':
       num(o, 'atNs', 'message');
-      checkPolicy(o['policy'], 'message.policy');
+      validatePolicy(o['policy'], POLICY_LIMITS, 'message.policy');
       break;
     case 'stats':
       num(o, 'atNs', 'message');

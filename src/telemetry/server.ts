@@ -47,6 +47,8 @@ export interface TelemetryServerOptions {
   maxPayload?: number;
   /** Timeline points replayed to a newly connected client. Default 600. */
   historyLimit?: number;
+  /** Per-connection send queue cap, bytes. Default MAX_QUEUED_BYTES. */
+  maxQueuedBytes?: number;
   /** Unexpected errors in control handlers (they become `internal` error frames). */
   onError?: (err: unknown) => void;
 }
@@ -58,8 +60,23 @@ interface Conn {
   badTokens: number;
 }
 
-/** A slow client whose send buffer exceeds this misses broadcasts rather than growing memory. */
-const MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
+/**
+ * Most bytes queued for one connection (ws's own queue plus the socket's, `bufferedAmount`).
+ * Every frame the server sends goes through `send` and this cap: a client that does not read
+ * costs the server at most this much, whatever it sends. Policy at the cap: a broadcast frame
+ * is dropped for that client (it gets the newest state when it catches up); a reply (hello,
+ * replay, ack, error) closes the connection with 1008, since a client that ignores its own
+ * replies while sending more requests is not a viewer that fell behind.
+ */
+export const MAX_QUEUED_BYTES = 1024 * 1024;
+
+/** Per-connection send queue outcomes (the metric behind the policy). */
+export interface SendQueueCounters {
+  /** Broadcast frames not sent to a connection whose queue was full. */
+  droppedFrames: number;
+  /** Connections closed (1008) because a reply found the queue full. */
+  closedFull: number;
+}
 
 /**
  * The telemetry endpoint: broadcasts what producers publish to every connected client,
@@ -86,6 +103,8 @@ export class TelemetryServer implements TelemetryPublisher {
     internal: 0,
     closed: 0,
   };
+  /** What the per-connection send cap did (see MAX_QUEUED_BYTES). */
+  readonly sendQueue: SendQueueCounters = { droppedFrames: 0, closedFull: 0 };
 
   private constructor(
     wss: WebSocketServer,
@@ -99,6 +118,8 @@ export class TelemetryServer implements TelemetryPublisher {
 
   static listen(opts: TelemetryServerOptions): Promise<TelemetryServer> {
     const host = opts.host ?? '127.0.0.1';
+    // '' is "every interface" to the socket layer: the feed would be readable from the network.
+    if (host === '') return Promise.reject(new InputError('host', 'empty: it would bind every interface (give 127.0.0.1, or 0.0.0.0 explicitly)'));
     return new Promise((resolve, reject) => {
       const wss = new WebSocketServer({
         host,
@@ -168,10 +189,26 @@ export class TelemetryServer implements TelemetryPublisher {
 
   private broadcast(msg: ServerMessage): string {
     const text = JSON.stringify(msg);
-    for (const ws of this.conns.keys()) {
-      if (ws.readyState === WebSocket.OPEN && ws.bufferedAmount < MAX_BUFFERED_BYTES) ws.send(text);
-    }
+    for (const ws of this.conns.keys()) this.send(ws, text, 'broadcast');
     return text;
+  }
+
+  /** The one way a frame leaves the server: bounded per connection (see MAX_QUEUED_BYTES). */
+  private send(ws: WebSocket, text: string, kind: 'broadcast' | 'reply'): void {
+    if (ws.readyState !== WebSocket.OPEN) return;
+    if (ws.bufferedAmount + Buffer.byteLength(text) > (this.opts.maxQueuedBytes ?? MAX_QUEUED_BYTES)) {
+      if (kind === 'broadcast') {
+        this.sendQueue.droppedFrames++;
+        return;
+      }
+      this.sendQueue.closedFull++;
+      this.closeConn(ws, 'send queue full: read the replies');
+      // The close frame queues behind the unread data; do not wait on a peer that is not reading.
+      const t = setTimeout(() => ws.terminate(), 1000);
+      t.unref();
+      return;
+    }
+    ws.send(text);
   }
 
   // ------------------------------------------------------------ connections
@@ -194,15 +231,16 @@ export class TelemetryServer implements TelemetryPublisher {
         this.sendError(ws, 'internal', 'internal error while handling the frame');
       }
     });
-    ws.send(JSON.stringify(this.hello));
+    this.send(ws, JSON.stringify(this.hello), 'reply');
     for (const k of ['functions', 'policy', 'state', 'stats', 'rates', 'bpf'] as const) {
       const text = this.latest[k];
-      if (text) ws.send(text);
+      if (text) this.send(ws, text, 'reply');
     }
-    for (const text of this.timeline) ws.send(text);
+    for (const text of this.timeline) this.send(ws, text, 'reply');
   }
 
   private closeConn(ws: WebSocket, reason: string): void {
+    if (!this.conns.has(ws)) return;
     this.refused.closed++;
     ws.close(1008, reason);
     this.conns.delete(ws);
@@ -210,8 +248,7 @@ export class TelemetryServer implements TelemetryPublisher {
 
   private sendError(ws: WebSocket, code: ErrorCode, message: string, id?: string): void {
     this.refused[code]++;
-    if (ws.readyState !== WebSocket.OPEN) return;
-    ws.send(JSON.stringify({ v: SCHEMA_VERSION, type: 'error', code, message, ...(id !== undefined ? { id } : {}) }));
+    this.send(ws, JSON.stringify({ v: SCHEMA_VERSION, type: 'error', code, message, ...(id !== undefined ? { id } : {}) }), 'reply');
   }
 
   private onFrame(ws: WebSocket, data: RawData, isBinary: boolean): void {
@@ -248,7 +285,7 @@ export class TelemetryServer implements TelemetryPublisher {
       return this.sendError(ws, err.input === 'message.op' ? 'unknown-op' : 'bad-message', err.message, id);
     }
     if (msg.type === 'ping') {
-      ws.send(JSON.stringify({ v: 1, type: 'ack', id: msg.id, op: 'ping' }));
+      this.send(ws, JSON.stringify({ v: 1, type: 'ack', id: msg.id, op: 'ping' }), 'reply');
       return;
     }
     this.control(ws, conn, msg);
@@ -290,7 +327,7 @@ export class TelemetryServer implements TelemetryPublisher {
       this.opts.onError?.(err);
       return this.sendError(ws, 'internal', `control operation ${msg.op} failed`, msg.id);
     }
-    ws.send(JSON.stringify({ v: 1, type: 'ack', id: msg.id, op: msg.op, ...(result !== undefined ? { result } : {}) }));
+    this.send(ws, JSON.stringify({ v: 1, type: 'ack', id: msg.id, op: msg.op, ...(result !== undefined ? { result } : {}) }), 'reply');
   }
 }
 

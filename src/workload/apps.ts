@@ -99,7 +99,8 @@ export function parseAppName(name: string, where: string): AppName {
     fo: 'float',
     floatOperation: 'float',
   };
-  const app = alias[key];
+  // Own keys only: 'constructor' or '__proto__' must not find Object.prototype's members.
+  const app = Object.hasOwn(alias, key) ? alias[key] : undefined;
   if (!app) throw new InputError(where, `unknown app "${name}" (known: ${Object.keys(alias).join(', ')})`);
   return app;
 }

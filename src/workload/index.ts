@@ -7,3 +7,4 @@ export * from './table1.js';
 export * from './io-mix.js';
 export * from './trace.js';
 export * from './source.js';
+export * from './records-workload.js';

@@ -1,9 +1,9 @@
-import { readFileSync } from 'node:fs';
 import { InputError } from '../core/errors.js';
 import type { FuncId } from '../core/ids.js';
 import { msToNs, NS_PER_S } from '../core/time.js';
 import { groupOf, type FunctionInfo, type InvocationSpec } from '../core/workload.js';
-import { appCostNs, parseAppName, type AppName } from './apps.js';
+import { appCostMs, appCostNs, appParamFor, parseAppName, type AppName } from './apps.js';
+import { openTraceFile, readLines } from './invocation-io/lines.js';
 import type { WorkloadBundle } from './bundle.js';
 import { Rng } from './rng.js';
 import { JITTER_SIGMA, validateScale } from './table1.js';
@@ -29,7 +29,7 @@ export interface TraceOptions {
 }
 
 /** Deployment names the artifact gives its ports (facts/alps-artifact-traces.md §2). */
-const ARTIFACT_NAMES: Record<number, string> = {
+const ARTIFACT_NAMES = new Map<number, string>(Object.entries({
   2: 'fib1',
   6: 'fib2',
   8: 'graphBfs3',
@@ -40,7 +40,7 @@ const ARTIFACT_NAMES: Record<number, string> = {
   18: 'fib4',
   20: 'floatOperation4',
   21: 'fib5',
-};
+}).map(([k, v]) => [Number(k), v]));
 
 interface Row {
   n: number;
@@ -49,40 +49,81 @@ interface Row {
   funcId: FuncId;
 }
 
+/**
+ * Largest CPU demand one trace row may ask for. The cost models grow fast (fib is φⁿ: n = 70
+ * would be ~10¹⁰ ms and the simulator would run for hours), so a row beyond this is refused
+ * with the bound in the message. The artifact's own rows stay below 2 s.
+ */
+export const MAX_ROW_CPU_MS = 600_000;
+/** Largest gap (column 4) of one row, in trace units. */
+export const MAX_ROW_GAP = 1_000_000_000;
+
+/** One row `id n app gap port` → a Row, or undefined for blank and comment lines. */
+function parseRow(raw: string, where: string): Row | undefined {
+  const line = raw.trim();
+  if (line === '' || line.startsWith('#')) return undefined;
+  const cols = line.split(/\s+/);
+  if (cols.length !== 5) throw new InputError(where, `expected 5 space-separated columns (id n app gap port), got ${cols.length}`);
+  const [, nStr, appStr, gapStr, portStr] = cols as [string, string, string, string, string];
+  const n = Number(nStr);
+  const gap = Number(gapStr);
+  const port = Number(portStr);
+  if (!Number.isSafeInteger(n) || n < 0) throw new InputError(where, `column 2 (n) must be a non-negative integer, got "${short(nStr)}"`);
+  if (!Number.isSafeInteger(gap) || gap < 0 || gap > MAX_ROW_GAP) throw new InputError(where, `column 4 (gap) must be an integer in 0..${MAX_ROW_GAP}, got "${short(gapStr)}"`);
+  if (!Number.isInteger(port) || port <= 5000 || port > 5000 + 0xffff) throw new InputError(where, `column 5 (port) must be an integer in 5001..${5000 + 0xffff}, got "${short(portStr)}"`);
+  const app = parseAppName(appStr, `${where} column 3`);
+  const costMs = appCostMs(app, n);
+  if (!(costMs <= MAX_ROW_CPU_MS)) {
+    throw new InputError(where, `column 2 (n) = ${n} makes one ${app} invocation cost ${Number.isFinite(costMs) ? `${Math.round(costMs / 1000)} s` : 'unboundedly long'} of CPU; the limit is ${MAX_ROW_CPU_MS / 1000} s (${app} n ≤ ${maxParam(app)})`);
+  }
+  return { n, app, gap, funcId: port - 5000 };
+}
+
+const short = (s: string): string => (s.length > 24 ? `${s.slice(0, 21)}...` : s);
+
+/** Largest n of `app` whose cost is within MAX_ROW_CPU_MS. */
+function maxParam(app: AppName): number {
+  let n = Math.max(0, appParamFor(app, MAX_ROW_CPU_MS));
+  while (n > 0 && appCostMs(app, n) > MAX_ROW_CPU_MS) n--;
+  return n;
+}
+
 function parseRows(text: string, file: string, limit: number): Row[] {
   const rows: Row[] = [];
   const lines = text.split('\n');
   for (let i = 0; i < lines.length && rows.length < limit; i++) {
-    const line = lines[i]!.trim();
-    if (line === '' || line.startsWith('#')) continue;
-    const where = `${file}:${i + 1}`;
-    const cols = line.split(/\s+/);
-    if (cols.length !== 5) throw new InputError(where, `expected 5 space-separated columns (id n app gap port), got ${cols.length}`);
-    const [, nStr, appStr, gapStr, portStr] = cols as [string, string, string, string, string];
-    const n = Number(nStr);
-    const gap = Number(gapStr);
-    const port = Number(portStr);
-    if (!Number.isInteger(n) || n < 0) throw new InputError(where, `column 2 (n) must be a non-negative integer, got "${nStr}"`);
-    if (!Number.isInteger(gap) || gap < 0) throw new InputError(where, `column 4 (gap) must be a non-negative integer, got "${gapStr}"`);
-    if (!Number.isInteger(port) || port <= 5000 || port > 5000 + 0xffff) throw new InputError(where, `column 5 (port) must be an integer above 5000, got "${portStr}"`);
-    rows.push({ n, app: parseAppName(appStr, `${where} column 3`), gap, funcId: port - 5000 });
+    const row = parseRow(lines[i]!, `${file}:${i + 1}`);
+    if (row) rows.push(row);
   }
-  if (rows.length === 0) throw new InputError(file, 'no invocation rows (expected lines "id n app gap port")');
   return rows;
 }
 
-export function readArtifactTrace(path: string, opts: TraceOptions): WorkloadBundle {
-  let text: string;
+/**
+ * Reads an artifact trace file as a stream of lines (each at most MAX_TRACE_LINE_CHARS), and
+ * stops at `limit` rows: a 200 MB trace with `--invocations 1000` reads only its first rows.
+ */
+export async function readArtifactTrace(path: string, opts: TraceOptions): Promise<WorkloadBundle> {
+  const limit = opts.limit ?? Infinity;
+  const input = await openTraceFile(path);
+  const rows: Row[] = [];
   try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    throw new InputError(path, `cannot read trace file: ${(e as Error).message}`);
+    for await (const { n, text } of readLines(input, path)) {
+      if (rows.length >= limit) break;
+      const row = parseRow(text, `${path}:${n}`);
+      if (row) rows.push(row);
+    }
+  } finally {
+    input.destroy();
   }
-  return parseArtifactTrace(text, path, opts);
+  return bundleOf(rows, path, opts);
 }
 
 export function parseArtifactTrace(text: string, file: string, opts: TraceOptions): WorkloadBundle {
-  const rows = parseRows(text, file, opts.limit ?? Infinity);
+  return bundleOf(parseRows(text, file, opts.limit ?? Infinity), file, opts);
+}
+
+function bundleOf(rows: Row[], file: string, opts: TraceOptions): WorkloadBundle {
+  if (rows.length === 0) throw new InputError(file, 'no invocation rows (expected lines "id n app gap port")');
   const load = opts.load ?? 0.9;
   validateScale(rows.length, opts.cpus, load);
   if (opts.msPerUnit !== undefined && !(opts.msPerUnit > 0)) throw new InputError('--ms-per-unit', `must be > 0, got ${opts.msPerUnit}`);
@@ -96,6 +137,8 @@ export function parseArtifactTrace(text: string, file: string, opts: TraceOption
   const invocations: InvocationSpec[] = [];
   const perFunc = new Map<FuncId, { app: AppName; sum: number; count: number }>();
   let t = 0;
+  const last = rows.reduce((a, r) => a + r.gap, 0) * unitNs;
+  if (!(last <= Number.MAX_SAFE_INTEGER)) throw new InputError(file, `the arrivals span ${last} ns, beyond 2^53 ns (104 days): use a smaller --ms-per-unit`);
   rows.forEach((r, i) => {
     t += r.gap * unitNs;
     invocations.push({ id: i + 1, funcId: r.funcId, arrivalNs: Math.round(t), phases: [{ kind: 'cpu', ns: demand[i]! }] });
@@ -106,7 +149,7 @@ export function parseArtifactTrace(text: string, file: string, opts: TraceOption
   });
   const functions: FunctionInfo[] = [...perFunc.entries()]
     .sort((a, b) => a[0] - b[0])
-    .map(([funcId, acc]) => ({ funcId, name: ARTIFACT_NAMES[funcId] ?? `${acc.app}@${funcId + 5000}`, app: acc.app, group: groupOf(acc.sum / acc.count) }));
+    .map(([funcId, acc]) => ({ funcId, name: ARTIFACT_NAMES.get(funcId) ?? `${acc.app}@${funcId + 5000}`, app: acc.app, group: groupOf(acc.sum / acc.count) }));
   const span = invocations[invocations.length - 1]!.arrivalNs;
   const name = file.split('/').pop() ?? file;
   const offered = span > 0 ? totalCpu / (opts.cpus * span) : Infinity;

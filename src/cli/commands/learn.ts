@@ -1,10 +1,14 @@
-import type { Argv, CommandModule } from 'yargs';
+import type { Argv } from 'yargs';
 import { InputError } from '../../core/errors.js';
 import { LEARNER_MODES, SLICE_MODELS, type Policy } from '../../core/policy.js';
 import type { InvocationRecord } from '../../core/records.js';
+import { safeText } from '../../core/terminal.js';
 import { msToNs, NS_PER_MS } from '../../core/time.js';
-import { AlpsLearner, resolveParams, type AlpsParams, type FunctionStats } from '../../learner/index.js';
+import type { FunctionStats } from '../../learner/index.js';
+import { resolveParams, type AlpsParams } from '../../learner/params.js';
 import { readInvocationRecords, RECORD_FORMATS } from '../../workload/invocation-io/index.js';
+import { numFlag } from '../flags.js';
+import type { CliCommand } from '../program.js';
 
 interface LearnArgs {
   trace: string;
@@ -40,7 +44,7 @@ const WORKED = [
 ].join('\n');
 
 const EXAMPLES: [string, string][] = [
-  ['ghost-alps learn --trace=- --json < /tmp/alps-trace.jsonl', 'read stdin; print the Policy as JSON'],
+  ['ghost-alps learn --trace - --json < /tmp/alps-trace.jsonl', 'read stdin; print the Policy as JSON'],
   ['ghost-alps learn --trace run.jsonl --model forest --cpus 8', 'random-forest slices, 8-CPU replay'],
   ['ghost-alps learn --trace run.csv --mode artifact --alpha 2', 'the published artifact’s algorithm'],
 ];
@@ -93,7 +97,10 @@ export function paramsFromArgs(a: Partial<LearnArgs>): AlpsParams {
   } catch (err) {
     const key = err instanceof InputError ? /^learner parameter (\w+)$/.exec(err.input)?.[1] : undefined;
     if (err instanceof InputError && key && FLAG_OF[key]) {
-      const msg = key.endsWith('Ns') ? err.problem.replace(/got .*/, 'got a bad value') : err.problem;
+      // The learner speaks ns; the flag was ms: restate the bound and the value as typed.
+      const givenMs = ({ windowNs: a['window-ms'], quantumNs: a['quantum-ms'], maxSliceNs: a['max-slice-ms'] } as Record<string, number | undefined>)[key];
+      const bound = /^must be (>|≥|≤|<) (-?[\d.e+]+)/.exec(err.problem);
+      const msg = key.endsWith('Ns') ? `${bound ? `must be ${bound[1]} ${Number(bound[2]) / NS_PER_MS} ms` : 'is out of range'}, got ${givenMs}` : err.problem;
       throw new InputError(FLAG_OF[key]!, msg);
     }
     throw err;
@@ -127,7 +134,7 @@ export function formatPolicyTable(policy: Policy, stats: readonly FunctionStats[
     const s = byId.get(e.funcId);
     rows.push([
       String(e.funcId),
-      s?.name ?? '',
+      safeText(s?.name ?? ''),
       String(e.rank),
       e.sliceNs === 0 ? '0 (default)' : f1(e.sliceNs),
       s ? String(s.invocations) : (notes.get(e.funcId) ?? 'carried'),
@@ -142,7 +149,20 @@ export function formatPolicyTable(policy: Policy, stats: readonly FunctionStats[
   return [...header, '', ...body].join('\n');
 }
 
-export const learnCommand: CommandModule<object, LearnArgs> = {
+/** A window in which no invocation completed: nothing to learn from (exit 1, with the fix). */
+export class NothingToLearnError extends Error {
+  override readonly name = 'NothingToLearnError';
+}
+
+/** Flag checks, before reading the trace (also the fuzz suite's entry point). */
+export function checkLearnArgs(argv: LearnArgs): AlpsParams {
+  const params = paramsFromArgs(argv);
+  if (argv['now-ms'] !== undefined) numFlag('--now-ms', argv['now-ms'], 0, Number.MAX_SAFE_INTEGER / NS_PER_MS, true);
+  if (argv.utilisation !== undefined) numFlag('--utilisation', argv.utilisation, 0, 100, true);
+  return params;
+}
+
+export const learnCommand: CliCommand<LearnArgs> = {
   command: 'learn',
   describe: 'learn an ALPS policy (rank + time slice per function) from an invocation trace',
   builder: (y: Argv) =>
@@ -154,7 +174,7 @@ export const learnCommand: CommandModule<object, LearnArgs> = {
           `Worked example (paste into a shell):\n${WORKED}`,
       )
       .example(EXAMPLES)
-      .option('trace', { type: 'string', demandOption: true, describe: "invocation records file, or --trace=- for stdin" })
+      .option('trace', { type: 'string', demandOption: true, describe: 'invocation records file (at most 1 MiB per line), or - for stdin' })
       .option('format', { type: 'string', default: 'auto', choices: RECORD_FORMATS as unknown as string[], describe: 'file format (auto: by extension, else by the first line)' })
       .option('model', { type: 'string', choices: SLICE_MODELS as unknown as string[], describe: 'time-slice model (Eq. 1) [default: avg]' })
       .option('alpha', { type: 'number', describe: 'Eq. 2 reward α [paper 2, artifact 1]' })
@@ -176,28 +196,42 @@ export const learnCommand: CommandModule<object, LearnArgs> = {
       .option('monotone-cap', { type: 'string', choices: ['off', 'pre-penalty', 'compounding'], describe: 'slice cap along the rank order [paper: off]' })
       .option('seed', { type: 'number', describe: 'seed of the forest and the artifact sample [42]' })
       .option('json', { type: 'boolean', default: false, describe: 'print the Policy as JSON' }),
+  check: (argv) => {
+    checkLearnArgs(argv);
+  },
   handler: async (argv) => {
-    const params = paramsFromArgs(argv);
-    if (argv['now-ms'] !== undefined && !(Number.isFinite(argv['now-ms']) && argv['now-ms'] >= 0)) {
-      throw new InputError('--now-ms', `must be a time ≥ 0, got ${argv['now-ms']}`);
-    }
+    const params = checkLearnArgs(argv);
+    const { AlpsLearner } = await import('../../learner/learner.js');
     const learner = new AlpsLearner(params);
+    // With --now-ms, keep only what that window can use while streaming: the learner's buffer
+    // holds the newest records it has seen, so records after the window (or, in paper mode,
+    // completed before it) would push the window's own records out of it.
+    const nowGiven = argv['now-ms'] !== undefined ? msToNs(argv['now-ms']) : undefined;
+    const from = nowGiven !== undefined && params.mode === 'paper' ? nowGiven - params.windowNs : -Infinity;
     let maxEnd = 0;
     let total = 0;
     let batch: InvocationRecord[] = [];
     for await (const r of readInvocationRecords(argv.trace, { format: argv.format as 'auto' })) {
-      batch.push(r);
       total++;
       if (r.endNs > maxEnd) maxEnd = r.endNs;
+      if (nowGiven !== undefined && (r.endNs > nowGiven || r.endNs <= from)) continue;
+      batch.push(r);
       if (batch.length >= 4096) {
         learner.observe(batch);
         batch = [];
       }
     }
     learner.observe(batch);
-    if (total === 0) throw new InputError(argv.trace, 'no invocation records');
+    if (total === 0) throw new InputError(argv.trace === '-' ? 'stdin' : argv.trace, 'no invocation records');
     const now = argv['now-ms'] !== undefined ? msToNs(argv['now-ms']) : maxEnd;
     const window = learner.windowRecords(now);
+    if (window.length === 0) {
+      const w = params.windowNs / NS_PER_MS;
+      throw new NothingToLearnError(
+        `nothing to learn: no invocation of ${safeText(argv.trace === '-' ? 'stdin' : argv.trace)} completed in the window (${f1(Math.max(0, now - params.windowNs))}, ${f1(now)}] ms ` +
+          `(W = ${w} ms; the trace's completions end at ${f1(maxEnd)} ms). Widen it with --window-ms${argv['now-ms'] !== undefined ? ' or move it with --now-ms' : ''}`,
+      );
+    }
     const estimated = argv.utilisation === undefined;
     const util = estimated ? estimateUtilisation(window, params, now) : argv.utilisation!;
     if (!(Number.isFinite(util) && util >= 0 && util <= 100)) throw new InputError('--utilisation', `must be a percentage in [0, 100], got ${util}`);

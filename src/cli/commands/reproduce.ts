@@ -1,8 +1,6 @@
-import type { Argv, CommandModule } from 'yargs';
-import { InputError } from '../../core/errors.js';
-import { terminalProgress } from '../../harness/progress.js';
-import { EXPERIMENTS, FULL_SCALE, runReproduction } from '../../harness/reproduce/index.js';
-import { simulate } from '../../sim/index.js';
+import type { Argv } from 'yargs';
+import { intFlag, LIMITS, prepareOutDir, seedFlag } from '../flags.js';
+import type { CliCommand } from '../program.js';
 
 interface ReproduceArgs {
   out: string;
@@ -12,7 +10,15 @@ interface ReproduceArgs {
   json: boolean;
 }
 
-export const reproduceCommand: CommandModule<object, ReproduceArgs> = {
+/** The paper's size (FULL_SCALE.invocations in src/harness/reproduce; kept here so --help loads nothing heavy). */
+const PAPER_INVOCATIONS = 15000;
+
+function checkReproduceArgs(argv: ReproduceArgs): void {
+  seedFlag(argv.seed);
+  intFlag('--invocations', argv.invocations, 100, LIMITS.invocations);
+}
+
+export const reproduceCommand: CliCommand<ReproduceArgs> = {
   command: 'reproduce',
   describe: 'run the ALPS paper’s experiments in simulation and write results.md (paper value beside ours)',
   builder: (y: Argv) =>
@@ -27,17 +33,23 @@ export const reproduceCommand: CommandModule<object, ReproduceArgs> = {
       ])
       .option('out', { type: 'string', demandOption: true, describe: 'output directory' })
       .option('seed', { type: 'number', default: 1, describe: 'seed of every workload and machine' })
-      .option('invocations', { type: 'number', default: FULL_SCALE.invocations, describe: 'invocations per run (the paper: 15,000)' })
-      .option('only', { type: 'string', describe: `comma-separated experiment ids: ${EXPERIMENTS.map((e) => e.id).join(', ')}` })
+      .option('invocations', { type: 'number', default: PAPER_INVOCATIONS, describe: `invocations per run (the paper: 15,000), 100..${LIMITS.invocations}` })
+      .option('only', { type: 'string', describe: 'comma-separated experiment ids (e.g. acceptance,fig5-6; an unknown id lists them all)' })
       .option('json', { type: 'boolean', default: false, describe: 'print the sections as JSON on stdout' }),
+  check: checkReproduceArgs,
   handler: async (argv) => {
-    if (!Number.isInteger(argv.seed) || argv.seed < 0) throw new InputError('--seed', `must be a non-negative integer, got ${argv.seed}`);
-    if (!Number.isInteger(argv.invocations) || argv.invocations < 100) throw new InputError('--invocations', `must be an integer ≥ 100, got ${argv.invocations}`);
+    checkReproduceArgs(argv);
+    const out = prepareOutDir(argv.out);
+    const [{ terminalProgress }, { FULL_SCALE, runReproduction }, { simulate }] = await Promise.all([
+      import('../../harness/progress.js'),
+      import('../../harness/reproduce/index.js'),
+      import('../../sim/index.js'),
+    ]);
     const only = argv.only?.split(',').map((s) => s.trim()).filter(Boolean);
     const progress = terminalProgress(!argv.json);
     const summary = await runReproduction({
       simulate,
-      out: argv.out,
+      out,
       seed: argv.seed,
       scale: { ...FULL_SCALE, invocations: argv.invocations },
       ...(only ? { only } : {}),

@@ -3,7 +3,7 @@ import type { LearnerParams } from '../../core/policy.js';
 import { sToNs } from '../../core/time.js';
 import { AlpsLearner } from '../../learner/index.js';
 import { LEARNING_SCHEDULERS, SCHEDULERS, simulate } from '../../sim/index.js';
-import { loadWorkload } from '../../workload/source.js';
+import { loadWorkloadSource } from '../../workload/source.js';
 import type { TelemetryPublisher } from '../publisher.js';
 import { nullPublisher, tee } from '../publisher.js';
 import type { TelemetryServer } from '../server.js';
@@ -47,9 +47,9 @@ export async function startLiveRun(o: LiveRunOptions): Promise<LiveRun> {
   if (!(SCHEDULERS as readonly string[]).includes(o.scheduler)) throw new InputError('--scheduler', `unknown '${o.scheduler}' (known: ${SCHEDULERS.join(', ')})`);
   if (!(o.stepS > 0 && o.stepS <= 3600)) throw new InputError('--step', `must be in (0, 3600] virtual seconds, got ${o.stepS}`);
   if (!Number.isInteger(o.seed) || o.seed < 0) throw new InputError('--seed', `must be a non-negative integer, got ${o.seed}`);
-  let bundle: ReturnType<typeof loadWorkload>;
+  let bundle: Awaited<ReturnType<typeof loadWorkloadSource>>;
   try {
-    bundle = loadWorkload(o.workload, { invocations: o.invocations, cpus: o.cpus, load: o.load, seed: o.seed });
+    bundle = await loadWorkloadSource(o.workload, { invocations: o.invocations, cpus: o.cpus, load: o.load, seed: o.seed });
   } catch (err) {
     // The workload comes from --sim here, not simulate's --workload: name the flag the user typed.
     if (err instanceof InputError && err.input === '--workload') throw new InputError('--sim', err.problem);
@@ -80,18 +80,25 @@ export async function startLiveRun(o: LiveRunOptions): Promise<LiveRun> {
     : undefined;
   const server = telemetry?.server;
   const tokenFile = telemetry?.tokenFile;
-  const s = new LiveSession({
-    workload: bundle.workload,
-    cpus: o.cpus,
-    scheduler: o.scheduler,
-    seed: o.seed,
-    stepNs: sToNs(o.stepS),
-    simulate,
-    learnerFactory: realLearnerFactory,
-    learning: LEARNING_SCHEDULERS.has(o.scheduler),
-    ...(o.learner ? { learner: o.learner } : {}),
-    publisher: tee(server ?? nullPublisher, o.publisher ?? nullPublisher),
-  });
+  let s: LiveSession;
+  try {
+    s = new LiveSession({
+      workload: bundle.workload,
+      cpus: o.cpus,
+      scheduler: o.scheduler,
+      seed: o.seed,
+      stepNs: sToNs(o.stepS),
+      simulate,
+      learnerFactory: realLearnerFactory,
+      learning: LEARNING_SCHEDULERS.has(o.scheduler),
+      ...(o.learner ? { learner: o.learner } : {}),
+      publisher: tee(server ?? nullPublisher, o.publisher ?? nullPublisher),
+    });
+  } catch (err) {
+    // The socket is up and its token file written: a failed start must not leave either behind.
+    await telemetry?.close();
+    throw err;
+  }
   holder.session = s;
   return {
     session: s,

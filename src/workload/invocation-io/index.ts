@@ -12,3 +12,4 @@ export {
   type RecordFormat,
   type ReadOptions,
 } from './stream.js';
+export { readLines, openTraceFile, openError, MAX_TRACE_LINE_CHARS, type Line } from './lines.js';

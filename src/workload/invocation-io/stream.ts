@@ -1,12 +1,12 @@
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createWriteStream } from 'node:fs';
 import { extname } from 'node:path';
-import { createInterface } from 'node:readline';
 import { once } from 'node:events';
 import type { Readable, Writable } from 'node:stream';
 import { InputError } from '../../core/errors.js';
 import type { InvocationRecord } from '../../core/records.js';
 import { CSV_HEADER, parseCsvHeader, parseCsvRow, recordToCsvRow } from './csv.js';
 import { parseJsonlLine, recordToJsonl } from './jsonl.js';
+import { openError, openTraceFile, readLines } from './lines.js';
 import type { RecordField } from './schema.js';
 
 export type RecordFormat = 'jsonl' | 'csv';
@@ -36,32 +36,17 @@ export interface ReadOptions {
 
 /**
  * Streams validated records from a file (or `-` / a Readable for stdin), line by line: memory use
- * does not grow with the file. Blank lines are skipped. The first bad line throws InputError
+ * does not grow with the file, and a line longer than MAX_TRACE_LINE_CHARS is an error. Blank lines are skipped. The first bad line throws InputError
  * naming `file:line` and the problem.
  */
 export async function* readInvocationRecords(source: string | Readable, opts: ReadOptions = {}): AsyncGenerator<InvocationRecord> {
   const label = typeof source === 'string' ? (source === '-' ? (opts.label ?? 'stdin') : source) : (opts.label ?? 'stdin');
   let format: RecordFormat | undefined = opts.format && opts.format !== 'auto' ? opts.format : undefined;
   if (!format && typeof source === 'string' && source !== '-') format = formatFromPath(source);
-  let input: Readable;
-  if (typeof source !== 'string') input = source;
-  else if (source === '-') input = process.stdin;
-  else {
-    input = createReadStream(source, { encoding: 'utf8' });
-    // Surface open errors (ENOENT, EACCES) as a named input problem, before the first line.
-    try {
-      await once(input, 'open');
-    } catch (err) {
-      throw new InputError(source, `cannot read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-    }
-  }
-  const lines = createInterface({ input, crlfDelay: Infinity });
-  let n = 0;
+  const input: Readable = typeof source !== 'string' ? source : source === '-' ? process.stdin : await openTraceFile(source);
   let columns: RecordField[] | undefined;
   try {
-    for await (const raw of lines) {
-      n++;
-      const line = n === 1 ? raw.replace(/^\uFEFF/, '') : raw;
+    for await (const { n, text: line } of readLines(input, label)) {
       if (line.trim() === '') continue;
       const where = `${label}:${n}`;
       if (!format) format = formatFromLine(line, where);
@@ -74,7 +59,6 @@ export async function* readInvocationRecords(source: string | Readable, opts: Re
       }
     }
   } finally {
-    lines.close();
     if (typeof source === 'string' && source !== '-') input.destroy();
   }
 }
@@ -100,7 +84,7 @@ export async function writeInvocationRecords(
     try {
       await once(out, 'open');
     } catch (err) {
-      throw new InputError(target, `cannot write: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+      throw openError(target, err, 'cannot write');
     }
   }
   const write = async (s: string): Promise<void> => {

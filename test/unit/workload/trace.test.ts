@@ -32,12 +32,15 @@ test('bad rows are InputErrors naming file:line and the column', () => {
   bad('1 23 fib -1 5002', /column 4/);
   bad('1 23 fib 2 80', /column 5/);
   bad('', /no invocation rows/);
-  assert.throws(() => readArtifactTrace('/nonexistent/trace', { cpus: 2, seed: 1 }), /cannot read trace file/);
+});
+
+test('a missing trace file is named', async () => {
+  await assert.rejects(readArtifactTrace('/nonexistent/trace', { cpus: 2, seed: 1 }), /\/nonexistent\/trace: cannot read: no such file/);
 });
 
 const EXP = artifactTracePath('exp');
-test('the artifact exp trace reproduces the Huawei Table 1 shares', { skip: existsSync(EXP) ? false : `${EXP} absent (shared data not mounted)` }, () => {
-  const b = readArtifactTrace(EXP, { cpus: 56, load: 0.9, seed: 1 });
+test('the artifact exp trace reproduces the Huawei Table 1 shares', { skip: existsSync(EXP) ? false : `${EXP} absent (shared data not mounted)` }, async () => {
+  const b = await readArtifactTrace(EXP, { cpus: 56, load: 0.9, seed: 1 });
   assert.equal(b.workload.invocations.length, 15000);
   assert.equal(b.workload.functions.length, 10);
   const g = new Map(b.workload.functions.map((f) => [f.funcId, f.group]));
