@@ -2,7 +2,7 @@
   # Two addon modules from one build:
   #   alps_ghost: the ghOSt ABI client (native/ghost) and the emulated ghOSt kernel
   #               (ghost-kernel/emu). No libbpf: it must build on a ghOSt host as it is.
-  #   alps_bpf:   the libbpf wrapper (native/bpf), libbpf >= 1.4 linked statically.
+  #   alps_bpf:   the libbpf wrapper (native/bpf), with libbpf 1.4 compiled in (see below).
   "target_defaults": {
     "cflags!": ["-fno-exceptions"],
     "cflags_cc!": ["-fno-exceptions"],
@@ -21,10 +21,32 @@
     {
       "target_name": "alps_bpf",
       "sources": ["<!@(node scripts/gyp-sources.mjs native/bpf)"],
-      # Debian's libbpf.a is not built with -fPIC, so it cannot go into a shared object (the
-      # .node addon): link libbpf.so.1 (same 1.4.6 package). The static in-guest loader built by
-      # ghost-kernel/bpf/Makefile does link libbpf.a.
-      "libraries": ["-lbpf", "-lelf", "-lz"]
+      "variables": { "vendored_libbpf": "<!(node scripts/libbpf-gyp.mjs dir)" },
+      "conditions": [
+        # libbpf compiled in (scripts/fetch-libbpf.sh fetched its source): the addon needs only
+        # libelf and zlib at run time, so the prebuilt binary in the npm package loads on hosts
+        # without libbpf >= 1.4. Debian's libbpf.a cannot serve: it is not built with -fPIC.
+        ["vendored_libbpf!=''", {
+          "dependencies": ["libbpf_vendored"],
+          "include_dirs": [".cache/libbpf/include"],
+          "libraries": ["-lelf", "-lz"]
+        }, {
+          # No vendored source (an installed package building from source): the system's libbpf.so, >= 1.4.
+          "libraries": ["-lbpf", "-lelf", "-lz"]
+        }]
+      ]
     }
+  ],
+  "conditions": [
+    ["'<!(node scripts/libbpf-gyp.mjs dir)'!=''", {
+      "targets": [{
+        "target_name": "libbpf_vendored",
+        "type": "static_library",
+        "sources": ["<!@(node scripts/libbpf-gyp.mjs sources)"],
+        "include_dirs": ["<!(node scripts/libbpf-gyp.mjs dir)/src", "<!(node scripts/libbpf-gyp.mjs dir)/include", "<!(node scripts/libbpf-gyp.mjs dir)/include/uapi"],
+        "defines": ["_LARGEFILE64_SOURCE", "_FILE_OFFSET_BITS=64"],
+        "cflags": ["-fPIC", "-std=gnu89", "-O2", "-w"]
+      }]
+    }]
   ]
 }

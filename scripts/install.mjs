@@ -48,6 +48,8 @@ function buildFromSource() {
   }
 }
 
+// `npm run setup` in a checkout builds the addons itself right after `npm ci`.
+if (process.env.GHOST_ALPS_SETUP === '1') process.exit(0);
 const fromSource = process.env.GHOST_ALPS_BUILD_FROM_SOURCE === '1';
 const ghostErr = fromSource ? 'GHOST_ALPS_BUILD_FROM_SOURCE=1' : loadError(join(prebuilds, 'alps_ghost.node'));
 if (ghostErr) {

@@ -67,10 +67,17 @@ else
   echo "setup: VM kernel not fetched: ghost-kernel/vm/fetch-kernel.sh needs apt-get and dpkg-deb" >&2
 fi
 
+# libbpf's source, compiled into alps_bpf.node (see scripts/fetch-libbpf.sh for why). Without it
+# the addon links the system's libbpf.so (>= 1.4, installed above), so this is not fatal either.
+if ! bash scripts/fetch-libbpf.sh; then
+  log "warning: could not fetch libbpf's source; alps_bpf.node will link the system libbpf.so"
+fi
+
 # --- 2. npm dependencies ------------------------------------------------------------------
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   log "installing npm dependencies"
-  npm ci --no-audit --no-fund
+  # GHOST_ALPS_SETUP: the package's own install hook leaves the native build to step 3 below.
+  GHOST_ALPS_SETUP=1 npm ci --no-audit --no-fund
 else
   log "npm dependencies present"
 fi
