@@ -1,14 +1,14 @@
 import { existsSync } from 'node:fs';
-import type { Argv, CommandModule } from 'yargs';
-import { InputError } from '../../core/errors.js';
-import { compareOutcomes, runVariant } from '../../harness/ab.js';
-import { writeComparison } from '../../harness/output.js';
-import { formatComparison } from '../../harness/table.js';
-import { simulate } from '../../sim/index.js';
-import { table1Workload } from '../../workload/index.js';
-import { withOverhead } from '../../harness/real/calibrate.js';
-import { directRunner, runCalibratedAb, vmRunner, type CalibratedAbResult } from '../../harness/real/calibrated-ab.js';
-import { formatSimVsReal, REAL_SCHEDULERS, simRealStats, type RealScheduler, type SimRealPair } from '../../harness/real/real-ab.js';
+import type { Argv } from 'yargs';
+import { InputError, UnsupportedError } from '../../core/errors.js';
+import type { CalibratedAbResult, runCalibratedAb } from '../../harness/real/calibrated-ab.js';
+import type { RealScheduler, SimRealPair } from '../../harness/real/real-ab.js';
+import { UsageError } from '../errors.js';
+import { intFlag, LIMITS, numFlag, prepareOutDir, seedFlag } from '../flags.js';
+import type { CliCommand } from '../program.js';
+
+/** The real schedulers (REAL_SCHEDULERS of src/harness/real/real-ab; here so --help loads nothing heavy). */
+const REAL_SCHEDULERS: readonly RealScheduler[] = ['default', 'alps-scx'];
 
 interface CompareArgs {
   real: boolean;
@@ -46,11 +46,25 @@ function parseSchedulers(s: string): RealScheduler[] {
 
 /** Inside a sched_ext guest the scripts run directly; on a host each run boots the VM. */
 async function guestRunner(cpus: number): Promise<Parameters<typeof runCalibratedAb>[0]['run']> {
+  const { directRunner, vmRunner } = await import('../../harness/real/calibrated-ab.js');
   if (process.env.GHOST_ALPS_IN_VM === '1' && existsSync('/sys/kernel/sched_ext')) return directRunner;
   const { vmAvailability } = await import('../../vm/index.js');
   const vm = await vmAvailability();
-  if (!vm.ok) throw new Error(`compare --real needs the sched_ext VM: ${vm.reason}`);
+  // No kernel image or no qemu here: the environment's limit (exit 4), one line with the fix.
+  if (!vm.ok) throw new UnsupportedError('compare --real', `needs the sched_ext VM: ${vm.reason}`);
   return vmRunner(cpus);
+}
+
+/** Flag checks before any VM boots (also the fuzz suite's entry point). */
+function checkCompareArgs(argv: CompareArgs): RealScheduler[] {
+  if (!argv.real) throw new UsageError('compare runs real kernels only; pass --real (for simulated schedulers use `ghost-alps simulate`)');
+  const schedulers = parseSchedulers(argv.schedulers);
+  intFlag('--invocations', argv.invocations, 20, LIMITS.realInvocations);
+  numFlag('--load', argv.load, 0, 0.99);
+  intFlag('--cpus', argv.cpus, 1, 16);
+  seedFlag(argv.seed);
+  numFlag('--scale', argv.scale, 0, 10);
+  return schedulers;
 }
 
 function measuredLines(r: CalibratedAbResult, cpus: number): string {
@@ -68,7 +82,7 @@ function measuredLines(r: CalibratedAbResult, cpus: number): string {
   return out.join('\n');
 }
 
-export const compareCommand: CommandModule<object, CompareArgs> = {
+export const compareCommand: CliCommand<CompareArgs> = {
   command: 'compare',
   describe: 'real A/B on a sched_ext kernel (the qemu VM): default scheduler vs ALPS on sched_ext',
   builder: (y: Argv) =>
@@ -93,14 +107,22 @@ export const compareCommand: CommandModule<object, CompareArgs> = {
       .option('with-sim', { type: 'boolean', default: true, describe: 'also simulate the same workload and print the sim-vs-real table (--no-with-sim to skip)' })
       .option('json', { type: 'boolean', default: false, describe: 'print the report as JSON (simulate --json shape, plus .real and .simVsReal)' })
       .option('out', { type: 'string', describe: 'directory for report.json, curves.json, SVG charts and per-invocation CSVs' }),
+  check: (argv) => {
+    checkCompareArgs(argv);
+  },
   handler: async (argv) => {
-    if (!argv.real) throw new InputError('--real', 'compare runs real kernels only; pass --real (for simulated schedulers use `ghost-alps simulate`)');
-    const schedulers = parseSchedulers(argv.schedulers);
-    if (!(Number.isInteger(argv.invocations) && argv.invocations >= 20)) throw new InputError('--invocations', `must be an integer ≥ 20, got ${argv.invocations}`);
-    if (!(argv.load > 0 && argv.load < 1)) throw new InputError('--load', `must lie in (0, 1), got ${argv.load}`);
-    if (!(Number.isInteger(argv.cpus) && argv.cpus >= 1 && argv.cpus <= 16)) throw new InputError('--cpus', `must be an integer in 1..16, got ${argv.cpus}`);
-    if (!(Number.isInteger(argv.seed) && argv.seed >= 0)) throw new InputError('--seed', `must be a non-negative integer, got ${argv.seed}`);
-    if (!(argv.scale > 0 && argv.scale <= 10)) throw new InputError('--scale', `must lie in (0, 10], got ${argv.scale}`);
+    const schedulers = checkCompareArgs(argv);
+    const outDir = argv.out !== undefined ? prepareOutDir(argv.out) : undefined;
+    const [{ compareOutcomes, runVariant }, { writeComparison }, { formatComparison }, { simulate }, { table1Workload }, { withOverhead }, { runCalibratedAb }, { formatSimVsReal, simRealStats }] = await Promise.all([
+      import('../../harness/ab.js'),
+      import('../../harness/output.js'),
+      import('../../harness/table.js'),
+      import('../../sim/index.js'),
+      import('../../workload/index.js'),
+      import('../../harness/real/calibrate.js'),
+      import('../../harness/real/calibrated-ab.js'),
+      import('../../harness/real/real-ab.js'),
+    ]);
     const mix = argv.workload as 'huawei' | 'azure';
     const bundle = table1Workload({ mix, invocations: argv.invocations, cpus: argv.cpus, load: argv.load, seed: argv.seed });
     const say = (s: string): void => {
@@ -153,8 +175,8 @@ export const compareCommand: CommandModule<object, CompareArgs> = {
         process.stdout.write(`\nsim vs real (same workload, ${argv.cpus} CPUs; the simulator runs each invocation's demand + the measured overhead):\n${formatSimVsReal(simVsReal)}\n`);
       }
     }
-    if (argv.out) {
-      const files = await writeComparison(argv.out, result, '', true);
+    if (outDir) {
+      const files = await writeComparison(outDir, result, '', true);
       if (!argv.json) process.stdout.write(`\nwrote ${files.length} files to ${argv.out}: ${files.map((f) => f.split('/').pop()).join(', ')}\n`);
     }
   },

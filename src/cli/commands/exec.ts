@@ -8,13 +8,15 @@
 import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Argv, CommandModule } from 'yargs';
+import type { Argv } from 'yargs';
 import { InputError, UnsupportedError } from '../../core/errors.js';
 import { DEFAULT_REGISTRY_DIR, funcIdOfName, registerLaunch, unregisterLaunch } from '../../workload/funcs.js';
-import { GHOSTFS_ROOT } from '../../agent/ghost/host-setup.js';
-import { createClient } from '../../native/ghost.js';
-// sched_ext backend: tag through the map a running `agent --scx` pinned.
-import { scxExecArgv } from '../../agent/scx/launch.js';
+import { UsageError } from '../errors.js';
+import { intFlag } from '../flags.js';
+import type { CliCommand } from '../program.js';
+
+/** ghostfs mount point (GHOSTFS_ROOT of src/agent/ghost/host-setup, which loads the addon). */
+const GHOSTFS_ROOT = '/sys/fs/ghost';
 
 interface ExecArgs {
   func: string;
@@ -52,8 +54,14 @@ export function findActiveEnclave(root = GHOSTFS_ROOT): number | undefined {
 
 export async function runExec(a: ExecArgs): Promise<number> {
   const cmd = (a['--'] ?? a.cmd ?? []).map(String);
-  if (cmd.length === 0) throw new InputError('exec', 'no command after `--` (e.g. ghost-alps exec --func f -- ./handler)');
+  if (cmd.length === 0) throw new UsageError('exec needs a command after `--` (e.g. ghost-alps exec --func f -- ./handler)');
+  if (a.enclave !== undefined) intFlag('--enclave', a.enclave, 0, 1_000_000);
   funcIdOfName(a.func);
+  const [{ createClient }, { scxExecArgv }] = await Promise.all([
+    import('../../native/ghost.js'),
+    // sched_ext backend: tag through the map a running `agent --scx` pinned.
+    import('../../agent/scx/launch.js'),
+  ]);
   try {
     registerLaunch(process.pid, a.func, a.registry);
   } catch (e) {
@@ -87,7 +95,7 @@ export async function runExec(a: ExecArgs): Promise<number> {
   }
 }
 
-export const execCommand: CommandModule<object, ExecArgs> = {
+export const execCommand: CliCommand<ExecArgs> = {
   command: 'exec',
   describe: 'run a command as an invocation of a function (tags it for the ALPS agents)',
   builder: (y) =>
