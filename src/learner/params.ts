@@ -1,15 +1,11 @@
 import { InputError } from '../core/errors.js';
-import { LEARNER_MODES, SLICE_MODELS, type LearnerMode, type LearnerParams } from '../core/policy.js';
+import { LEARNER_MODES, MAX_POLICY_RANK, MAX_POLICY_SLICE_NS, SLICE_MODELS, type LearnerMode, type LearnerParams } from '../core/policy.js';
 import { NS_PER_MS, NS_PER_S, type Ns } from '../core/time.js';
 
-/**
- * Hard ceiling on any slice the learner emits, whatever the parameters say (10 s). A slice is a
- * non-preemptible budget in both enforcers, so anything longer would let one invocation hold a
- * CPU for a whole learning period; `maxSliceNs` (default 200 ms) is the working cap below it.
- */
-export const SLICE_LIMIT_NS: Ns = 10 * NS_PER_S;
-/** Largest rank we emit (u32 on the wire). */
-export const MAX_RANK = 0xffff_ffff;
+/** Hard ceiling on any slice the learner emits, whatever the parameters say: the policy bound (10 s). */
+export const SLICE_LIMIT_NS: Ns = MAX_POLICY_SLICE_NS;
+/** Largest rank we emit: the policy bound (u32 on the wire). */
+export const MAX_RANK = MAX_POLICY_RANK;
 
 /**
  * What a function's rank is sorted by: `wait` (paper §5.2.1: mean total wait in the SRPT replay),

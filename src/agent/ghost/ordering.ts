@@ -13,7 +13,7 @@
  */
 import type { FuncId } from '../../core/ids.js';
 import type { Ns } from '../../core/time.js';
-import type { Policy, PolicyEntry } from '../../core/policy.js';
+import { validatePolicy, type Policy, type PolicyEntry } from '../../core/policy.js';
 import { InputError } from '../../core/errors.js';
 
 export type AgentPolicyKind = 'alps' | 'fifo' | 'cfs';
@@ -65,13 +65,11 @@ class AlpsOrdering implements Ordering {
     return s > 0 ? s : this.defaultSliceNs;
   }
   setPolicy(policy: Policy): void {
-    // Swapping the map is atomic for the agent loop: a policy never applies half-way.
+    // Checked whole before anything changes, and swapping the map is atomic for the agent loop:
+    // a policy never applies half-way.
+    validatePolicy(policy);
     const next = new Map<FuncId, PolicyEntry>();
-    for (const e of policy.entries) {
-      if (!Number.isInteger(e.rank) || e.rank < 1) throw new InputError(`policy entry ${e.funcId}`, `rank ${e.rank} is not an integer >= 1`);
-      if (!(e.sliceNs >= 0)) throw new InputError(`policy entry ${e.funcId}`, `sliceNs ${e.sliceNs} is negative`);
-      next.set(e.funcId, e);
-    }
+    for (const e of policy.entries) next.set(e.funcId, e);
     this.entries = next;
     this.generation = policy.generation;
   }

@@ -6,8 +6,7 @@
  * complete old table or the complete new one, never a mix.
  */
 import { InputError } from '../../core/errors.js';
-import { MAX_FUNC_ID } from '../../core/ids.js';
-import type { Policy } from '../../core/policy.js';
+import { POLICY_LIMITS, validatePolicy, type Policy, type PolicyLimits } from '../../core/policy.js';
 import {
   type BpfMap,
   ALPS_MAX_RANK,
@@ -20,43 +19,12 @@ import {
   u32Key,
 } from '../../native/bpf.js';
 
-/** Largest learned slice accepted: the learner's own cap (src/learner/params.ts, 10 s). */
-export const MAX_SLICE_NS = 10_000_000_000;
-/** Learner ranks are u32 (rank 1 first). */
-export const MAX_POLICY_RANK = 0xffff_ffff;
-
 /** The map operations the writer needs (real BpfMaps, or fakes in tests). */
 export type PolicyMap = Pick<BpfMap, 'keys' | 'delete' | 'updateBatch'>;
 export type CtlMap = Pick<BpfMap, 'lookup' | 'update'>;
 
-const isInt = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v);
-
-/** Throws InputError for the first bad value; returns nothing if every value is writable. */
-export function validatePolicy(policy: Policy, lastGeneration?: number): void {
-  if (!isInt(policy.generation) || policy.generation < 0) {
-    throw new InputError('policy.generation', `must be a non-negative integer, got ${String(policy.generation)}`);
-  }
-  if (lastGeneration !== undefined && policy.generation <= lastGeneration) {
-    throw new InputError('policy.generation', `${policy.generation} is not newer than the active generation ${lastGeneration}`);
-  }
-  if (!Array.isArray(policy.entries)) throw new InputError('policy.entries', 'must be an array');
-  if (policy.entries.length > ALPS_POLICY_MAX) {
-    throw new InputError('policy.entries', `${policy.entries.length} functions; the kernel table holds ${ALPS_POLICY_MAX}`);
-  }
-  const seen = new Set<number>();
-  policy.entries.forEach((e, i) => {
-    const where = `policy.entries[${i}] (funcId ${String(e.funcId)})`;
-    if (!isInt(e.funcId) || e.funcId < 1 || e.funcId > MAX_FUNC_ID) throw new InputError(`${where}.funcId`, `must be an integer in 1..${MAX_FUNC_ID}`);
-    if (seen.has(e.funcId)) throw new InputError(`${where}.funcId`, 'appears twice');
-    seen.add(e.funcId);
-    if (!isInt(e.rank) || e.rank < 1 || e.rank > MAX_POLICY_RANK) {
-      throw new InputError(`${where}.rank`, `must be an integer in 1..${MAX_POLICY_RANK}, got ${String(e.rank)}`);
-    }
-    if (!isInt(e.sliceNs) || e.sliceNs < 0 || e.sliceNs > MAX_SLICE_NS) {
-      throw new InputError(`${where}.sliceNs`, `must be an integer in 0..${MAX_SLICE_NS} ns, got ${String(e.sliceNs)}`);
-    }
-  });
-}
+/** The kernel's policy table holds ALPS_POLICY_MAX functions; every other bound is the common one. */
+export const KERNEL_POLICY_LIMITS: PolicyLimits = { ...POLICY_LIMITS, maxEntries: ALPS_POLICY_MAX };
 
 /**
  * Kernel ranks: the learner's ranks compressed to 1..k preserving their order (equal ranks stay
@@ -92,7 +60,7 @@ export class PolicyWriter {
 
   write(policy: Policy): WriteResult {
     const cur = this.ctl();
-    validatePolicy(policy, cur.generation > 0 ? cur.generation : undefined);
+    validatePolicy(policy, cur.generation > 0 ? { ...KERNEL_POLICY_LIMITS, afterGeneration: cur.generation } : KERNEL_POLICY_LIMITS);
     const half = cur.activeHalf === 0 ? 1 : 0;
     // 1. clear the inactive half's leftovers (from two generations ago)
     const wanted = new Set(policy.entries.map((e) => e.funcId));

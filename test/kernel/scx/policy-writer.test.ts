@@ -7,10 +7,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { InputError } from '../../../src/core/errors.js';
-import type { Policy, PolicyEntry } from '../../../src/core/policy.js';
+import { validatePolicy, type Policy, type PolicyEntry } from '../../../src/core/policy.js';
 import { resolveParams } from '../../../src/learner/params.js';
 import { CTL_BYTES, POLICY_ENTRY_BYTES, decodeCtl, encodeCtl } from '../../../src/native/bpf.js';
-import { PolicyWriter, denseRanks, validatePolicy, type CtlMap, type PolicyMap } from '../../../src/agent/scx/policy-writer.js';
+import { KERNEL_POLICY_LIMITS, PolicyWriter, denseRanks, type CtlMap, type PolicyMap } from '../../../src/agent/scx/policy-writer.js';
 
 /** A hash map of Buffers plus an operation log. */
 class FakeMaps {
@@ -120,5 +120,5 @@ test('property: dense ranks preserve order and equality; the active half always 
 });
 
 test('validatePolicy accepts the learner range', () => {
-  validatePolicy(pol(0, [{ funcId: 2 ** 32 - 1, rank: 2 ** 32 - 1, sliceNs: 1e10 }]));
+  validatePolicy(pol(0, [{ funcId: 2 ** 32 - 1, rank: 2 ** 32 - 1, sliceNs: 1e10 }]), KERNEL_POLICY_LIMITS);
 });

@@ -61,6 +61,6 @@ test('any JSON value either parses or fails with an InputError (never another ex
 
 test('server messages: envelope and the fields consumers read are checked', () => {
   assert.equal(parseServerMessage({ v: 1, type: 'util', atNs: 1, cpus: 8, throughputPerS: 3, completed: 2 }).type, 'util');
-  assert.throws(() => parseServerMessage({ v: 1, type: 'policy', atNs: 1, policy: { generation: 1, params: {}, entries: [{ funcId: 0, rank: 1, sliceNs: 0 }] } }), /entries\[0\]\.funcId/);
+  assert.throws(() => parseServerMessage({ v: 1, type: 'policy', atNs: 1, policy: { generation: 1, params: {}, entries: [{ funcId: 0, rank: 1, sliceNs: 0 }] } }), /entries\[0\] \(funcId 0\)\.funcId/);
   assert.throws(() => parseServerMessage({ v: 1, type: 'telepathy' }), /unknown server message type/);
 });
