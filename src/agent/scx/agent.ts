@@ -33,6 +33,20 @@ export interface ScxAgentOptions {
   /** Called once the scheduler is enabled, the tag map pinned and the profiler attached. */
   onAttached?: (tagsPin: string) => void;
   onRecords?: (r: InvocationRecord[]) => void;
+  /** Each installed policy, as written (generation renumbered by this agent). */
+  onPolicy?: (p: Policy) => void;
+  /** Once attached: live controls for a service wrapper (config reload, pod mapping). */
+  onControl?: (c: ScxAgentControl) => void;
+}
+
+/** What a running agent lets its owner change without detaching (src/service). */
+export interface ScxAgentControl {
+  /** Run one learner round now and install it as the next generation (undefined without a learner). */
+  learnNow(): Policy | undefined;
+  /** Learn every `ns` from now on. */
+  setWindowNs(ns: number): void;
+  /** Every task of cgroup-v2 directory `dir` is function `funcId`. */
+  mapCgroup(dir: string, funcId: number): void;
 }
 
 export interface ScxAgentState {
@@ -102,13 +116,15 @@ export async function runScxAgent(o: ScxAgentOptions): Promise<string> {
     let generation = 0;
     let functions = 0;
     const install = (p: Policy): void => {
-      const r = sched.writePolicy({ ...p, generation: ++generation });
+      const written = { ...p, generation: ++generation };
+      const r = sched.writePolicy(written);
       functions = r.entries;
+      o.onPolicy?.(written);
     };
     if (o.initialPolicy) install(o.initialPolicy);
     o.onAttached?.(pin);
     const util = cpuMeter();
-    const windowNs = o.windowNs ?? o.learner?.params.windowNs ?? 5e9;
+    let windowNs = o.windowNs ?? o.learner?.params.windowNs ?? 5e9;
     return await new Promise<string>((resolve) => {
       const finish = (why: string): void => {
         if (timer) clearInterval(timer);
@@ -116,13 +132,30 @@ export async function runScxAgent(o: ScxAgentOptions): Promise<string> {
       };
       if (o.signal?.aborted) return finish('stopped');
       o.signal?.addEventListener('abort', () => finish('stopped'), { once: true });
-      timer = setInterval(() => {
+      const tick = (): void => {
         const x = sched.exitInfo();
         if (x) return finish(`the kernel ejected the scheduler: ${x.reason}${x.msg ? ` (${x.msg})` : ''} [kind ${x.kind}]`);
         const u = util();
         if (o.learner) install(o.learner.learn(Number(process.hrtime.bigint()), u));
         o.onState?.({ generation, functions, records, utilisationPct: u, scheduler: sched.stats(), profiler: profiler!.counters() });
-      }, Math.max(1, Math.round(windowNs / 1e6)));
+      };
+      const arm = (): void => {
+        if (timer) clearInterval(timer);
+        timer = setInterval(tick, Math.max(1, Math.round(windowNs / 1e6)));
+      };
+      arm();
+      o.onControl?.({
+        learnNow: () => {
+          if (!o.learner) return undefined;
+          install(o.learner.learn(Number(process.hrtime.bigint()), util()));
+          return o.learner.current;
+        },
+        setWindowNs: (ns) => {
+          windowNs = ns;
+          arm();
+        },
+        mapCgroup: (dir, id) => sched.mapCgroup(dir, id),
+      });
     });
   } finally {
     if (timer) clearInterval(timer);

@@ -8,10 +8,11 @@ import { dashboardCommand } from './dashboard.js';
 import { agentCommand } from './agent.js';
 import { execCommand } from './exec.js';
 import { compareCommand } from './compare.js';
+import { serviceCommand } from './service.js';
 
 /**
  * Every `ghost-alps` command, one module each under this folder. Add a command by importing
  * its module here; keep the list in the order `--help` should show them. A command module
  * imports only what its flags need; its handler imports the rest (start-up time).
  */
-export const commands = [simulateCommand, learnCommand, reproduceCommand, vmCommand, replCommand, dashboardCommand, agentCommand, execCommand, compareCommand] as unknown as CliCommand[];
+export const commands = [simulateCommand, learnCommand, reproduceCommand, vmCommand, replCommand, dashboardCommand, agentCommand, execCommand, compareCommand, serviceCommand] as unknown as CliCommand[];
