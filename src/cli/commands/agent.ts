@@ -7,7 +7,8 @@
 import { readFileSync } from 'node:fs';
 import type { Argv, CommandModule } from 'yargs';
 import { ExitCode, InputError, UnsupportedError } from '../../core/errors.js';
-import type { Policy } from '../../core/policy.js';
+import type { Policy, PolicyLearner } from '../../core/policy.js';
+import type { AgentStats } from '../../agent/ghost/agent.js';
 import { msToNs } from '../../core/time.js';
 import { createLearner } from '../../learner/index.js';
 import { AGENT_POLICY_KINDS, parsePolicyKind } from '../../agent/ghost/ordering.js';
@@ -39,6 +40,8 @@ export interface GhostAgentArgs {
 interface AgentArgs extends GhostAgentArgs {
   ghost?: boolean;
   scx?: boolean;
+  config?: string;
+  metrics?: string;
 }
 
 const EXAMPLES = `Examples (in-kernel, on a sched_ext kernel >= 6.12, as root; try it in the VM: ghost-alps vm run -- ...):
@@ -108,7 +111,16 @@ export function ghostAgentOptions<T>(y: Argv<T>): Argv<T & GhostAgentArgs> {
 }
 
 /** Runs the ghOSt backend until SIGINT/SIGTERM or the agent stops; returns the exit code. */
-export async function runGhostBackend(a: GhostAgentArgs): Promise<number> {
+/** What `agent --config` (src/service) observes of the ghOSt backend; all optional. */
+export interface GhostBackendHooks {
+  learner?: PolicyLearner;
+  onReady?(info: { enclaveId: number; abi: number; cpus: number[] }): void;
+  onStats?(stats: AgentStats): void;
+  onPolicy?(p: Policy): void;
+  onStop?(stop: () => void): void;
+}
+
+export async function runGhostBackend(a: GhostAgentArgs, hooks: GhostBackendHooks = {}): Promise<number> {
   const policy = parsePolicyKind(a.policy);
   if (a.enclave !== undefined && a.create) throw new InputError('--enclave/--create', 'give one of them, not both');
   if (a.enclave !== undefined && (!Number.isInteger(a.enclave) || a.enclave < 0)) throw new InputError('--enclave', `'${a.enclave}' is not an enclave id`);
@@ -127,7 +139,7 @@ export async function runGhostBackend(a: GhostAgentArgs): Promise<number> {
     }
   }
   const initialPolicy = a['policy-file'] ? readPolicy(a['policy-file']) : undefined;
-  const base = a.learn ? createLearner({ cpus: Math.max(1, cpus.length - 1) }) : undefined;
+  const base = a.learn ? (hooks.learner ?? createLearner({ cpus: Math.max(1, cpus.length - 1) })) : undefined;
   const tel =
     a.telemetry !== undefined
       ? await startGhostTelemetry({ port: a.telemetry, policyKind: policy, cpus: Math.max(1, cpus.length - 1), ...(base ? { learner: base } : {}) })
@@ -154,15 +166,18 @@ export async function runGhostBackend(a: GhostAgentArgs): Promise<number> {
       root: a.ghostfs,
       onStats: (m) => {
         tel?.onStats(m.stats);
+        hooks.onStats?.(m.stats);
         if (a.json) process.stdout.write(JSON.stringify({ generation: m.generation, ...m.stats }) + '\n');
       },
-      onPolicy: (p) => process.stderr.write(`ghost-alps agent: policy generation ${p.generation} (${p.entries.length} functions)\n`),
+      onPolicy: (p) => (hooks.onPolicy ? hooks.onPolicy(p) : process.stderr.write(`ghost-alps agent: policy generation ${p.generation} (${p.entries.length} functions)\n`)),
     });
     const ready = await handle.ready;
     process.stderr.write(
       `ghost-alps agent: ${policy} scheduling enclave ${ready.enclaveId} (ABI ${ready.abi}, CPUs ${ready.cpus.join(',')}, global agent on ${ready.globalCpu})\n`,
     );
+    hooks.onReady?.(ready);
     const stop = (): void => handle.stop();
+    hooks.onStop?.(stop);
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
     const reason = await handle.done;
@@ -180,8 +195,20 @@ export const agentCommand: CommandModule<object, AgentArgs> = {
     ghostAgentOptions(y.option('ghost', { type: 'boolean', describe: 'schedule a ghOSt enclave through the ghOSt ABI (84/90/91)' }))
       .option('scx', { type: 'boolean', describe: 'enforce ALPS in the kernel with the sched_ext BPF scheduler + BPF profiler (root, sched_ext kernel; docs/scx.md)' })
       .option('telemetry', { type: 'number', describe: 'publish policy generations, utilisation and the backend\'s counters (--scx: scheduler/profiler; --ghost: decision and failed-transaction rates) on ws://127.0.0.1:PORT, and accept control operations from `ghost-alps repl --connect` (docs/telemetry.md)' })
+      .option('config', { type: 'string', describe: `run as a service from a YAML config file (bare --config: ${'/etc/ghost-alps/agent.yaml'}); flags given here override it; SIGHUP re-reads it (docs/operations.md)` })
+      .option('metrics', { type: 'string', describe: 'serve Prometheus metrics on HOST:PORT, e.g. 127.0.0.1:9464 (off unless set; docs/operations.md)' })
       .epilog(EXAMPLES) as unknown as Argv<AgentArgs>,
   handler: async (argv) => {
+    if (argv.config !== undefined || argv.metrics !== undefined) {
+      // Service mode (config file, metrics, logs, sd_notify, SIGHUP reload): src/service.
+      const svc = await import('../../service/run.js');
+      const { ghostArgsFromConfig } = await import('../../service/ghost.js');
+      const raw = argv as unknown as Record<string, unknown>;
+      process.exitCode = await svc.runAgentService(raw, process.argv.slice(2), {
+        runGhost: (cfg, hooks) => runGhostBackend(ghostArgsFromConfig(cfg, raw) as unknown as GhostAgentArgs, hooks),
+      });
+      return;
+    }
     try {
       // The ghOSt watchdog is cheap to trip and recover from; sched_ext's ejects the whole
       // scheduler, so by default it gets the kernel's own (longest) bound.
