@@ -6,7 +6,7 @@ import { GhostAgent } from '../../../src/agent/ghost/agent.js';
 import { runOnEmulator } from '../../support/emu-machine.js';
 import { makeOrdering } from '../../../src/agent/ghost/ordering.js';
 import { StaticResolver } from '../../../src/workload/funcs.js';
-import { makeRig, nativeSkipReason } from './setup.js';
+import { makeRig, nativeSkipReason } from '../../support/ghost-rig.js';
 import { createClient } from '../../../src/native/ghost.js';
 
 const skip = nativeSkipReason();

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ASSOC_ALREADY, CommitFlag, MessageBatch, MsgType, SwFlag, txnStateName } from '../../../src/native/ghost.js';
-import { admit, drainAll, ESTALE, makeRig, nativeSkipReason } from './setup.js';
+import { admit, drainAll, ESTALE, makeRig, nativeSkipReason } from '../../support/ghost-rig.js';
 
 const skip = nativeSkipReason();
 

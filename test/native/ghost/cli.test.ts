@@ -9,7 +9,7 @@ import { UnsupportedError } from '../../../src/core/errors.js';
 import { createClient, createEmulator } from '../../../src/native/ghost.js';
 import { ghostPreflight, PermissionError } from '../../../src/agent/ghost/host-setup.js';
 import { funcIdOfName, ProcResolver, registerLaunch, StaticResolver } from '../../../src/workload/funcs.js';
-import { nativeSkipReason } from './setup.js';
+import { nativeSkipReason } from '../../support/ghost-rig.js';
 
 const skip = nativeSkipReason();
 const here = fileURLToPath(new URL('.', import.meta.url));

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createClient, createEmulator, StatusWords, SwFlag } from '../../../src/native/ghost.js';
-import { AGENT_PID, makeRig, nativeSkipReason } from './setup.js';
+import { AGENT_PID, makeRig, nativeSkipReason } from '../../support/ghost-rig.js';
 
 const skip = nativeSkipReason();
 

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { CommitFlag, createClient, TxnSlots, txnStateName } from '../../../src/native/ghost.js';
-import { admit, AGENT_PID, makeRig, nativeSkipReason } from './setup.js';
+import { admit, AGENT_PID, makeRig, nativeSkipReason } from '../../support/ghost-rig.js';
 import { setUpHostAgent } from '../../../src/agent/ghost/host-setup.js';
 import { GhostAgent } from '../../../src/agent/ghost/agent.js';
 import { makeOrdering } from '../../../src/agent/ghost/ordering.js';

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { CommitFlag, DecFlag, MsgType, RunFlag, Target, TxnState, msgTypeName, txnStateName } from '../../../src/native/ghost.js';
-import { admit, makeRig, nativeSkipReason, type Rig } from './setup.js';
+import { admit, makeRig, nativeSkipReason, type Rig } from '../../support/ghost-rig.js';
 
 const skip = nativeSkipReason();
 

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { MessageBatch, MsgType } from '../../../src/native/ghost.js';
-import { makeRig, nativeSkipReason } from './setup.js';
+import { makeRig, nativeSkipReason } from '../../support/ghost-rig.js';
 
 const skip = nativeSkipReason();
 

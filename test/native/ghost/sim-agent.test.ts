@@ -4,7 +4,7 @@ import type { Policy } from '../../../src/core/policy.js';
 import type { Workload } from '../../../src/core/workload.js';
 import { simulate } from '../../../src/sim/index.js';
 import { EmulatedGhostAgent } from '../../../src/agent/ghost/sim-agent.js';
-import { nativeSkipReason } from './setup.js';
+import { nativeSkipReason } from '../../support/ghost-rig.js';
 
 const skip = nativeSkipReason();
 const MS = 1_000_000;

@@ -9,7 +9,7 @@ import {
   TxnState,
   txnStateName,
 } from '../../../src/native/ghost.js';
-import { admit, AGENT_PID, drainAll, makeRig, nativeSkipReason, type Rig } from './setup.js';
+import { admit, AGENT_PID, drainAll, makeRig, nativeSkipReason, type Rig } from '../../support/ghost-rig.js';
 
 const skip = nativeSkipReason();
 const INLINE = CommitFlag.AT_TXN_COMMIT;

@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { decodeRing, MsgType, RECORD_BYTES } from '../../../src/native/ghost.js';
-import { nativeSkipReason } from '../../native/ghost/setup.js';
+import { nativeSkipReason } from '../../support/ghost-rig.js';
 
 const skip = nativeSkipReason();
 const OUT = new ArrayBuffer(RECORD_BYTES * 512);

@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import type { Phase, Workload } from '../../../src/core/index.js';
 import { cpuDemandNs } from '../../../src/core/index.js';
 import { simulate, SCHEDULERS } from '../../../src/sim/index.js';
-import { fixedLearner } from '../../unit/sim/helpers.js';
+import { fixedLearner } from '../../support/sim.js';
 
 const MS = 1_000_000;
 

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { simulate } from '../../../src/sim/index.js';
-import { MS, cpu, fixedLearner, workload } from '../../unit/sim/helpers.js';
+import { MS, cpu, fixedLearner, workload } from '../../support/sim.js';
 
 /**
  * The in-kernel ALPS model's rank-aware rules (src/sim/models/alps.ts), which the sched_ext

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { simulate } from '../../../src/sim/index.js';
 import { OVERDUE_MIN_CPU_NS, OVERDUE_WAIT_FACTOR } from '../../../src/sim/models/alps.js';
-import { MS, cpu, fixedLearner, workload } from '../../unit/sim/helpers.js';
+import { MS, cpu, fixedLearner, workload } from '../../support/sim.js';
 
 /**
  * The in-kernel ALPS model's tail protection (src/sim/models/alps.ts, docs/simulator.md "ALPS

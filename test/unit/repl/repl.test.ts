@@ -3,7 +3,7 @@ import { PassThrough } from 'node:stream';
 import { test } from 'node:test';
 import { SimBackend } from '../../../src/repl/backend.js';
 import { startRepl } from '../../../src/repl/repl.js';
-import { smallSession } from '../telemetry/helpers.js';
+import { smallSession } from '../../support/telemetry.js';
 
 /** Run a REPL script against an embedded session; return everything it printed. */
 async function script(lines: string[]): Promise<{ out: string; backend: SimBackend }> {

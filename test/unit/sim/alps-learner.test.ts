@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { simulate } from '../../../src/sim/index.js';
-import { MS, expWorkload } from './helpers.js';
+import { MS, expWorkload } from '../../support/sim.js';
 
 test('ALPS is fed by the real learner with its own completions every W of virtual time', () => {
   const w = expWorkload(1500, 2, 0.9, 20 * MS, 11, 6);

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Balancer } from '../../../src/sim/balance.js';
 import { CfsModel } from '../../../src/sim/models/cfs.js';
-import { FakeMachine, MS, task } from './helpers.js';
+import { FakeMachine, MS, task } from '../../support/sim.js';
 
 function setup(ncpus: number) {
   const m = new FakeMachine(ncpus);

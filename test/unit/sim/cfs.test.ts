@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { simulate } from '../../../src/sim/index.js';
 import { fairTunables, tunableFactor } from '../../../src/sim/linux.js';
 import { CfsModel } from '../../../src/sim/models/cfs.js';
-import { FakeMachine, MS, cpu, task, workload } from './helpers.js';
+import { FakeMachine, MS, cpu, task, workload } from '../../support/sim.js';
 
 test('tunables scale like Linux: factor 1 + ilog2(min(ncpus, 8))', () => {
   assert.deepEqual([1, 2, 3, 4, 7, 8, 16, 56].map(tunableFactor), [1, 2, 2, 3, 3, 4, 4, 4]);

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { simulate } from '../../../src/sim/index.js';
 import { EevdfModel } from '../../../src/sim/models/eevdf.js';
-import { FakeMachine, MS, cpu, task, workload } from './helpers.js';
+import { FakeMachine, MS, cpu, task, workload } from '../../support/sim.js';
 
 test('base slice is 0.75 ms × factor', () => {
   assert.equal(new EevdfModel(1).baseSliceNs, 0.75 * MS);

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { InputError } from '../../../src/core/index.js';
 import { simulate, SCHEDULERS, type GhostAgent, type GhostMessage, type GhostTxn } from '../../../src/sim/index.js';
-import { MS, block, cpu, fixedLearner, workload } from './helpers.js';
+import { MS, block, cpu, fixedLearner, workload } from '../../support/sim.js';
 
 const opts = { cpus: 1, seed: 1, ctxSwitchNs: 0 } as const;
 

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { SfsModel, SFS_DEFAULTS } from '../../../src/sim/models/sfs.js';
-import { FakeMachine, MS, task } from './helpers.js';
+import { FakeMachine, MS, task } from '../../support/sim.js';
 
 test('SFS slice: S = max(6 ms, mean gap of the last 200 arrivals × CPUs, whole ms), from 20 ms', () => {
   const run = (ncpus: number, gapNs: number): number[] => {

@@ -5,7 +5,7 @@ import { TelemetryClient } from '../../../src/telemetry/client.js';
 import type { LiveSession } from '../../../src/telemetry/live/session.js';
 import { TelemetryServer } from '../../../src/telemetry/server.js';
 import { generateToken } from '../../../src/telemetry/token.js';
-import { smallSession } from './helpers.js';
+import { smallSession } from '../../support/telemetry.js';
 
 const token = generateToken();
 let server: TelemetryServer;

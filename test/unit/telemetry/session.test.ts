@@ -4,7 +4,7 @@ import { InputError } from '../../../src/core/errors.js';
 import { AlpsLearner } from '../../../src/learner/index.js';
 import { simulate } from '../../../src/sim/index.js';
 import { loadWorkload } from '../../../src/workload/source.js';
-import { smallSession, stepToGeneration } from './helpers.js';
+import { smallSession, stepToGeneration } from '../../support/telemetry.js';
 
 test('a live session without operator actions reproduces one whole-workload run exactly', () => {
   const s = smallSession({ invocations: 1500, seed: 2 });

@@ -1,8 +1,8 @@
-import { AlpsLearner } from '../../../src/learner/index.js';
-import { LiveSession } from '../../../src/telemetry/live/session.js';
-import type { TelemetryPublisher } from '../../../src/telemetry/publisher.js';
-import { simulate } from '../../../src/sim/index.js';
-import { loadWorkload } from '../../../src/workload/source.js';
+import { AlpsLearner } from '../../src/learner/index.js';
+import { LiveSession } from '../../src/telemetry/live/session.js';
+import type { TelemetryPublisher } from '../../src/telemetry/publisher.js';
+import { simulate } from '../../src/sim/index.js';
+import { loadWorkload } from '../../src/workload/source.js';
 
 /** A small live session of the real simulator and the real ALPS learner. */
 export function smallSession(opts: { invocations?: number; seed?: number; publisher?: TelemetryPublisher; scheduler?: string } = {}): LiveSession {

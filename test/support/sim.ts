@@ -1,6 +1,6 @@
-import type { InvocationSpec, LearnerParams, Ns, Phase, Policy, PolicyEntry, PolicyLearner, Workload } from '../../../src/core/index.js';
-import type { MachineApi } from '../../../src/sim/model.js';
-import { SimTask, TaskState } from '../../../src/sim/task.js';
+import type { InvocationSpec, LearnerParams, Ns, Phase, Policy, PolicyEntry, PolicyLearner, Workload } from '../../src/core/index.js';
+import type { MachineApi } from '../../src/sim/model.js';
+import { SimTask, TaskState } from '../../src/sim/task.js';
 
 /** A workload from [arrivalNs, phases] pairs; funcId defaults to 1. */
 export function workload(items: { at: Ns; phases: Phase[]; funcId?: number }[]): Workload {

@@ -15,7 +15,7 @@ import {
   TxnBatch,
   type Emulator,
   type GhostClient,
-} from '../../../src/native/ghost.js';
+} from '../../src/native/ghost.js';
 
 export const AGENT_PID = 100;
 
