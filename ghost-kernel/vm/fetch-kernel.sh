@@ -5,7 +5,8 @@
 #
 #   ghost-kernel/vm/fetch-kernel.sh [--refresh] [--quiet]
 #
-# Result (the cache directory is $GHOST_ALPS_VM_CACHE, default <project>/.cache/vm):
+# Result (in the VM cache directory: $GHOST_ALPS_VM_CACHE, else <user cache>/vm where the user
+# cache is $GHOST_ALPS_CACHE_DIR, else $XDG_CACHE_HOME/ghost-alps, else ~/.cache/ghost-alps):
 #   kernel/vmlinuz        the bzImage (x86 boot protocol), booted by `ghost-alps vm run`
 #   kernel/config         its kernel config (from linux-base-<release>)
 #   kernel/modules.builtin  which drivers are built in (the VM loads no modules)
@@ -20,15 +21,19 @@
 # only. apt still verifies the archive signature with the system's Debian keyring.
 #
 # Environment:
-#   GHOST_ALPS_VM_CACHE           cache directory (default <project>/.cache/vm)
+#   GHOST_ALPS_CACHE_DIR          ghost-alps' cache directory (default ~/.cache/ghost-alps)
+#   GHOST_ALPS_VM_CACHE           the VM cache directory (default $GHOST_ALPS_CACHE_DIR/vm)
 #   GHOST_ALPS_VM_KERNEL_VERSION  pin a kernel, e.g. 7.3.4+deb13 (default: newest cloud kernel)
 #   GHOST_ALPS_VM_SUITE           archive suite (default trixie-backports)
 #   GHOST_ALPS_VM_MIRROR          archive URL (default http://deb.debian.org/debian)
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
-project=$(cd "$here/../.." && pwd)
-cache=${GHOST_ALPS_VM_CACHE:-$project/.cache/vm}
+# Same rule as src/vm/paths.ts: never inside the package (node_modules may be replaced).
+if [ -n "${GHOST_ALPS_CACHE_DIR:-}" ]; then user_cache=$GHOST_ALPS_CACHE_DIR
+elif [[ "${XDG_CACHE_HOME:-}" == /* ]]; then user_cache=$XDG_CACHE_HOME/ghost-alps
+else user_cache=$HOME/.cache/ghost-alps; fi
+cache=${GHOST_ALPS_VM_CACHE:-$user_cache/vm}
 suite=${GHOST_ALPS_VM_SUITE:-trixie-backports}
 mirror=${GHOST_ALPS_VM_MIRROR:-http://deb.debian.org/debian}
 pin=${GHOST_ALPS_VM_KERNEL_VERSION:-}
@@ -39,7 +44,7 @@ for a in "$@"; do
   case "$a" in
     --refresh) refresh=1 ;;
     --quiet) quiet=1 ;;
-    -h | --help) sed -n '2,27p' "$0"; exit 0 ;;
+    -h | --help) sed -n '2,29p' "$0"; exit 0 ;;
     *) echo "fetch-kernel: unknown argument '$a' (expected --refresh, --quiet)" >&2; exit 2 ;;
   esac
 done

@@ -1,22 +1,16 @@
 import { accessSync, constants, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { bootVm } from './boot.js';
 import { kernelFiles, vmCacheDir } from './paths.js';
+import type { AccelChoice } from './types.js';
 
 /**
  * Choose the qemu accelerator. KVM is far faster, but a usable /dev/kvm is not enough: on
  * nested-virtualisation hosts like ours KVM initialises and then dies on the first MSR write
  * (qemu asserts) or loops on an emulation failure. So "auto" boots the real guest once under
  * KVM with a short deadline and remembers the verdict per host boot (keyed by boot_id, the
- * qemu binary and the kernel image) in .cache/vm/accel.json.
+ * qemu binary and the kernel image) in accel.json in the VM cache.
  */
-
-export type Accel = 'kvm' | 'tcg';
-
-export interface AccelChoice {
-  accel: Accel;
-  /** Why this accelerator (shown by `ghost-alps vm info`). */
-  reason: string;
-}
 
 const PROBE_TIMEOUT_MS = 30_000;
 /** qemu's own messages when KVM cannot run this guest; seeing one ends the probe at once. */
@@ -60,12 +54,10 @@ async function probe(): Promise<AccelChoice> {
   } catch {
     /* no or unreadable cache: probe */
   }
-  // Imported here to keep the module graph acyclic at load time (run.ts imports this file).
-  const { runInVm } = await import('./run.js');
   let kvm = false;
   let reason: string;
   try {
-    const r = await runInVm({ command: ['true'], accel: 'kvm', cpus: 1, memMb: 512, timeoutMs: PROBE_TIMEOUT_MS, abortOnQemuStderr: KVM_FAILURE });
+    const r = await bootVm({ command: ['true'], cpus: 1, memMb: 512, timeoutMs: PROBE_TIMEOUT_MS, abortOnQemuStderr: KVM_FAILURE, progress: false }, 'kvm', 'host');
     kvm = !r.timedOut && r.exitCode === 0;
     reason = kvm ? `KVM probe booted in ${Math.round(r.bootMs)} ms` : `KVM probe ${r.timedOut ? 'timed out' : `exited ${r.exitCode}`}`;
   } catch (e) {

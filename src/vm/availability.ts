@@ -1,9 +1,10 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { type Accel, resolveAccel } from './accel.js';
+import { resolveAccel } from './accel.js';
 import { busyboxPath } from './layers.js';
 import { kernelFiles, kernelRelease } from './paths.js';
-import { qemuBinary } from './run.js';
+import { qemuBinary } from './qemu.js';
+import type { Accel } from './types.js';
 
 /**
  * Can this machine run `runInVm`? Tests call this once and skip with the returned reason

@@ -16,7 +16,7 @@ import { projectRoot, vmCacheDir, vmScriptsDir } from './paths.js';
  *            only). Mounted at /project.
  *   run      per call: the command script and any extra files (built by run.ts).
  *
- * Base and project are cached under .cache/vm/initramfs/ by a hash of their inputs, so an
+ * Base and project are cached under <VM cache>/initramfs/ (paths.ts) by a hash of their inputs, so an
  * unchanged tree costs one hash pass, not a rebuild. Project files are hashed by content; big
  * and rarely-changing inputs (node, shared libraries, node_modules) by path+size+mtime+inode.
  */

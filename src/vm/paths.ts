@@ -1,11 +1,17 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { homedir } from 'node:os';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /**
- * Where the VM machinery finds the project and keeps its caches. Everything lives under the
- * project's `.cache/vm/` (gitignored) unless GHOST_ALPS_VM_CACHE points elsewhere, so tests
- * never need the network once `npm run setup` has fetched the kernel.
+ * Where the VM machinery finds the project and keeps its caches. The caches (kernel, apt
+ * state, initramfs layers, KVM probe verdict) live in the user's cache directory, never inside
+ * the package (an installed package sits in node_modules, which npm may replace at any time):
+ *
+ *   $GHOST_ALPS_CACHE_DIR, else $XDG_CACHE_HOME/ghost-alps, else ~/.cache/ghost-alps
+ *     vm/        (or $GHOST_ALPS_VM_CACHE) kernel/, apt/, initramfs/, accel.json
+ *
+ * ghost-kernel/vm/fetch-kernel.sh and ghost-kernel/bpf/Makefile apply the same rule.
  */
 
 /** Project root: the nearest ancestor holding binding.gyp (same rule as src/native/load.ts). */
@@ -18,9 +24,19 @@ export function projectRoot(): string {
   throw new Error(`ghost-alps: cannot find the project root (binding.gyp) from ${fileURLToPath(import.meta.url)}`);
 }
 
-export function vmCacheDir(): string {
-  const env = process.env['GHOST_ALPS_VM_CACHE'];
-  return env ? resolve(env) : join(projectRoot(), '.cache', 'vm');
+/** The user's ghost-alps cache directory (XDG base directory rule; see above). */
+export function cacheRoot(env: NodeJS.ProcessEnv = process.env): string {
+  const own = env['GHOST_ALPS_CACHE_DIR'];
+  if (own) return resolve(own);
+  // The XDG spec says a relative XDG_CACHE_HOME is invalid and must be ignored.
+  const xdg = env['XDG_CACHE_HOME'];
+  if (xdg && isAbsolute(xdg)) return join(xdg, 'ghost-alps');
+  return join(env['HOME'] || homedir(), '.cache', 'ghost-alps');
+}
+
+export function vmCacheDir(env: NodeJS.ProcessEnv = process.env): string {
+  const vm = env['GHOST_ALPS_VM_CACHE'];
+  return vm ? resolve(vm) : join(cacheRoot(env), 'vm');
 }
 
 /** Files written by ghost-kernel/vm/fetch-kernel.sh. */

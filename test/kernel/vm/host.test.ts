@@ -4,10 +4,12 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { InputError } from '../../../src/core/errors.js';
 import { CpioWriter } from '../../../src/vm/cpio.js';
-import { kernelFiles, vmScriptsDir } from '../../../src/vm/paths.js';
-import { shQuote, validateVmOptions } from '../../../src/vm/run.js';
+import { cacheRoot, kernelFiles, projectRoot, vmCacheDir, vmScriptsDir } from '../../../src/vm/paths.js';
+import { consoleTail, diagnose, shQuote, validateVmOptions, VmError } from '../../../src/vm/index.js';
+import { qemuArgs, resolveClock } from '../../../src/vm/qemu.js';
 
 // Host-side pieces of the VM machinery (no boot): the initramfs writer, argv quoting, option
 // validation and the vmlinux/BTF extraction.
@@ -107,4 +109,97 @@ test('extract-vmlinux.sh turns the cached bzImage into an ELF whose .BTF is the 
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('diagnose() names the cause of a dead guest from its console', () => {
+  const end = { timedOut: false, ready: true, killedFromOutside: false, qemuExit: 0 };
+  // Lines as the 7.3 kernel prints them (int3 oops under multi-threaded TCG, from a real run).
+  const int3 = [
+    '[   12.345678] Oops: int3: 0000 [#1] SMP NOPTI',
+    '[   12.345700] CPU: 1 UID: 0 PID: 171 Comm: alps-loader Not tainted 7.3.4+deb13-cloud-amd64 #1',
+    '[   12.345800] RIP: 0010:scx_allow_ttwu_queue+0xa/0x50',
+    '[   12.346000] Kernel panic - not syncing: Fatal exception in interrupt',
+  ].join('\n');
+  const d = diagnose(int3, end);
+  assert.equal(d.kind, 'oops');
+  assert.match(d.cause, /^kernel oops at scx_allow_ttwu_queue\+0xa: Oops: int3: 0000 \(then panic: Fatal exception in interrupt\)$/);
+  assert.match(d.hint ?? '', /icount/);
+
+  const hang = '[ 40.1] watchdog: BUG: soft lockup - CPU#0 stuck for 26s! [node:180]\n[ 40.2] RIP: 0010:smp_call_function_many_cond+0x33e/0x4a0';
+  const h = diagnose(hang, end);
+  assert.equal(h.kind, 'hang');
+  assert.match(h.cause, /smp_call_function_many_cond\+0x33e.*soft lockup/);
+  assert.match(h.hint ?? '', /cross-CPU call/);
+
+  assert.equal(diagnose('[ 9.1] node invoked oom-killer: gfp_mask=0x140cca\n[ 9.2] Out of memory: Killed process 99 (node)', end).kind, 'oom');
+  const p = diagnose('[ 3.0] Kernel panic - not syncing: Attempted to kill init! exitcode=0x00000100', end);
+  assert.equal(p.kind, 'panic');
+  assert.match(p.hint ?? '', /init/);
+  assert.equal(diagnose('', { ...end, timedOut: true }).kind, 'timeout');
+  assert.equal(diagnose('', { ...end, killedFromOutside: true }).kind, 'killed');
+  assert.match(diagnose('', { ...end, ready: false, qemuExit: 1 }).cause, /before the guest printed anything/);
+  assert.equal(diagnose('[ 1.0] all quiet\n', end).kind, 'unknown');
+  assert.equal(consoleTail('a\n\nb\r\nc\n', 2), 'b\nc');
+});
+
+test('VmError quotes the cause, the hint and the console tail', () => {
+  const con = Array.from({ length: 50 }, (_, i) => `[ ${i}.0] line ${i}`).join('\n') + '\n[ 51.0] Kernel panic - not syncing: sysrq triggered crash\n';
+  const e = new VmError('the VM died after 1.0 s of the command (TCG, icount clock)', con, '', diagnose(con, { timedOut: false, ready: true, killedFromOutside: false, qemuExit: 0 }), 'tcg', 'icount');
+  assert.match(e.message, /^the VM died after 1\.0 s of the command \(TCG, icount clock\): kernel panic: sysrq triggered crash\n/);
+  assert.match(e.message, /guest console \(last lines\):\n(.*\n){29}\[ 51\.0\] Kernel panic/);
+  assert.doesNotMatch(e.message, /line 20\n/);
+  assert.equal(e.clock, 'icount');
+});
+
+test('the cache lives in the user cache directory, never in the package', () => {
+  assert.equal(cacheRoot({ GHOST_ALPS_CACHE_DIR: '/c/own', XDG_CACHE_HOME: '/x', HOME: '/h' }), '/c/own');
+  assert.equal(cacheRoot({ XDG_CACHE_HOME: '/x', HOME: '/h' }), '/x/ghost-alps');
+  // A relative XDG_CACHE_HOME is invalid by the XDG spec and ignored.
+  assert.equal(cacheRoot({ XDG_CACHE_HOME: 'rel', HOME: '/h' }), '/h/.cache/ghost-alps');
+  assert.equal(cacheRoot({ HOME: '/h' }), '/h/.cache/ghost-alps');
+  assert.equal(vmCacheDir({ HOME: '/h' }), '/h/.cache/ghost-alps/vm');
+  assert.equal(vmCacheDir({ HOME: '/h', GHOST_ALPS_VM_CACHE: '/v' }), '/v');
+  assert.ok(!vmCacheDir().startsWith(projectRoot() + '/'), `${vmCacheDir()} is inside the package`);
+  // fetch-kernel.sh applies the same rule (it prints its help without touching the network).
+  const script = readFileSync(join(vmScriptsDir(), 'fetch-kernel.sh'), 'utf8');
+  assert.match(script, /XDG_CACHE_HOME:-.*ghost-alps/);
+  assert.match(script, /\$HOME\/\.cache\/ghost-alps/);
+});
+
+test('qemu command line: icount means single-threaded TCG with tsc=reliable; KVM keeps its own clock', () => {
+  const base = { cpus: 2, memMb: 1024, vmlinuz: '/k', initrd: '/i', kernelArgs: ['x=1'], console: '/c', ports: [{ name: 'ghost.ctl', path: '/p' }] };
+  const ic = qemuArgs({ ...base, accel: 'tcg', clock: 'icount' });
+  const at = (a: string[], flag: string): string | undefined => a[a.indexOf(flag) + 1];
+  assert.equal(at(ic, '-accel'), 'tcg');
+  assert.match(at(ic, '-icount') ?? '', /^shift=\d+,sleep=off$/);
+  assert.match(at(ic, '-append') ?? '', /\btsc=reliable x=1$/);
+  const mt = qemuArgs({ ...base, accel: 'tcg', clock: 'host' });
+  assert.equal(at(mt, '-accel'), 'tcg,thread=multi');
+  assert.ok(!mt.includes('-icount'));
+  const kvm = qemuArgs({ ...base, accel: 'kvm', clock: 'host' });
+  assert.equal(at(kvm, '-accel'), 'kvm');
+  assert.doesNotMatch(at(kvm, '-append') ?? '', /tsc=/);
+  assert.equal(resolveClock('tcg', 'auto'), 'icount');
+  assert.equal(resolveClock('kvm', undefined), 'host');
+  assert.equal(resolveClock('tcg', 'host'), 'host');
+  assert.throws(() => validateVmOptions({ command: ['true'], clock: 'icount', accel: 'kvm' }), (e: unknown) => e instanceof InputError && /needs TCG/.test(e.message));
+  assert.throws(() => validateVmOptions({ command: ['true'], clock: 'wall' as never }), (e: unknown) => e instanceof InputError && /--clock/.test(e.message));
+});
+
+const cliMain = join(projectRoot(), fileURLToPath(import.meta.url).endsWith('.ts') ? 'src/cli/main.ts' : 'dist/src/cli/main.js');
+const cli = (...args: string[]): { status: number | null; stdout: string; stderr: string } =>
+  spawnSync(process.execPath, [...process.execArgv.filter((a) => !a.startsWith('--test')), cliMain, ...args], { encoding: 'utf8', timeout: 60_000 });
+
+test('`ghost-alps vm` alone lists its subcommands with examples and exits 2; so does vm run without a command', () => {
+  const r = cli('vm');
+  assert.equal(r.status, 2, r.stderr);
+  for (const s of ['vm run', 'vm info', 'vm fetch-kernel', 'Examples:']) assert.ok(r.stderr.includes(s), `missing ${s}:\n${r.stderr}`);
+  const h = cli('vm', '--help');
+  assert.equal(h.status, 0);
+  assert.match(h.stdout, /Examples:\n[^]*ghost-alps vm fetch-kernel && ghost-alps vm info/);
+  const run = cli('vm', 'run');
+  assert.equal(run.status, 2, run.stderr);
+  assert.match(run.stderr, /give the command after --/);
+  const bad = cli('vm', 'run', '--clock', 'icount', '--accel', 'kvm', '--', 'true');
+  assert.equal(bad.status, 2, bad.stderr);
 });
