@@ -39,6 +39,9 @@ void Kernel::enterGhost(EEnclave& e, EThread& th) {
   t->enc = &e;
   t->runnable = th.runnable;
   t->runnableSince = now_;
+  // It waits on the runqueue of the CPU it came from; the emulator's threads have none, so the
+  // enclave's first CPU stands in (the same CPU TASK_WAKEUP reports for a task that never ran).
+  t->rqCpu = e.cpus.empty() ? -1 : e.cpus.front();
   t->q = e.defaultQ.lock();
   t->swIndex = allocSw(e, th.gtid, 0);
   ETask* raw = t.get();
@@ -131,7 +134,9 @@ int Kernel::ctlCommand(int pid, int tid, EEnclave& e, const std::string& cmd) {
     tasks_[th.gtid] = std::move(a);
     C.agentTid = tid;
     C.agentQ = q;
-    C.agentBlocked = false;
+    C.blockedInRun = false;
+    C.agentAsleep = false;
+    C.agentBarrier = 0;
     // Becoming the agent kills stale transactions left on this CPU.
     Txn* t = txn(e, int(c));
     int32_t ready = kTxnReady;

@@ -24,14 +24,33 @@ namespace {
 class EmuSys final : public Sys {
  public:
   EmuSys(std::shared_ptr<Kernel> k, int pid, int tid) : k_(std::move(k)), pid_(pid), tid_(tid) {}
-  int open(const std::string& path, int flags) override { return k_->sysOpen(pid_, tid_, path, flags); }
-  ssize_t pread(int fd, void* buf, size_t n, off_t off) override { return k_->sysRead(pid_, fd, buf, n, off); }
-  ssize_t write(int fd, const void* buf, size_t n) override { return k_->sysWrite(pid_, tid_, fd, buf, n); }
+  // Every call runs under the kernel lock; ioctl takes it itself because RUN may wait on it.
+  int open(const std::string& path, int flags) override {
+    auto l = k_->lock();
+    return k_->sysOpen(pid_, tid_, path, flags);
+  }
+  ssize_t pread(int fd, void* buf, size_t n, off_t off) override {
+    auto l = k_->lock();
+    return k_->sysRead(pid_, fd, buf, n, off);
+  }
+  ssize_t write(int fd, const void* buf, size_t n) override {
+    auto l = k_->lock();
+    return k_->sysWrite(pid_, tid_, fd, buf, n);
+  }
   int ioctl(int fd, unsigned long req, void* arg) override { return k_->sysIoctl(pid_, tid_, fd, req, arg); }
-  MapResult mmap(size_t len, int prot, int fd) override { return k_->sysMmap(pid_, len, prot, fd); }
+  MapResult mmap(size_t len, int prot, int fd) override {
+    auto l = k_->lock();
+    return k_->sysMmap(pid_, len, prot, fd);
+  }
   int munmap(void*, size_t) override { return 0; }  // memory lives as long as the Kernel (see Mem)
-  int close(int fd) override { return k_->sysClose(pid_, fd); }
-  int64_t fileSize(int fd) override { return k_->sysFileSize(pid_, fd); }
+  int close(int fd) override {
+    auto l = k_->lock();
+    return k_->sysClose(pid_, fd);
+  }
+  int64_t fileSize(int fd) override {
+    auto l = k_->lock();
+    return k_->sysFileSize(pid_, fd);
+  }
   bool hasCapSysNice() override { return k_->options().capSysNice; }
 
  private:
@@ -52,13 +71,18 @@ Mem::~Mem() { ::munmap(p_, len_); }
 
 // ---- construction ------------------------------------------------------------------------------
 
-Kernel::Kernel(Options opts) : opts_(std::move(opts)), nextTick_(opts_.tickNs), cpus_(static_cast<size_t>(opts_.ncpus)) {
+Kernel::Kernel(Options opts)
+    : opts_(std::move(opts)),
+      nextTick_(opts_.tickNs),
+      cpus_(static_cast<size_t>(opts_.ncpus)),
+      driverThread_(std::this_thread::get_id()) {
   if (opts_.ncpus < 1 || opts_.ncpus > 1024) throw std::invalid_argument("emulator: ncpus must be 1..1024");
   if (opts_.tickNs <= 0) throw std::invalid_argument("emulator: tickNs must be > 0");
 }
 Kernel::~Kernel() = default;
 
 std::shared_ptr<Sys> Kernel::sysFor(int pid, int tid) {
+  auto l = lock();
   auto it = threads_.find(tid);
   if (it == threads_.end()) {
     EThread th;
@@ -134,6 +158,16 @@ uint32_t Kernel::allocSw(EEnclave& e, uint64_t gtid, uint32_t flags) {
   return idx;
 }
 
+void Kernel::publishSw(StatusWord* w, uint32_t flags) {
+  aref(w->flags).store(flags, std::memory_order_release);
+  if (tracing_) swTrace_.push_back({w->gtid, aref(w->barrier).load(std::memory_order_relaxed), flags});
+}
+
+void Kernel::traceStatusWords(bool on) {
+  tracing_ = on;
+  swTrace_.clear();
+}
+
 void Kernel::syncTaskSw(ETask& t) {
   EEnclave* e = t.enc;
   StatusWord* w = sw(*e, t.swIndex);
@@ -143,27 +177,49 @@ void Kernel::syncTaskSw(ETask& t) {
   if (t.runnable) f |= kSwTaskRunnable;
   if (t.oncpu) f |= kSwTaskOnCpu;
   w->runtime = t.runtime;
-  w->switch_time = t.switchTime;  // written before ONCPU is published (§4.4)
-  aref(w->flags).store(f, std::memory_order_release);
+  w->switch_time = t.switchTime;  // written before ONCPU is published
+  publishSw(w, f);
 }
 
 void Kernel::bumpTaskBarrier(ETask& t) {
   EEnclave* e = t.enc;
-  if (StatusWord* w = sw(*e, t.swIndex)) aref(w->barrier).fetch_add(1, std::memory_order_release);
+  StatusWord* w = sw(*e, t.swIndex);
+  if (!w) return;
+  aref(w->barrier).fetch_add(1, std::memory_order_release);
+  if (tracing_) swTrace_.push_back({w->gtid, aref(w->barrier).load(std::memory_order_relaxed), aref(w->flags).load(std::memory_order_relaxed)});
+}
+
+void Kernel::syncAgentFlags(int c) {
+  ECpu& C = cpus_[size_t(c)];
+  if (!C.agentTid || !C.enclave) return;
+  ETask* a = taskByTid(C.agentTid);
+  if (!a) return;
+  StatusWord* w = sw(*C.enc, a->swIndex);
+  if (!w) return;
+  uint32_t f = aref(w->flags).load(std::memory_order_relaxed) & ~(kSwCpuAvail | kSwBoostPrio | kSwTaskRunnable | kSwTaskOnCpu);
+  // Available: no non-ghost task wants the CPU. BOOST_PRIO: the agent holds the CPU while one does
+  // (ghost_update_boost_prio at the agent's pick); it is expected to give the CPU back.
+  if (!C.busy) f |= kSwCpuAvail;
+  if (C.busy && agentOnCpu(C)) f |= kSwBoostPrio;
+  if (!C.agentAsleep) f |= kSwTaskRunnable;  // parked in RUN still counts as runnable
+  if (agentOnCpu(C)) f |= kSwTaskOnCpu;
+  publishSw(w, f);
 }
 
 void Kernel::syncAgentSw(int c) {
   ECpu& C = cpus_[size_t(c)];
   if (!C.agentTid || !C.enclave) return;
-  EEnclave* e = C.enc;
   ETask* a = taskByTid(C.agentTid);
   if (!a) return;
-  StatusWord* w = sw(*e, a->swIndex);
-  uint32_t f = aref(w->flags).load(std::memory_order_relaxed) & ~(kSwCpuAvail | kSwBoostPrio);
-  if (!C.busy) f |= kSwCpuAvail;
-  if (C.busy && !C.agentBlocked) f |= kSwBoostPrio;
+  StatusWord* w = sw(*C.enc, a->swIndex);
+  if (!w) return;
   aref(w->barrier).store(C.agentBarrier, std::memory_order_release);
-  aref(w->flags).store(f, std::memory_order_release);
+  syncAgentFlags(c);
+}
+
+void Kernel::agentBarrierInc(int c) {
+  cpus_[size_t(c)].agentBarrier++;
+  syncAgentSw(c);
 }
 
 int Kernel::agentCpuOf(int tid) const {

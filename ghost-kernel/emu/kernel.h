@@ -7,17 +7,24 @@
 // under test talks to this kernel only through `sysFor(pid, tid)`, a Sys (native/ghost/sys.h)
 // bound to one emulated thread, so the client code is exactly the code a ghOSt host runs.
 //
-// Simplifications (documented in docs/ghost.md): time only moves in `advance`; a remotely latched
-// task gets on its CPU at the next scheduling point (any `advance`, including advance(0)); blocking
-// calls (RUN with gtid 0, a local commit) return at once, the agent being recorded as blocked;
-// SYNC_GROUP_TXN validates the whole group before committing any member (no brief "poisoned
-// rendezvous" run).
+// Threads: every entry point runs under one kernel lock, so agents may call in from real threads
+// (the native satellites, an agent in a worker thread) while the driver plays the machine. The
+// blocking calls (RUN with gtid 0, a successful local commit) park the agent and block the calling
+// thread until it is un-parked (a ping, a message wakeup, an RTLA edge, RTLA_ON_IDLE, agent death).
+// The one exception is the driver's own thread (the one that built the Kernel): it runs the machine,
+// so nothing could ever wake it; there a parking call records the park and returns.
+//
+// Simplifications (docs/ghost.md, fidelity table): time only moves in `advance`; a remotely latched
+// task gets on its CPU at the next scheduling point (any `advance`, including advance(0)).
 #pragma once
 
 #include <sys/types.h>
 
+#include <condition_variable>
 #include <cstdint>
 #include <map>
+#include <mutex>
+#include <thread>
 #include <memory>
 #include <set>
 #include <string>
@@ -79,7 +86,9 @@ struct ETask {
   bool gated = false;       // departed; messages held until the old status word is freed
   bool newPending = false;  // entered while running or gated: TASK_NEW not produced yet
   bool isAgent = false;
+  bool killed = false;   // SIGKILLed: dies the next time it is on a CPU
   int cpu = -1;          // current CPU when oncpu, else the CPU it last ran on
+  int rqCpu = -1;        // runqueue it waits on (watchdog list); -1 = none yet
   int latchedCpu = -1;   // CPU it is latched on (committed, not yet running)
   uint16_t runFlags = 0; // run_flags of the txn that put it on its CPU
   int64_t switchTime = 0;
@@ -92,10 +101,13 @@ struct ECpu {
   uint64_t enclave = 0;  // 0 = not in any enclave
   EEnclave* enc = nullptr;
   int agentTid = 0;      // 0 = no agent
-  bool agentBlocked = false;
+  bool blockedInRun = false;  // parked in RUN / a local commit: on the runqueue, never picked
+  bool agentAsleep = false;   // the agent thread really sleeps (futex, nanosleep): off the runqueue
+  uint16_t parkFlags = 0;     // run_flags of the RUN that parked the agent (RTLA_ON_IDLE)
+  bool rendezvousPoisoned = false;  // the next task switched in belongs to a failed sync group
   bool busy = false;  // a higher-class (CFS/RT) task holds the CPU
   bool offline = false;
-  uint32_t agentBarrier = 0;
+  uint32_t agentBarrier = 0;  // rq->ghost.agent_barrier; the agent's status word copies it at sync points
   uint64_t cpuSeqnum = 0;
   std::shared_ptr<EQueue> agentQ;
   ETask* current = nullptr;
@@ -137,6 +149,13 @@ struct EFile {
   std::shared_ptr<EQueue> q;
 };
 
+/** One status-word publication (tracing for ordering tests): what an agent could observe. */
+struct SwEvent {
+  uint64_t gtid;
+  uint32_t barrier;
+  uint32_t flags;
+};
+
 struct TimerEvent {
   int64_t at;
   int cpu;
@@ -149,6 +168,9 @@ class Kernel : public std::enable_shared_from_this<Kernel> {
   explicit Kernel(Options opts);
   ~Kernel();
   const Options& options() const { return opts_; }
+
+  /** The kernel lock. Drivers hold it around driver-API calls and inspection; Sys calls take it. */
+  std::unique_lock<std::recursive_mutex> lock() { return std::unique_lock<std::recursive_mutex>(mu_); }
 
   /** A Sys bound to emulated thread `tid` of process `pid` (the thread is created if needed). */
   std::shared_ptr<Sys> sysFor(int pid, int tid);
@@ -167,6 +189,8 @@ class Kernel : public std::enable_shared_from_this<Kernel> {
   void setAffinity(int tid);
   void setNice(int tid, int nice);
   void switchto(int tid);
+  /** The agent thread of `cpu` really sleeps (asleep=true) or wakes: CPU_AGENT_BLOCKED / WAKEUP. */
+  void agentSleep(int cpu, bool asleep);
   void latchFailure(int tid, int err);
   /** A higher-class task takes (busy=true) or leaves CPU `cpu`. `nextTid` names it for CPU_NOT_IDLE. */
   void setCpuBusy(int cpu, bool busy, int nextTid);
@@ -187,6 +211,9 @@ class Kernel : public std::enable_shared_from_this<Kernel> {
   const EEnclave* enclave(uint64_t id) const;
   uint64_t runtimeOf(const ETask& t) const;
   uint64_t messagesProduced() const { return produced_; }
+  /** Record every status-word publication from now on (on=true) or stop and clear. */
+  void traceStatusWords(bool on);
+  const std::vector<SwEvent>& swTrace() const { return swTrace_; }
 
   // ---- the Sys implementation (called through EmuSys) -----------------------------------------
   int sysOpen(int pid, int tid, const std::string& path, int flags);
@@ -208,19 +235,29 @@ class Kernel : public std::enable_shared_from_this<Kernel> {
   uint32_t allocSw(EEnclave& e, uint64_t gtid, uint32_t flags);
   void syncTaskSw(ETask& t);
   void bumpTaskBarrier(ETask& t);
-  void syncAgentSw(int cpu);
+  void publishSw(abi::StatusWord* w, uint32_t flags);
+  void syncAgentSw(int cpu);       // agent_barrier_get: SW barrier := counter, flags refreshed
+  void syncAgentFlags(int cpu);    // CPU_AVAIL / BOOST_PRIO / RUNNABLE only (barrier may lag)
+  void agentBarrierInc(int cpu);   // locked increment: counter and SW copy
   int agentCpuOf(int tid) const;
+  bool agentOnCpu(const ECpu& C) const { return C.agentTid && !C.blockedInRun && !C.agentAsleep; }
 
   // messages
   void produce(EQueue& q, uint16_t type, uint32_t seq, const void* payload, size_t len);
   void taskMsg(ETask& t, uint16_t type, const void* payload, size_t len);
   void cpuMsg(int cpu, uint16_t type, const void* payload, size_t len);
   void wakeAgentFor(EQueue& q, int srcCpu);
-  void wakeAgent(int cpu);
+  void wakeAgentOn(int cpu);     // __ghost_wake_agent_on: lockless counter bump, un-park if parked
+  void scheduleAgent(int cpu);   // schedule_next(AGENT_GTID): locked bump, un-park
+  void unpark(int cpu);
   void sendTaskNew(ETask& t);
 
   // scheduling
+  void chargeRuntime(ETask& t);
+  void clearOnCpu(ETask& t);
   void putOffCpu(ETask& t);
+  void checkIdleRtla(int cpu);
+  int parkWait(std::unique_lock<std::recursive_mutex>& lk, int cpu, int tid);
   void preemptCurrent(int cpu, bool elide);
   void preemptLatched(int cpu);
   void scheduleCpu(int c, bool mayPreempt = true);
@@ -231,6 +268,7 @@ class Kernel : public std::enable_shared_from_this<Kernel> {
   void failTxn(EEnclave& e, int cpu, abi::Txn& t, int32_t state);
   void detachAgent(int cpu);
   void destroyEnclave(EEnclave& e, const std::string& reason);
+  void runDeferredWork();
   void tick();
   void enterGhost(EEnclave& e, EThread& th);
   void removeTask(ETask* t);
@@ -239,6 +277,13 @@ class Kernel : public std::enable_shared_from_this<Kernel> {
   // ioctl handlers
   int iocCommit(EEnclave& e, int tid, const abi::IocCommitTxn& a, bool sync);
   int iocRun(EEnclave& e, int pid, int tid, const abi::IocRun& a);
+  int iocSwGetInfo(EEnclave& e, abi::IocSwGetInfo& a);
+  int iocSwFree(EEnclave& e, const abi::SwInfo& a);
+  int iocCreateQueue(int pid, EEnclave& e, abi::IocCreateQueue& a);
+  int iocSetDefaultQueue(int pid, EEnclave& e, const abi::IocSetDefaultQueue& a);
+  int iocConfigQueueWakeup(int pid, const abi::IocConfigQueueWakeup& a);
+  int iocGetCpuTime(abi::IocGetCpuTime& a);
+  int iocTimerfdSettime(int pid, const abi::IocTimerfdSettime& a);
   int iocAssoc(int pid, EEnclave& e, const abi::IocAssocQueue& a);
   int ctlCommand(int pid, int tid, EEnclave& e, const std::string& cmd);
   int topCtlCommand(const std::string& cmd);
@@ -257,6 +302,13 @@ class Kernel : public std::enable_shared_from_this<Kernel> {
   std::vector<TimerEvent> timers_;
   std::vector<int> commitOrder_;  // scratch of iocCommit (no allocation per commit)
   uint64_t nextGtidSeq_ = 1;
+  std::recursive_mutex mu_;
+  std::condition_variable_any parked_;  // notified whenever an agent is un-parked or detached
+  std::thread::id driverThread_;        // the thread that built the Kernel (never blocks)
+  int parkCpu_ = -1;                    // set by a handler that parked the calling agent
+  std::vector<uint64_t> pendingDestroy_;  // enclaves the watchdog condemned (work queue)
+  bool tracing_ = false;
+  std::vector<SwEvent> swTrace_;
 };
 
 }  // namespace ghost::emu

@@ -36,9 +36,14 @@ void Kernel::detachAgent(int c) {
     th->second.task = nullptr;
     tasks_.erase(a->gtid);
   }
+  // The agent barrier restarts at 0 for the next agent; a parked thread of this agent wakes up.
   C.agentTid = 0;
   C.agentQ.reset();
-  C.agentBlocked = false;
+  C.blockedInRun = false;
+  C.agentAsleep = false;
+  C.parkFlags = 0;
+  C.agentBarrier = 0;
+  parked_.notify_all();
 }
 
 void Kernel::destroyEnclave(EEnclave& e, const std::string& reason) {
@@ -57,10 +62,13 @@ void Kernel::destroyEnclave(EEnclave& e, const std::string& reason) {
       ++it;
       continue;
     }
+    // The reaper returns every task to the default class (sched_setscheduler SCHED_NORMAL). Its
+    // TASK_DEPARTED messages are not produced: every agent of the enclave is dead by then.
     auto th = threads_.find(t->tid);
     if (th != threads_.end()) {
       th->second.task = nullptr;
       th->second.runnable = t->runnable;
+      if (!th->second.alive) threads_.erase(th);  // a killed task dies under the default class
     }
     it = tasks_.erase(it);
   }
@@ -83,12 +91,19 @@ void Kernel::killProcess(int pid) {
     int c = agentCpuOf(tid);
     if (c >= 0) detachAgent(c);
     EThread& th = threads_.at(tid);
-    // A SIGKILLed ghost task dies (TASK_DEAD); the real kernel would first need it scheduled to
-    // act on the signal, the emulator lets it die where it is.
-    if (th.task) die(th.task);
     th.alive = false;
+    ETask* t = th.task;
+    if (!t) continue;
+    // A SIGKILLed ghost task must run to act on the signal: a running one exits now (BLOCKED,
+    // then DEAD); a blocked one is woken (TASK_WAKEUP); a runnable one dies when next on a CPU.
+    t->killed = true;
+    if (t->oncpu) die(t);
+    else if (!t->runnable && !t->gated) wake(tid, -1);
   }
-  for (int tid : tids) threads_.erase(tid);
+  for (int tid : tids) {
+    auto it = threads_.find(tid);
+    if (it != threads_.end() && !it->second.task) threads_.erase(it);
+  }
   auto it = fds_.find(pid);
   if (it != fds_.end()) {
     std::vector<int> fds;
@@ -104,7 +119,10 @@ void Kernel::removeTask(ETask* t) {
   EEnclave* e = t->enc;
   if (StatusWord* w = sw(*e, t->swIndex)) aref(w->flags).fetch_or(kSwFCanFree, std::memory_order_release);
   auto th = threads_.find(t->tid);
-  if (th != threads_.end()) th->second.task = nullptr;
+  if (th != threads_.end()) {
+    th->second.task = nullptr;
+    if (!th->second.alive) threads_.erase(th);
+  }
   tasks_.erase(t->gtid);
 }
 
@@ -112,26 +130,39 @@ void Kernel::tick() {
   for (auto& [id, ep] : enclaves_) {
     EEnclave& e = *ep;
     if (!e.alive) continue;
+    const int64_t timeoutNs = e.tunables["runnable_timeout"] * 1'000'000;
     for (int c : e.cpus) {
       ECpu& C = cpus_[size_t(c)];
-      if (e.tunables["deliver_ticks"]) {
-        v90::PayloadCpuTick p{c, C.agentTid && !C.agentBlocked ? 1 : 0};
+      // CPU_TICK only when a ghost-class task (a ghost task or the agent) is current there.
+      if (e.tunables["deliver_ticks"] && (C.current || agentOnCpu(C))) {
+        v90::PayloadCpuTick p{c, agentOnCpu(C) ? 1 : 0};
         cpuMsg(c, kMsgCpuTick, &p, e.abi < 90 ? sizeof(v84::PayloadCpuTick) : sizeof p);
       }
+      // A tick while the agent is current ends a latch it deferred (DEFER_LATCHED_PREEMPTION_BY_AGENT).
+      if (agentOnCpu(C) && C.latched) preemptLatched(c);
       if (e.tunables["commit_at_tick"] && C.pendingCommit) scheduleCpu(c);
-    }
-    // runnable_timeout watchdog (§2.3): a runnable task left waiting too long destroys the enclave.
-    const int64_t timeoutMs = e.tunables["runnable_timeout"];
-    if (timeoutMs > 0) {
-      for (auto& [g, t] : tasks_) {
-        if (t->enclave != e.id || t->isAgent || t->gated || !t->runnable || t->oncpu) continue;
-        if (now_ - t->runnableSince > timeoutMs * 1'000'000) {
-          destroyEnclave(e, "runnable_timeout");
-          break;
+      // runnable_timeout watchdog, per CPU: only the oldest waiter on this CPU's runqueue (tasks
+      // on the list in last_runnable_at order; running ones and agents skipped). A violation only
+      // queues the destruction (a work item), which runs after the tick.
+      if (timeoutNs > 0) {
+        const ETask* oldest = nullptr;
+        for (auto& [g, t] : tasks_) {
+          if (t->enc != &e || t->isAgent || t->gated || !t->runnable || t->oncpu || t->rqCpu != c) continue;
+          if (!oldest || t->runnableSince < oldest->runnableSince) oldest = t.get();
         }
+        if (oldest && oldest->runnableSince + timeoutNs < now_ &&
+            std::find(pendingDestroy_.begin(), pendingDestroy_.end(), e.id) == pendingDestroy_.end())
+          pendingDestroy_.push_back(e.id);
       }
     }
   }
+}
+
+void Kernel::runDeferredWork() {
+  std::vector<uint64_t> ids;
+  ids.swap(pendingDestroy_);
+  for (uint64_t id : ids)
+    if (EEnclave* e = liveEnclave(id)) destroyEnclave(*e, "runnable_timeout");
 }
 
 void Kernel::advance(int64_t ns) {
@@ -163,6 +194,7 @@ void Kernel::advance(int64_t ns) {
       tick();
       nextTick_ += opts_.tickNs;
     }
+    runDeferredWork();
     scheduleAll();
   }
 }

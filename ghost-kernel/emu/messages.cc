@@ -54,48 +54,80 @@ void Kernel::produce(EQueue& q, uint16_t type, uint32_t seq, const void* payload
   produced_++;
 }
 
+namespace {
+// Messages whose production wakes the agent the queue routes to (the rest only bump barriers):
+// AFFINITY_CHANGED, SWITCHTO, ON_CPU, CPU_AVAILABLE/BUSY and AGENT_BLOCKED/WAKEUP never wake.
+bool wakes(uint16_t type) {
+  switch (type) {
+    case kMsgTaskAffinityChanged:
+    case kMsgTaskSwitchto:
+    case kMsgTaskOnCpu:
+    case kMsgCpuAvailable:
+    case kMsgCpuBusy:
+    case kMsgCpuAgentBlocked:
+    case kMsgCpuAgentWakeup:
+      return false;
+    default:
+      return true;
+  }
+}
+}  // namespace
+
 void Kernel::taskMsg(ETask& t, uint16_t type, const void* payload, size_t len) {
   EEnclave* e = t.enc;
-  // The barrier moves for every message generated, delivered or not (§4.4).
+  // The task barrier moves for every message attempt, delivered or not (no queue, gated, overflow).
   bumpTaskBarrier(t);
   if (!e->alive || (t.gated && type != kMsgTaskDeparted) || !t.q) return;
   StatusWord* w = sw(*e, t.swIndex);
   produce(*t.q, type, w ? aref(w->barrier).load(std::memory_order_relaxed) : 0, payload, len);
-  wakeAgentFor(*t.q, t.cpu);
+  if (wakes(type)) wakeAgentFor(*t.q, t.rqCpu >= 0 ? t.rqCpu : t.cpu);
 }
 
 void Kernel::cpuMsg(int c, uint16_t type, const void* payload, size_t len) {
   ECpu& C = cpus_[size_t(c)];
-  C.agentBarrier++;
-  syncAgentSw(c);
+  // produce_for_agent: nothing at all (no barrier change) without an agent or its queue; else the
+  // agent barrier moves first and the status word is synced, seqnum = the new barrier.
   if (!C.agentTid || !C.agentQ) return;
+  agentBarrierInc(c);
   std::shared_ptr<EQueue> q = C.agentQ;
   produce(*q, type, C.agentBarrier, payload, len);
-  wakeAgentFor(*q, c);
+  if (wakes(type)) wakeAgentFor(*q, c);
 }
 
 void Kernel::wakeAgentFor(EQueue& q, int srcCpu) {
-  if (q.wakeCpus.empty()) return;  // polling model: nobody is woken (§5.7)
+  if (q.wakeCpus.empty()) return;  // polling model: nobody is woken
   int target = std::find(q.wakeCpus.begin(), q.wakeCpus.end(), srcCpu) != q.wakeCpus.end() ? srcCpu : q.wakeCpus[0];
-  wakeAgent(target);
+  wakeAgentOn(target);
 }
 
-void Kernel::wakeAgent(int c) {
+void Kernel::wakeAgentOn(int c) {
   ECpu& C = cpus_[size_t(c)];
   if (!C.agentTid) return;
+  // Lockless path: only the counter moves; the status word catches up at the next sync point
+  // (RUN's or a local commit's check, a CPU message, or the agent's pick after an un-park).
   C.agentBarrier++;
-  bool wasBlocked = C.agentBlocked;
-  C.agentBlocked = false;
-  syncAgentSw(c);
-  if (wasBlocked) {
-    // The agent outranks every ghost task: its CPU's ghost task is preempted while it runs.
+  if (C.blockedInRun) unpark(c);
+}
+
+void Kernel::scheduleAgent(int c) {
+  ECpu& C = cpus_[size_t(c)];
+  if (!C.agentTid) return;
+  agentBarrierInc(c);
+  if (C.blockedInRun) unpark(c);
+}
+
+void Kernel::unpark(int c) {
+  ECpu& C = cpus_[size_t(c)];
+  C.blockedInRun = false;
+  C.parkFlags = 0;
+  if (!C.agentAsleep) {
+    // The agent class picks it ahead of every ghost task: the running one is preempted, a latched
+    // one loses its latch unless DEFER_LATCHED_PREEMPTION_BY_AGENT.
     preemptCurrent(c, false);
-    EEnclave* e = C.enc;
-    if (e->tunables["deliver_agent_runnability"]) {
-      PayloadCpu p{c};
-      cpuMsg(c, kMsgCpuAgentWakeup, &p, sizeof p);
-    }
+    if (C.latched && !(C.latched->runFlags & kDeferLatchedPreemptionByAgent)) preemptLatched(c);
   }
+  syncAgentSw(c);  // pick_agent consumes agent_should_wake with agent_barrier_get
+  parked_.notify_all();
 }
 
 void Kernel::sendTaskNew(ETask& t) {

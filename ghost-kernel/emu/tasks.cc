@@ -53,6 +53,7 @@ void Kernel::wake(int tid, int wakerCpu) {
                   : t->cpu >= 0                                       ? t->cpu
                   : e->cpus.empty()                                   ? -1
                                                                       : e->cpus.front();
+  t->rqCpu = p.wake_up_cpu;
   taskMsg(*t, kMsgTaskWakeup, &p, sizeof p);
 }
 
@@ -66,27 +67,32 @@ void Kernel::block(int tid) {
   }
   if (!t->oncpu) throw bad("only a running ghost task can block", tid);
   const int c = t->cpu;
-  putOffCpu(*t);
+  // Kernel order: RUNNABLE cleared, TASK_BLOCKED produced (barrier bumped), then ONCPU cleared.
+  chargeRuntime(*t);
   t->runnable = false;
   syncTaskSw(*t);
   ECpu& C = cpus_[size_t(c)];
   C.cpuSeqnum++;
   auto p = offCpuPayload<PayloadTaskBlocked>(*t, C.cpuSeqnum, c);
   taskMsg(*t, kMsgTaskBlocked, &p, sizeof p);
-  if (t->runFlags & kRtlaOnBlocked) wakeAgent(c);
+  clearOnCpu(*t);
+  if (t->runFlags & kRtlaOnBlocked) scheduleAgent(c);
 }
 
 void Kernel::yield(int tid) {
   ETask* t = taskByTid(tid);
   if (!t || !t->oncpu) throw bad("only a running ghost task can yield", tid);
   const int c = t->cpu;
-  putOffCpu(*t);
+  // TASK_YIELD is produced while the task is still current; ONCPU is cleared after it.
+  chargeRuntime(*t);
   t->runnableSince = now_;
+  t->rqCpu = c;
   ECpu& C = cpus_[size_t(c)];
   C.cpuSeqnum++;
   auto p = offCpuPayload<PayloadTaskYield>(*t, C.cpuSeqnum, c);
   taskMsg(*t, kMsgTaskYield, &p, sizeof p);
-  if (t->runFlags & kRtlaOnYield) wakeAgent(c);
+  clearOnCpu(*t);
+  if (t->runFlags & kRtlaOnYield) scheduleAgent(c);
 }
 
 void Kernel::exit(int tid) {
@@ -96,18 +102,21 @@ void Kernel::exit(int tid) {
   if (t) {
     if (t->isAgent) throw bad("agents leave through killProcess", tid);
     if (t->runnable && !t->oncpu) throw bad("a runnable task that is not running cannot exit", tid);
+    it->second.alive = false;
     die(t);
   }
   threads_.erase(tid);
 }
 
 void Kernel::die(ETask* t) {
-  if (t->oncpu) block(t->tid);  // TASK_BLOCKED first: TASK_DEAD is only sent for an off-CPU task
+  if (t->oncpu) block(t->tid);  // the final schedule: TASK_BLOCKED first, TASK_DEAD only off CPU
   if (t->latchedCpu >= 0) {
     cpus_[size_t(t->latchedCpu)].latched = nullptr;
     t->latchedCpu = -1;
   }
   t->runnable = false;
+  // CANFREE is set before TASK_DEAD is produced.
+  if (StatusWord* w = sw(*t->enc, t->swIndex)) publishSw(w, aref(w->flags).load(std::memory_order_relaxed) | kSwFCanFree);
   v90::PayloadTaskDead p{t->gtid, t->cpu};
   taskMsg(*t, kMsgTaskDead, &p, t->enc->abi < 89 ? sizeof(v84::PayloadTaskDead) : sizeof p);
   removeTask(t);
@@ -118,13 +127,14 @@ void Kernel::depart(int tid) {
   if (!t) throw bad("not a ghost task", tid);
   if (t->isAgent) throw bad("agents cannot leave ghOSt (EPERM)", tid);
   const bool wasCurrent = t->oncpu;
-  if (t->oncpu) putOffCpu(*t);
-  if (t->latchedCpu >= 0) {
-    cpus_[size_t(t->latchedCpu)].latched = nullptr;
-    t->latchedCpu = -1;
-  }
+  // A pending latch is preempted (was_latched) before the departure is reported.
+  if (t->latchedCpu >= 0) preemptLatched(t->latchedCpu);
+  chargeRuntime(*t);
   uint64_t seq = 0;
   if (t->cpu >= 0) seq = ++cpus_[size_t(t->cpu)].cpuSeqnum;
+  EEnclave* e = t->enc;
+  if (StatusWord* w = sw(*e, t->swIndex))
+    publishSw(w, aref(w->flags).load(std::memory_order_relaxed) | kSwFCanFree | kSwTaskMsgGated);
   PayloadTaskDeparted p{};
   p.gtid = t->gtid;
   p.cpu_seqnum = seq;
@@ -132,10 +142,8 @@ void Kernel::depart(int tid) {
   p.was_current = wasCurrent;
   taskMsg(*t, kMsgTaskDeparted, &p, sizeof p);
   t->gated = true;
+  clearOnCpu(*t);  // no PREEMPT/BLOCKED for a departing running task
   t->runnable = false;
-  EEnclave* e = t->enc;
-  if (StatusWord* w = sw(*e, t->swIndex))
-    aref(w->flags).fetch_or(kSwFCanFree | kSwTaskMsgGated, std::memory_order_release);
   auto th = threads_.find(tid);
   th->second.task = nullptr;
   th->second.runnable = true;
@@ -144,30 +152,41 @@ void Kernel::depart(int tid) {
 void Kernel::setAffinity(int tid) {
   ETask* t = taskByTid(tid);
   if (!t) throw bad("not a ghost task", tid);
-  if (t->oncpu) preemptCurrent(t->cpu, false);  // a running task is kicked off so the agent re-decides
+  if (t->newPending) return;  // nothing is reported before TASK_NEW
+  // TASK_AFFINITY_CHANGED comes first (before the mask is applied); then the core's set_next
+  // path forces a running task off (TASK_PREEMPT) and a latch on a CPU now disallowed is
+  // withdrawn (PREEMPT was_latched). The re-enqueue restarts the watchdog clock.
   PayloadTaskAffinityChanged p{t->gtid};
   taskMsg(*t, kMsgTaskAffinityChanged, &p, sizeof p);
+  if (t->oncpu) preemptCurrent(t->cpu, false);
+  else if (t->latchedCpu >= 0) preemptLatched(t->latchedCpu);
+  if (t->runnable) t->runnableSince = now_;
 }
 
 void Kernel::setNice(int tid, int nice) {
   ETask* t = taskByTid(tid);
   if (!t) throw bad("not a ghost task", tid);
   t->nice = nice;
+  if (t->newPending) return;
   PayloadTaskPriorityChanged p{t->gtid, nice};
   taskMsg(*t, kMsgTaskPriorityChanged, &p, sizeof p);
+  // A running task is forced off CPU via the set_next path (TASK_PREEMPT after the change).
+  if (t->oncpu) preemptCurrent(t->cpu, false);
+  if (t->runnable) t->runnableSince = now_;
 }
 
 void Kernel::switchto(int tid) {
   ETask* t = taskByTid(tid);
   if (!t || !t->oncpu) throw bad("only a running ghost task can switchto", tid);
   const int c = t->cpu;
-  putOffCpu(*t);
+  chargeRuntime(*t);
   t->runnable = false;
   syncTaskSw(*t);
   ECpu& C = cpus_[size_t(c)];
   C.cpuSeqnum++;
   PayloadTaskSwitchto p{t->gtid, t->runtime, C.cpuSeqnum, c};
   taskMsg(*t, kMsgTaskSwitchto, &p, sizeof p);
+  clearOnCpu(*t);
 }
 
 void Kernel::latchFailure(int tid, int err) {
@@ -194,13 +213,33 @@ void Kernel::setCpuBusy(int c, bool busy, int nextTid) {
     }
     C.idleLatched = C.notifyNotIdle = false;
   }
-  syncAgentSw(c);
+  // CPU_AVAIL / BOOST_PRIO move with the CPU's state; the agent barrier is not a sync point here.
+  syncAgentFlags(c);
+  if (!busy) checkIdleRtla(c);
   if (!C.enclave) return;
   EEnclave* e = C.enc;
   if (e->alive && e->tunables["deliver_cpu_availability"]) {
     PayloadCpu p{c};
     cpuMsg(c, busy ? kMsgCpuBusy : kMsgCpuAvailable, &p, sizeof p);
   }
+}
+
+void Kernel::agentSleep(int c, bool asleep) {
+  if (c < 0 || c >= opts_.ncpus) throw std::invalid_argument("emulator: no CPU " + std::to_string(c));
+  ECpu& C = cpus_[size_t(c)];
+  if (!C.agentTid) throw std::invalid_argument("emulator: CPU " + std::to_string(c) + " has no agent");
+  if (C.agentAsleep == asleep) return;
+  if (asleep && C.blockedInRun) throw std::invalid_argument("emulator: an agent parked in RUN cannot sleep");
+  // A real sleep (futex, nanosleep) takes the agent off the runqueue: SW RUNNABLE changes first,
+  // then CPU_AGENT_BLOCKED / WAKEUP (deliver_agent_runnability). RUN parking never sends these.
+  C.agentAsleep = asleep;
+  syncAgentFlags(c);
+  if (!asleep) preemptCurrent(c, false);  // the woken agent outranks the ghost task
+  if (C.enc && C.enc->tunables["deliver_agent_runnability"]) {
+    PayloadCpu p{c};
+    cpuMsg(c, asleep ? kMsgCpuAgentBlocked : kMsgCpuAgentWakeup, &p, sizeof p);
+  }
+  if (asleep) scheduleCpu(c);
 }
 
 void Kernel::setCpuOffline(int c, bool offline) {

@@ -19,7 +19,7 @@ using namespace ghost::abi;
 using namespace ghost::emu::detail;
 
 int32_t Kernel::validate(const EEnclave& e, int c, const Txn& t, int callerCpu, bool local, ETask** target) {
-  // §6.6, in the kernel's order: the first failure wins.
+  // _ghost_commit_txn's order: the first failure wins.
   *target = nullptr;
   if (t.version != kTxnVersion) return kTxnUnsupportedVersion;
   if (t.cpu != c) return kTxnInvalidCpu;
@@ -27,60 +27,67 @@ int32_t Kernel::validate(const EEnclave& e, int c, const Txn& t, int callerCpu, 
   const uint16_t rf = t.run_flags;
   const uint8_t cf = t.commit_flags;
   if ((rf & ~kValidRunFlags) || (cf & ~kValidCommitFlags)) return kTxnInvalidFlags;
+  if ((rf & kRtlaOnIdle) && g < 0) return kTxnInvalidFlags;
+  if ((rf & kNeedCpuNotIdle) && g != kIdleGtid) return kTxnInvalidFlags;
+  if (g == kAgentGtid && rf != 0) return kTxnInvalidFlags;
   if ((cf & kCommitAtSchedule) && (cf & kCommitAtTxnCommit)) return kTxnInvalidFlags;
   if ((cf & kElideAgentBarrierInc) && (cf & kIncAgentBarrierOnFailure)) return kTxnInvalidFlags;
-  if ((rf & kNeedCpuNotIdle) && g != kIdleGtid) return kTxnInvalidFlags;
-  if ((rf & kRtlaOnIdle) && g < 0) return kTxnInvalidFlags;
-  if (g == kAgentGtid && rf != 0) return kTxnInvalidFlags;
-  const ECpu& C = cpus_[size_t(c)];
+  ECpu& C = cpus_[size_t(c)];
   if (C.offline) return kTxnCpuOffline;
+  const bool realTarget = g > 0 || g == kIdleGtid;
   if (g > 0) {
     ETask* task = taskByGtid(static_cast<uint64_t>(g));
     if (!task) return kTxnTargetNotFound;
     if (task->isAgent) return kTxnInvalidTarget;
     if (task->gated) return kTxnTargetStale;
-    if (task->enclave != e.id) return kTxnInvalidTarget;
-    StatusWord* w = sw(e, task->swIndex);
+    StatusWord* w = sw(*task->enc, task->swIndex);
     if (!w || aref(w->barrier).load(std::memory_order_acquire) != t.task_barrier) return kTxnTargetStale;
     if (!task->runnable) return kTxnTargetNotRunnable;
     if (task->oncpu && !(task->cpu == c && (cf & kAllowTaskOnCpu))) return kTxnTargetOnCpu;
     *target = task;
   } else if (g < kIdleGtid) {
     return kTxnInvalidTarget;
+  } else if (g == kIdleGtid && !(cf & kAllowTaskOnCpu)) {
+    // The idle task is already "running" on an idle CPU.
+    const bool idle = !C.current && !C.latched && !C.busy && !agentOnCpu(C);
+    if (idle) return kTxnTargetOnCpu;
   }
   if (!C.agentTid) return kTxnNoAgent;
   if (C.enclave != e.id) return kTxnNotPermitted;
   if (callerCpu < 0 && g != kAgentGtid) return kTxnNotPermitted;
   if (callerCpu >= 0 && cpus_[size_t(callerCpu)].enclave != e.id) return kTxnNotPermitted;
-  if ((rf & kDoNotPreempt) && (C.current || C.latched)) return kTxnAgentStale;
-  if (g > 0 && C.busy) return kTxnCpuUnavail;
-  if (local && g != kAgentGtid && t.agent_barrier != C.agentBarrier) return kTxnAgentStale;
+  // DO_NOT_PREEMPT: any ghost-policy task current there (the agent itself included) or a latch.
+  if (realTarget && (rf & kDoNotPreempt) && (C.current || C.latched || agentOnCpu(C))) return kTxnAgentStale;
+  if (realTarget && C.busy) return kTxnCpuUnavail;
+  if (local && g != kAgentGtid) {
+    // The local blocking commit parks the agent, then checks the synced agent barrier.
+    syncAgentSw(c);
+    if (t.agent_barrier != C.agentBarrier) return kTxnAgentStale;
+  }
   return kTxnComplete;
 }
 
 void Kernel::failTxn(EEnclave&, int c, Txn& t, int32_t state) {
-  if (t.commit_flags & kIncAgentBarrierOnFailure) {
-    cpus_[size_t(c)].agentBarrier++;
-    syncAgentSw(c);
-  }
+  if (t.commit_flags & kIncAgentBarrierOnFailure) agentBarrierInc(c);
   t.commit_time = now_;
   aref(t.state).store(state, std::memory_order_release);
 }
 
 void Kernel::applyCommit(EEnclave&, int c, Txn& t, ETask* target, bool local) {
   ECpu& C = cpus_[size_t(c)];
-  if (!(t.commit_flags & kElideAgentBarrierInc)) {
-    C.agentBarrier++;
-    syncAgentSw(c);
-  }
   const bool elide = t.run_flags & kElidePreempt;
+  const bool alreadyOn = target && target->oncpu && target->cpu == c;
+  // The agent barrier moves on success unless elided; not for a task that simply keeps running.
+  if (!(t.commit_flags & kElideAgentBarrierInc) && !alreadyOn) agentBarrierInc(c);
   if (target) {
-    if (!(target->oncpu && target->cpu == c)) {
-      if (C.latched && C.latched != target) preemptLatched(c);
+    if (C.latched && C.latched != target) preemptLatched(c);
+    if (!alreadyOn) {
       if (target->latchedCpu >= 0 && target->latchedCpu != c) {
-        // Re-latching elsewhere: the old latch is dropped silently (the agent asked for the move).
+        // ghost_move_task: re-committing a latched task silently moves its latch.
         cpus_[size_t(target->latchedCpu)].latched = nullptr;
       }
+      if (target->rqCpu != c) target->runnableSince = now_;  // migration re-enqueues it
+      target->rqCpu = c;
       // The running task leaves at the CPU's next scheduling point (the IPI's reschedule), not
       // at commit: until then it may still block or exit on its own.
       if (local) preemptCurrent(c, elide);
@@ -91,7 +98,7 @@ void Kernel::applyCommit(EEnclave&, int c, Txn& t, ETask* target, bool local) {
     target->runFlags = t.run_flags;
     C.idleLatched = false;
   } else if (t.gtid == kAgentGtid) {
-    wakeAgent(c);
+    scheduleAgent(c);
   } else {  // NULL (unschedule) or IDLE
     preemptCurrent(c, elide);
     preemptLatched(c);
@@ -103,10 +110,13 @@ void Kernel::applyCommit(EEnclave&, int c, Txn& t, ETask* target, bool local) {
   t.commit_time = now_;
   aref(t.state).store(kTxnComplete, std::memory_order_release);
   if (local && t.gtid != kAgentGtid) {
-    // A successful local commit context-switches the agent out to the latched task (§6.7).
-    C.agentBlocked = true;
-    syncAgentSw(c);
+    // A successful local commit parks the agent and switches to what it latched; the ioctl
+    // returns when the agent is next woken (sysIoctl waits).
+    C.blockedInRun = true;
+    C.parkFlags = 0;
+    syncAgentFlags(c);
     scheduleCpu(c);
+    if (C.blockedInRun) parkCpu_ = c;
   }
 }
 
@@ -125,8 +135,6 @@ int32_t Kernel::commitOne(EEnclave& e, int c, int callerCpu, bool local) {
   return kTxnComplete;
 }
 
-
-
 int Kernel::iocCommit(EEnclave& e, int tid, const IocCommitTxn& a, bool sync) {
   if (a.flags != 0) return -EINVAL;
   if (!a.mask_ptr) return -EFAULT;
@@ -135,7 +143,7 @@ int Kernel::iocCommit(EEnclave& e, int tid, const IocCommitTxn& a, bool sync) {
   std::vector<int>& order = commitOrder_;
   order.clear();
   for (int i = 1; i <= opts_.ncpus; i++) {
-    // Start after the caller's CPU so the caller's own txn is handled last (§6.7).
+    // Start after the caller's CPU so the caller's own txn is handled last.
     int c = ((callerCpu < 0 ? -1 : callerCpu) + i) % opts_.ncpus;
     if (c < 0) c += opts_.ncpus;
     if (size_t(c) / 8 >= a.mask_len) continue;
@@ -150,8 +158,11 @@ int Kernel::iocCommit(EEnclave& e, int tid, const IocCommitTxn& a, bool sync) {
       if (aref(t->state).load(std::memory_order_acquire) != kTxnReady) continue;
       const bool local = c == callerCpu;
       if (local && anyFailed) {
-        t->commit_time = now_;
-        aref(t->state).store(kTxnPoisoned, std::memory_order_release);
+        int32_t ready = kTxnReady;
+        if (aref(t->state).compare_exchange_strong(ready, callerCpu)) {
+          t->commit_time = now_;
+          aref(t->state).store(kTxnPoisoned, std::memory_order_release);
+        }
         continue;
       }
       if (local || (t->commit_flags & kCommitAtTxnCommit)) {
@@ -164,38 +175,44 @@ int Kernel::iocCommit(EEnclave& e, int tid, const IocCommitTxn& a, bool sync) {
     }
     return 0;
   }
-  // Sync group: all READY, all valid, or nothing commits.
-  bool ok = !order.empty();
-  for (int c : order) ok = ok && aref(txn(e, c)->state).load(std::memory_order_acquire) == kTxnReady;
-  int failedAt = -1;
-  int32_t failState = kTxnPoisoned;
-  if (ok) {
-    for (int c : order) {
-      ETask* target = nullptr;
-      int32_t r = validate(e, c, *txn(e, c), callerCpu, c == callerCpu, &target);
-      if (r != kTxnComplete) {
-        failedAt = c;
-        failState = r;
-        break;
-      }
-    }
-  }
-  if (!ok || failedAt >= 0) {
-    for (int c : order) {
-      Txn* t = txn(e, c);
-      if (aref(t->state).load(std::memory_order_acquire) != kTxnReady) continue;
-      failTxn(e, c, *t, c == failedAt ? failState : kTxnPoisoned);
-    }
-    return 0;
-  }
+  // Sync group (ghost_sync_group): claim every txn; a claim failure fails the group (that slot is
+  // left alone). Then commit in order; after the first failure every remaining txn is POISONED,
+  // while members that already committed stay COMPLETE and their tasks are kicked off as soon as
+  // they switch in (poisoned rendezvous).
+  bool failed = order.empty();
+  std::vector<int> claimed;
+  claimed.reserve(order.size());
   for (int c : order) {
     Txn* t = txn(e, c);
-    aref(t->state).store(callerCpu >= 0 ? callerCpu : c, std::memory_order_release);
-    ETask* target = nullptr;
-    validate(e, c, *t, callerCpu, c == callerCpu, &target);
-    applyCommit(e, c, *t, target, c == callerCpu);
-    aref(t->sync_group_owner).store(-1, std::memory_order_release);
+    int32_t ready = kTxnReady;
+    if (aref(t->state).compare_exchange_strong(ready, callerCpu >= 0 ? callerCpu : c, std::memory_order_acq_rel))
+      claimed.push_back(c);
+    else
+      failed = true;
   }
+  std::vector<int> committed;
+  for (int c : claimed) {
+    Txn* t = txn(e, c);
+    if (failed) {
+      failTxn(e, c, *t, kTxnPoisoned);
+      continue;
+    }
+    ETask* target = nullptr;
+    int32_t r = validate(e, c, *t, callerCpu, c == callerCpu, &target);
+    if (r != kTxnComplete) {
+      failTxn(e, c, *t, r);
+      failed = true;
+      continue;
+    }
+    applyCommit(e, c, *t, target, c == callerCpu);
+    committed.push_back(c);
+  }
+  if (failed) {
+    for (int c : committed)
+      if (cpus_[size_t(c)].latched) cpus_[size_t(c)].rendezvousPoisoned = true;
+    return 0;
+  }
+  for (int c : claimed) aref(txn(e, c)->sync_group_owner).store(-1, std::memory_order_release);
   return 1;
 }
 

@@ -1,318 +1,38 @@
 // N-API surface of alps_ghost: a thin, batch-oriented boundary. Hot paths (drain, commit) move
 // many messages/transactions per call through caller-provided buffers; status words and txn slots
 // are exposed as zero-copy ArrayBuffers over the shared mappings. The typed wrapper is
-// src/native/ghost.ts; the layouts it mirrors are Decoded (queue.h) and the commit op format below.
+// src/native/ghost.ts; the layouts it mirrors are Decoded (queue.h) and the commit op format
+// (enclave.h op::). The emulator's JS class lives in emulator_binding.cc, the satellite threads in
+// satellites.cc.
 #include <napi.h>
+#include <time.h>
 
 #include <cerrno>
 #include <charconv>
 #include <cstring>
-#include <atomic>
-#include <chrono>
+#include <map>
 #include <memory>
 #include <string>
-#include <thread>
 
-#include "emu/kernel.h"
 #include "ghost/abi.h"
+#include "ghost/binding_util.h"
+#include "ghost/emulator_binding.h"
 #include "ghost/enclave.h"
 #include "ghost/queue.h"
+#include "ghost/satellites.h"
 #include "ghost/tasks.h"
 
 namespace {
 
+using alps_ghost::argInt;
+using alps_ghost::argInt64;
+using alps_ghost::argIntList;
+using alps_ghost::guarded;
+using alps_ghost::statsObject;
+using alps_ghost::toJs;
 using ghost::SysError;
 namespace abi = ghost::abi;
-
-// The errno's symbolic name ("EBUSY"), which the TypeScript side matches on. glibc >= 2.32
-// knows every name; an errno it does not know (never seen in practice) is reported as such.
-const char* errnoName(int e) {
-  const char* name = strerrorname_np(e);
-  return name ? name : "EUNKNOWN";
-}
-
-Napi::Error toJs(Napi::Env env, const SysError& e) {
-  Napi::Error err = Napi::Error::New(env, e.what());
-  err.Set("code", Napi::String::New(env, errnoName(e.err)));
-  err.Set("errno", Napi::Number::New(env, e.err));
-  err.Set("syscall", Napi::String::New(env, e.op));
-  err.Set("path", Napi::String::New(env, e.target));
-  return err;
-}
-
-// Runs `fn`, converting C++ exceptions into JS exceptions with errno codes.
-template <typename F>
-auto guarded(Napi::Env env, F&& fn) -> decltype(fn()) {
-  try {
-    return fn();
-  } catch (const SysError& e) {
-    throw toJs(env, e);
-  } catch (const std::invalid_argument& e) {
-    throw Napi::RangeError::New(env, e.what());
-  } catch (const std::bad_alloc&) {
-    throw Napi::Error::New(env, "alps_ghost: out of memory");
-  }
-}
-
-int32_t argInt(const Napi::CallbackInfo& info, size_t i, const char* name) {
-  if (info.Length() <= i || !info[i].IsNumber())
-    throw Napi::TypeError::New(info.Env(), std::string("argument ") + name + " must be a number");
-  return info[i].As<Napi::Number>().Int32Value();
-}
-int64_t argInt64(const Napi::CallbackInfo& info, size_t i, const char* name) {
-  if (info.Length() <= i || !info[i].IsNumber())
-    throw Napi::TypeError::New(info.Env(), std::string("argument ") + name + " must be a number");
-  return info[i].As<Napi::Number>().Int64Value();
-}
-std::vector<int> argIntList(const Napi::CallbackInfo& info, size_t i, const char* name) {
-  if (info.Length() <= i || !info[i].IsArray())
-    throw Napi::TypeError::New(info.Env(), std::string("argument ") + name + " must be an array of numbers");
-  Napi::Array a = info[i].As<Napi::Array>();
-  std::vector<int> out;
-  for (uint32_t k = 0; k < a.Length(); k++) out.push_back(a.Get(k).As<Napi::Number>().Int32Value());
-  return out;
-}
-
-Napi::Object statsObject(Napi::Env env, const ghost::DrainStats& s) {
-  Napi::Object o = Napi::Object::New(env);
-  o.Set("messages", double(s.messages));
-  o.Set("nops", double(s.nops));
-  o.Set("bad", double(s.bad));
-  o.Set("staleSeq", double(s.staleSeq));
-  o.Set("unknownTask", double(s.unknownTask));
-  o.Set("corrupt", double(s.corrupt));
-  o.Set("overflow", double(s.overflow));
-  return o;
-}
-
-// ---- Emulator -----------------------------------------------------------------------------------
-
-class Emulator : public Napi::ObjectWrap<Emulator> {
- public:
-  static Napi::Function Init(Napi::Env env) {
-    return DefineClass(env, "Emulator",
-                       {
-                           InstanceMethod("now", &Emulator::Now),
-                           InstanceMethod("advance", &Emulator::Advance),
-                           InstanceMethod("spawn", &Emulator::Spawn),
-                           InstanceMethod("wake", &Emulator::Wake),
-                           InstanceMethod("block", &Emulator::Block),
-                           InstanceMethod("yield", &Emulator::Yield),
-                           InstanceMethod("exit", &Emulator::Exit),
-                           InstanceMethod("depart", &Emulator::Depart),
-                           InstanceMethod("setAffinity", &Emulator::SetAffinity),
-                           InstanceMethod("setNice", &Emulator::SetNice),
-                           InstanceMethod("switchto", &Emulator::Switchto),
-                           InstanceMethod("latchFailure", &Emulator::LatchFailure),
-                           InstanceMethod("setCpuBusy", &Emulator::SetCpuBusy),
-                           InstanceMethod("armTimer", &Emulator::ArmTimer),
-                           InstanceMethod("setCpuOffline", &Emulator::SetCpuOffline),
-                           InstanceMethod("reschedule", &Emulator::Reschedule),
-                           InstanceMethod("evict", &Emulator::Evict),
-                           InstanceMethod("killProcess", &Emulator::KillProcess),
-                           InstanceMethod("thread", &Emulator::Thread),
-                           InstanceMethod("cpu", &Emulator::Cpu),
-                           InstanceMethod("enclave", &Emulator::Enclave),
-                           InstanceMethod("messagesProduced", &Emulator::MessagesProduced),
-                       });
-  }
-
-  explicit Emulator(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Emulator>(info) {
-    ghost::emu::Options o;
-    if (info.Length() > 0 && info[0].IsObject()) {
-      Napi::Object opts = info[0].As<Napi::Object>();
-      if (opts.Has("cpus")) o.ncpus = opts.Get("cpus").As<Napi::Number>().Int32Value();
-      if (opts.Has("tickNs")) o.tickNs = opts.Get("tickNs").As<Napi::Number>().Int64Value();
-      if (opts.Has("capSysNice")) o.capSysNice = opts.Get("capSysNice").As<Napi::Boolean>().Value();
-      if (opts.Has("autoPreempt")) o.autoPreempt = opts.Get("autoPreempt").As<Napi::Boolean>().Value();
-      if (opts.Has("versions")) {
-        o.versions.clear();
-        Napi::Array a = opts.Get("versions").As<Napi::Array>();
-        for (uint32_t i = 0; i < a.Length(); i++) o.versions.push_back(a.Get(i).As<Napi::Number>().Uint32Value());
-      }
-    }
-    kernel_ = guarded(info.Env(), [&] { return std::make_shared<ghost::emu::Kernel>(o); });
-  }
-  std::shared_ptr<ghost::emu::Kernel> kernel() const { return kernel_; }
-
- private:
-  using K = ghost::emu::Kernel;
-  template <typename F>
-  Napi::Value Do(const Napi::CallbackInfo& info, F&& fn) {
-    guarded(info.Env(), [&] {
-      fn(*kernel_);
-      return 0;
-    });
-    return info.Env().Undefined();
-  }
-  Napi::Value Now(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), double(kernel_->now())); }
-  Napi::Value Advance(const Napi::CallbackInfo& info) {
-    return Do(info, [&](K& k) { k.advance(argInt64(info, 0, "ns")); });
-  }
-  Napi::Value Spawn(const Napi::CallbackInfo& info) {
-    return Do(info, [&](K& k) {
-      k.spawn(argInt(info, 0, "pid"), argInt(info, 1, "tid"), info.Length() < 3 || info[2].ToBoolean());
-    });
-  }
-  Napi::Value Wake(const Napi::CallbackInfo& info) {
-    return Do(info, [&](K& k) { k.wake(argInt(info, 0, "tid"), info.Length() > 1 ? argInt(info, 1, "wakerCpu") : -1); });
-  }
-  Napi::Value Block(const Napi::CallbackInfo& info) { return Do(info, [&](K& k) { k.block(argInt(info, 0, "tid")); }); }
-  Napi::Value Yield(const Napi::CallbackInfo& info) { return Do(info, [&](K& k) { k.yield(argInt(info, 0, "tid")); }); }
-  Napi::Value Exit(const Napi::CallbackInfo& info) { return Do(info, [&](K& k) { k.exit(argInt(info, 0, "tid")); }); }
-  Napi::Value Depart(const Napi::CallbackInfo& info) { return Do(info, [&](K& k) { k.depart(argInt(info, 0, "tid")); }); }
-  Napi::Value SetAffinity(const Napi::CallbackInfo& info) {
-    return Do(info, [&](K& k) { k.setAffinity(argInt(info, 0, "tid")); });
-  }
-  Napi::Value SetNice(const Napi::CallbackInfo& info) {
-    return Do(info, [&](K& k) { k.setNice(argInt(info, 0, "tid"), argInt(info, 1, "nice")); });
-  }
-  Napi::Value Switchto(const Napi::CallbackInfo& info) {
-    return Do(info, [&](K& k) { k.switchto(argInt(info, 0, "tid")); });
-  }
-  Napi::Value LatchFailure(const Napi::CallbackInfo& info) {
-    return Do(info, [&](K& k) { k.latchFailure(argInt(info, 0, "tid"), argInt(info, 1, "errno")); });
-  }
-  Napi::Value SetCpuBusy(const Napi::CallbackInfo& info) {
-    return Do(info, [&](K& k) {
-      k.setCpuBusy(argInt(info, 0, "cpu"), info[1].ToBoolean(), info.Length() > 2 ? argInt(info, 2, "nextTid") : 0);
-    });
-  }
-  Napi::Value ArmTimer(const Napi::CallbackInfo& info) {
-    return Do(info, [&](K& k) {
-      k.armTimer(argInt(info, 0, "cpu"), argInt64(info, 1, "atNs"), uint64_t(argInt64(info, 2, "type")),
-                 uint64_t(argInt64(info, 3, "cookie")));
-    });
-  }
-  Napi::Value SetCpuOffline(const Napi::CallbackInfo& info) {
-    return Do(info, [&](K& k) { k.setCpuOffline(argInt(info, 0, "cpu"), info[1].ToBoolean()); });
-  }
-  Napi::Value Reschedule(const Napi::CallbackInfo& info) {
-    return Do(info, [&](K& k) { k.reschedule(argInt(info, 0, "cpu")); });
-  }
-  Napi::Value Evict(const Napi::CallbackInfo& info) { return Do(info, [&](K& k) { k.evict(argInt(info, 0, "tid")); }); }
-  Napi::Value KillProcess(const Napi::CallbackInfo& info) {
-    return Do(info, [&](K& k) { k.killProcess(argInt(info, 0, "pid")); });
-  }
-  Napi::Value Thread(const Napi::CallbackInfo& info) {
-    Napi::Env env = info.Env();
-    const ghost::emu::EThread* th = kernel_->thread(argInt(info, 0, "tid"));
-    if (!th) return env.Null();
-    Napi::Object o = Napi::Object::New(env);
-    o.Set("pid", th->pid);
-    o.Set("gtid", std::to_string(th->gtid));
-    const ghost::emu::ETask* t = th->task;
-    o.Set("cls", t ? (t->isAgent ? "agent" : "ghost") : "cfs");
-    o.Set("runnable", t ? t->runnable : th->runnable);
-    o.Set("onCpu", t && t->oncpu ? t->cpu : -1);
-    o.Set("latchedCpu", t ? t->latchedCpu : -1);
-    o.Set("runtimeNs", t ? double(kernel_->runtimeOf(*t)) : 0.0);
-    return o;
-  }
-  Napi::Value Cpu(const Napi::CallbackInfo& info) {
-    Napi::Env env = info.Env();
-    const ghost::emu::ECpu* c = kernel_->cpu(argInt(info, 0, "cpu"));
-    if (!c) return env.Null();
-    Napi::Object o = Napi::Object::New(env);
-    o.Set("enclave", double(c->enclave));
-    o.Set("agentTid", c->agentTid);
-    o.Set("agentBlocked", c->agentBlocked);
-    o.Set("busy", c->busy);
-    o.Set("agentBarrier", c->agentBarrier);
-    o.Set("current", c->current ? c->current->tid : 0);
-    o.Set("latched", c->latched ? c->latched->tid : 0);
-    return o;
-  }
-  Napi::Value Enclave(const Napi::CallbackInfo& info) {
-    Napi::Env env = info.Env();
-    const ghost::emu::EEnclave* e = kernel_->enclave(uint64_t(argInt64(info, 0, "id")));
-    if (!e) return env.Null();
-    Napi::Object o = Napi::Object::New(env);
-    o.Set("alive", e->alive);
-    o.Set("destroyReason", e->destroyReason);
-    o.Set("abi", e->abi);
-    o.Set("online", e->onlineHolderPid != 0);
-    Napi::Array cpus = Napi::Array::New(env, e->cpus.size());
-    for (size_t i = 0; i < e->cpus.size(); i++) cpus.Set(uint32_t(i), e->cpus[i]);
-    o.Set("cpus", cpus);
-    return o;
-  }
-  Napi::Value MessagesProduced(const Napi::CallbackInfo& info) {
-    return Napi::Number::New(info.Env(), double(kernel_->messagesProduced()));
-  }
-
-  std::shared_ptr<K> kernel_;
-};
-
-Napi::FunctionReference* gEmulatorCtor = nullptr;
-
-// ---- Client -------------------------------------------------------------------------------------
-
-// Satellite agents of the centralized model on a real ghOSt kernel (§8.2): one native thread per
-// non-global CPU becomes that CPU's agent and blocks in RUN(0) so the CPU runs what the global
-// agent latches there. Native threads, not JS workers: nothing of V8 or libuv may run on an agent
-// thread (§7.1). Only for the real kernel: the emulator is single-threaded and emulates satellites
-// with per-CPU clients instead.
-class Satellites {
- public:
-  void start(ghost::Enclave& e, const std::vector<int>& cpus, int qfd) {
-    stop_.store(false);
-    for (int cpu : cpus) {
-      auto st = std::make_shared<std::atomic<int>>(0);
-      status_.push_back({cpu, st});
-      threads_.emplace_back([this, &e, cpu, qfd, st] { loop(e, cpu, qfd, *st); });
-    }
-  }
-  // Each satellite's state: 0 starting, 1 agent, < 0 -errno it failed with.
-  std::vector<std::pair<int, int>> status() const {
-    std::vector<std::pair<int, int>> out;
-    for (auto& [cpu, st] : status_) out.push_back({cpu, st->load()});
-    return out;
-  }
-  void stop(ghost::Enclave& e) {
-    stop_.store(true);
-    for (auto& [cpu, st] : status_)
-      if (st->load() == 1) e.run(abi::kAgentGtid, 0, 0, cpu, 0);  // ping out of RUN(0)
-    for (auto& t : threads_) t.join();
-    threads_.clear();
-    status_.clear();
-  }
-  bool running() const { return !threads_.empty(); }
-
- private:
-  void loop(ghost::Enclave& e, int cpu, int qfd, std::atomic<int>& st) {
-    int rc;
-    // EBUSY while a previous agent is still leaving the CPU (upgrade): retry (§7.2 step 8).
-    for (int tries = 0; (rc = e.becomeAgent(cpu, qfd)) == -EBUSY && tries < 2000 && !stop_.load(); tries++)
-      std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    if (rc < 0) {
-      st.store(rc);
-      return;
-    }
-    const abi::StatusWord* w = nullptr;
-    try {
-      w = e.swRegion() ? e.swRegion()->word(e.swGetInfo(abi::kSrcAgent, uint64_t(cpu))) : nullptr;
-    } catch (const SysError& err) {
-      st.store(-err.err);
-      return;
-    }
-    if (!w) {
-      st.store(-EPROTO);
-      return;
-    }
-    st.store(1);
-    while (!stop_.load()) {
-      uint32_t barrier = ghost::readSw(w).barrier;
-      rc = e.run(abi::kNullGtid, barrier, 0, cpu, 0);
-      if (rc == -ESTALE || rc == -EINTR || rc == 0) continue;
-      st.store(rc);  // ENODEV: the enclave is being torn down
-      return;
-    }
-  }
-  std::atomic<bool> stop_{false};
-  std::vector<std::thread> threads_;
-  std::vector<std::pair<int, std::shared_ptr<std::atomic<int>>>> status_;
-};
+namespace op = ghost::op;
 
 // Shared state behind a Client: the zero-copy views keep it alive until the JS GC drops them.
 struct ClientState {
@@ -320,19 +40,15 @@ struct ClientState {
   std::string root;
   std::unique_ptr<ghost::Enclave> enclave;
   ghost::TaskTable tasks;
-  bool emulated = false;
-  std::unique_ptr<Satellites> satellites;
+  std::shared_ptr<alps_ghost::EmulatedMachine> machine;  // null on a real kernel
+  int pid = 0, tid = 0;                                  // emulated process and thread
+  std::unique_ptr<ghost::Satellites> satellites;
+  // Under the emulator each satellite thread is its own emulated thread with its own handle.
+  std::vector<std::unique_ptr<ghost::Enclave>> satelliteEnclaves;
   ~ClientState() {
     if (satellites && enclave) satellites->stop(*enclave);
   }
 };
-
-// Commit op format: 8 int32 per op (src/native/ghost.ts OP_*).
-constexpr int kOpCpu = 0, kOpTarget = 1, kOpTaskBarrier = 2, kOpAgentBarrier = 3, kOpRunFlags = 4, kOpCommitFlags = 5,
-              kOpState = 6, kOpStride = 8;
-// kOpState result when the slot could not be opened (still READY or claimed from an earlier commit).
-constexpr int32_t kOpNotOpened = 1;
-constexpr int32_t kOpBadTarget = 2;  // target handle unknown to this client
 
 class Client : public Napi::ObjectWrap<Client> {
  public:
@@ -386,6 +102,7 @@ class Client : public Napi::ObjectWrap<Client> {
             InstanceMethod("startSatellites", &Client::StartSatellites),
             InstanceMethod("satelliteStatus", &Client::SatelliteStatus),
             InstanceMethod("stopSatellites", &Client::StopSatellites),
+            InstanceMethod("clockNs", &Client::ClockNs),
         });
   }
 
@@ -396,15 +113,12 @@ class Client : public Napi::ObjectWrap<Client> {
     Napi::Object opts = info.Length() > 0 && info[0].IsObject() ? info[0].As<Napi::Object>()
                                                                  : Napi::Object::New(info.Env());
     if (opts.Has("root")) st_->root = opts.Get("root").As<Napi::String>().Utf8Value();
-    if (opts.Has("emulator") && opts.Get("emulator").IsObject()) {
-      Napi::Object eo = opts.Get("emulator").As<Napi::Object>();
-      if (!eo.InstanceOf(gEmulatorCtor->Value())) throw Napi::TypeError::New(info.Env(), "emulator must be an Emulator");
-      Emulator* em = Napi::ObjectWrap<Emulator>::Unwrap(eo);
-      int pid = opts.Has("pid") ? opts.Get("pid").As<Napi::Number>().Int32Value() : 1000;
-      int tid = opts.Has("tid") ? opts.Get("tid").As<Napi::Number>().Int32Value() : pid;
-      st_->sys = em->kernel()->sysFor(pid, tid);
-      st_->root = em->kernel()->options().root;
-      st_->emulated = true;
+    if (opts.Has("emulator") && !opts.Get("emulator").IsUndefined()) {
+      st_->machine = alps_ghost::emulatedMachine(info.Env(), opts.Get("emulator"));
+      st_->pid = opts.Has("pid") ? opts.Get("pid").As<Napi::Number>().Int32Value() : 1000;
+      st_->tid = opts.Has("tid") ? opts.Get("tid").As<Napi::Number>().Int32Value() : st_->pid;
+      st_->sys = st_->machine->sysFor(st_->pid, st_->tid);
+      st_->root = st_->machine->root();
     } else {
       st_->sys = ghost::linuxSys();
     }
@@ -600,9 +314,19 @@ class Client : public Napi::ObjectWrap<Client> {
     int32_t h = argInt(info, 0, "task");
     ghost::TaskEntry* e = st_->tasks.get(uint32_t(h));
     if (!e) return Napi::Number::New(info.Env(), -ENOENT);
-    int rc = enc(info.Env()).swFree(e->sw);
-    // EINVAL means "not CANFREE yet": keep the handle so the agent can retry after the next message.
-    if (rc != -EINVAL) st_->tasks.release(uint32_t(h));
+    ghost::Enclave& en = enc(info.Env());
+    int rc = en.swFree(e->sw);
+    // The kernel answers EINVAL both for "not CANFREE yet" and for a word that is already free (a
+    // double free). Keep the handle only in the first case — the word is still this task's and
+    // allocated — so the agent may retry after the next message; otherwise it would leak.
+    bool stillOurs = false;
+    if (rc == -EINVAL && en.swRegion()) {
+      if (const abi::StatusWord* w = en.swRegion()->word(e->sw)) {
+        ghost::SwSnapshot s = ghost::readSw(w);
+        stillOurs = (s.flags & abi::kSwFAllocated) && s.gtid == e->gtid;
+      }
+    }
+    if (!stillOurs) st_->tasks.release(uint32_t(h));
     return Napi::Number::New(info.Env(), rc);
   }
   Napi::Value Null(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), enc(info.Env()).null()); }
@@ -633,42 +357,16 @@ class Client : public Napi::ObjectWrap<Client> {
     Napi::Int32Array ops = info[0].As<Napi::Int32Array>();
     size_t n = size_t(std::max(0, argInt(info, 1, "count")));
     bool sync = info.Length() > 2 && info[2].ToBoolean();
-    if (n * kOpStride > ops.ElementLength()) throw Napi::RangeError::New(env, "commit: count exceeds ops");
+    if (n * op::kStride > ops.ElementLength()) throw Napi::RangeError::New(env, "commit: count exceeds ops");
     return Napi::Number::New(env, commitOps(env, ops.Data(), n, sync));
   }
   int commitOps(Napi::Env env, int32_t* o, size_t n, bool sync) {
     ghost::Enclave& e = enc(env);
-    cpus_.clear();
-    for (size_t i = 0; i < n; i++) {
-      int32_t* op = o + i * kOpStride;
-      int32_t target = op[kOpTarget];
-      uint64_t g;
-      if (target > 0) {
-        ghost::TaskEntry* te = st_->tasks.get(uint32_t(target));
-        if (!te) {
-          op[kOpState] = kOpBadTarget;
-          continue;
-        }
-        g = te->gtid;
-      } else {
-        g = uint64_t(int64_t(target));
-      }
-      ghost::TxnRequest r{op[kOpCpu], int64_t(g), uint32_t(op[kOpTaskBarrier]), uint32_t(op[kOpAgentBarrier]),
-                          uint16_t(op[kOpRunFlags]), uint8_t(op[kOpCommitFlags])};
-      if (!e.txns().open(r)) {
-        op[kOpState] = kOpNotOpened;
-        continue;
-      }
-      op[kOpState] = abi::kTxnReady;
-      cpus_.push_back(op[kOpCpu]);
+    try {
+      return e.commitOps(st_->tasks, o, n, sync);
+    } catch (const SysError& err) {
+      throw toJs(env, err);
     }
-    int rc = cpus_.empty() ? 0 : e.commit(cpus_, sync);
-    for (size_t i = 0; i < n; i++) {
-      int32_t* op = o + i * kOpStride;
-      if (op[kOpState] == abi::kTxnReady) op[kOpState] = e.txns().state(op[kOpCpu]);
-    }
-    if (rc < 0) throw toJs(env, SysError(sync ? "SYNC_GROUP_TXN" : "COMMIT_TXN", e.dir() + "/ctl", -rc));
-    return rc;
   }
   // bindBuffers(queue, out ArrayBuffer, ops Int32Array): the hot-loop buffers, bound once so
   // drainBound()/commitBound(n) marshal no arguments. The buffers must stay attached (not
@@ -687,7 +385,7 @@ class Client : public Napi::ObjectWrap<Client> {
     out_ = static_cast<ghost::Decoded*>(ab.Data());
     outCap_ = ab.ByteLength() / sizeof(ghost::Decoded);
     ops_ = ops.Data();
-    opsCap_ = ops.ElementLength() / kOpStride;
+    opsCap_ = ops.ElementLength() / op::kStride;
     return env.Undefined();
   }
   Napi::Value DrainBound(const Napi::CallbackInfo& info) {
@@ -750,34 +448,62 @@ class Client : public Napi::ObjectWrap<Client> {
     auto next = std::make_shared<ClientState>();
     next->sys = st_->sys;
     next->root = st_->root;
-    next->emulated = st_->emulated;
+    next->machine = st_->machine;
+    next->pid = st_->pid;
+    next->tid = st_->tid;
     st_ = next;
     return info.Env().Undefined();
   }
-  // startSatellites(cpus, queue): native satellite agents (real kernel only).
+  // startSatellites(cpus, queue, tidBase?): native satellite agent threads. Under the emulator
+  // satellite c is emulated thread tidBase + c of this client's process (default tid * 1000).
   Napi::Value StartSatellites(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    if (st_->emulated) throw Napi::Error::New(env, "startSatellites: the emulator models satellites with per-CPU clients");
     ghost::Enclave& e = enc(env);
     auto cpus = argIntList(info, 0, "cpus");
     int qfd = queue(info, 1).fd();
     if (st_->satellites && st_->satellites->running()) throw Napi::Error::New(env, "startSatellites: already running");
-    st_->satellites = std::make_unique<Satellites>();
-    st_->satellites->start(e, cpus, qfd);
+    st_->satellites = std::make_unique<ghost::Satellites>();
+    if (!st_->machine) {
+      st_->satellites->start(cpus, qfd, [&e](int) -> ghost::Enclave& { return e; });
+      return env.Undefined();
+    }
+    const int tidBase = info.Length() > 2 ? argInt(info, 2, "tidBase") : st_->tid * 1000;
+    std::map<int, ghost::Enclave*> byCpu;
+    guarded(env, [&] {
+      // Files are opened here, on the JS thread, before each thread becomes an agent.
+      for (int c : cpus) {
+        auto se = ghost::Enclave::attach(st_->machine->sysFor(st_->pid, tidBase + c), st_->root, e.id(), e.abiVersion());
+        se->createSwRegion(0, 0);
+        byCpu[c] = se.get();
+        st_->satelliteEnclaves.push_back(std::move(se));
+      }
+      return 0;
+    });
+    st_->satellites->start(cpus, qfd, [byCpu](int c) -> ghost::Enclave& { return *byCpu.at(c); });
     return env.Undefined();
   }
-  // satelliteStatus(): [[cpu, state]]: 0 starting, 1 agent, < 0 -errno.
+  // satelliteStatus(): [[cpu, state, wakeups, stale]]: state 0 starting, 1 agent, < 0 -errno;
+  // wakeups = RUN(0) returns with 0, stale = RUN(0) returns with ESTALE.
   Napi::Value SatelliteStatus(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    auto st = st_->satellites ? st_->satellites->status() : std::vector<std::pair<int, int>>{};
+    auto st = st_->satellites ? st_->satellites->status() : std::vector<ghost::Satellites::Status>{};
     Napi::Array a = Napi::Array::New(env, st.size());
     for (size_t i = 0; i < st.size(); i++) {
-      Napi::Array p = Napi::Array::New(env, 2);
-      p.Set(0u, st[i].first);
-      p.Set(1u, st[i].second);
+      Napi::Array p = Napi::Array::New(env, 4);
+      p.Set(0u, st[i].cpu);
+      p.Set(1u, st[i].state);
+      p.Set(2u, double(st[i].wakeups));
+      p.Set(3u, double(st[i].stale));
       a.Set(uint32_t(i), p);
     }
     return a;
+  }
+  // clockNs(): the clock agents time records with: the emulator's virtual time, else CLOCK_MONOTONIC.
+  Napi::Value ClockNs(const Napi::CallbackInfo& info) {
+    if (st_->machine) return Napi::Number::New(info.Env(), double(st_->machine->now()));
+    timespec ts{};
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return Napi::Number::New(info.Env(), double(ts.tv_sec) * 1e9 + double(ts.tv_nsec));
   }
   Napi::Value StopSatellites(const Napi::CallbackInfo& info) {
     if (st_->satellites && st_->enclave) st_->satellites->stop(*st_->enclave);
@@ -831,9 +557,7 @@ Napi::Value DecodeRing(const Napi::CallbackInfo& info) {
 }
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
-  Napi::Function emu = Emulator::Init(env);
-  gEmulatorCtor = new Napi::FunctionReference(Napi::Persistent(emu));
-  exports.Set("Emulator", emu);
+  exports.Set("Emulator", alps_ghost::initEmulator(env));
   exports.Set("Client", Client::Init(env));
   exports.Set("decodeRing", Napi::Function::New(env, DecodeRing));
   Napi::Array versions = Napi::Array::New(env);

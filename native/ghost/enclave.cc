@@ -279,6 +279,40 @@ int64_t Enclave::cpuTime(uint64_t gtid) {
 
 int Enclave::null() { return sys_->ioctl(ctl_.get(), abi::kIocNull, nullptr); }
 
+int Enclave::commitOps(TaskTable& tasks, int32_t* o, size_t n, bool sync) {
+  cpusScratch_.clear();
+  for (size_t i = 0; i < n; i++) {
+    int32_t* x = o + i * op::kStride;
+    int32_t target = x[op::kTarget];
+    uint64_t g;
+    if (target > 0) {
+      TaskEntry* te = tasks.get(uint32_t(target));
+      if (!te) {
+        x[op::kState] = op::kBadTarget;
+        continue;
+      }
+      g = te->gtid;
+    } else {
+      g = uint64_t(int64_t(target));
+    }
+    TxnRequest r{x[op::kCpu], int64_t(g), uint32_t(x[op::kTaskBarrier]), uint32_t(x[op::kAgentBarrier]),
+                 uint16_t(x[op::kRunFlags]), uint8_t(x[op::kCommitFlags])};
+    if (!txns_.open(r)) {
+      x[op::kState] = op::kNotOpened;
+      continue;
+    }
+    x[op::kState] = abi::kTxnReady;
+    cpusScratch_.push_back(x[op::kCpu]);
+  }
+  int rc = cpusScratch_.empty() ? 0 : commit(cpusScratch_, sync);
+  for (size_t i = 0; i < n; i++) {
+    int32_t* x = o + i * op::kStride;
+    if (x[op::kState] == abi::kTxnReady) x[op::kState] = txns_.state(x[op::kCpu]);
+  }
+  if (rc < 0) throw SysError(sync ? "SYNC_GROUP_TXN" : "COMMIT_TXN", path("ctl"), -rc);
+  return rc;
+}
+
 int Enclave::commit(const std::vector<int>& cpus, bool sync) {
   // glibc cpu_set_t layout: a bitmap of unsigned longs, CPU c at bit c % 64 of word c / 64.
   size_t words = static_cast<size_t>(txns_.ncpus() + 63) / 64;

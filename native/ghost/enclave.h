@@ -12,6 +12,7 @@
 #include "ghost/cpulist.h"
 #include "ghost/queue.h"
 #include "ghost/sys.h"
+#include "ghost/tasks.h"
 
 namespace ghost {
 
@@ -83,6 +84,16 @@ struct TxnRequest {
   uint16_t runFlags;
   uint8_t commitFlags;
 };
+
+/** The batch commit format: 8 int32 per op (mirrored by src/native/ghost.ts OP_*). */
+namespace op {
+constexpr int kCpu = 0, kTarget = 1, kTaskBarrier = 2, kAgentBarrier = 3, kRunFlags = 4, kCommitFlags = 5, kState = 6,
+              kStride = 8;
+/** kState when the slot could not be opened (still READY or claimed from an earlier commit). */
+constexpr int32_t kNotOpened = 1;
+/** kState when the op's target handle is unknown to the task table. */
+constexpr int32_t kBadTarget = 2;
+}  // namespace op
 
 /** The enclave's `cpu_data` mapping: one txn slot per possible CPU. */
 class TxnArea {
@@ -159,6 +170,10 @@ class Enclave {
   TxnArea& txns() { return txns_; }
   /** COMMIT_TXN (sync=false) or SYNC_GROUP_TXN (sync=true) over `cpus`; returns the ioctl result. */
   int commit(const std::vector<int>& cpus, bool sync);
+  /** Opens the txn of each of `n` ops (op:: format; a positive target is a `tasks` handle, else a
+   *  special gtid), submits them with one ioctl and writes each txn's state back into its op.
+   *  Returns the ioctl result (sync: 1 = the group committed); throws SysError if it failed. */
+  int commitOps(TaskTable& tasks, int32_t* ops, size_t n, bool sync);
 
  private:
   Enclave(std::shared_ptr<Sys> sys, std::string dir, uint64_t id);
@@ -177,6 +192,7 @@ class Enclave {
   std::unique_ptr<SwRegion> sw_;
   std::vector<std::unique_ptr<Queue>> queues_;
   std::vector<uint64_t> maskScratch_;
+  std::vector<int> cpusScratch_;
 };
 
 }  // namespace ghost

@@ -157,7 +157,10 @@ export interface EmuThread {
 export interface EmuCpu {
   enclave: number;
   agentTid: number;
-  agentBlocked: boolean;
+  /** The agent is parked in RUN or a local commit (still runnable, never picked until woken). */
+  blockedInRun: boolean;
+  /** The agent thread really sleeps (agentSleep): off the runqueue. */
+  agentAsleep: boolean;
   busy: boolean;
   agentBarrier: number;
   current: number;
@@ -171,8 +174,15 @@ export interface EmuEnclave {
   cpus: number[];
 }
 
-/** The emulated ghOSt kernel (ghost-kernel/emu): the driver side. All times are virtual ns. */
+/**
+ * The emulated ghOSt kernel (ghost-kernel/emu): the driver side. All times are virtual ns. Agents
+ * may call into the same kernel from other threads (native satellites, a worker thread given
+ * `id()`); RUN(0) and local commits block those threads until the agent is woken. On the thread
+ * that created the Emulator they park the agent and return (that thread runs the machine).
+ */
 export interface Emulator {
+  /** Process-wide id: `createClient({ emulator: id })` works from a worker thread too. */
+  id(): number;
   now(): number;
   advance(ns: number): void;
   spawn(pid: number, tid: number, runnable?: boolean): void;
@@ -186,6 +196,8 @@ export interface Emulator {
   switchto(tid: number): void;
   latchFailure(tid: number, errno: number): void;
   setCpuBusy(cpu: number, busy: boolean, nextTid?: number): void;
+  /** The agent thread of `cpu` really sleeps or wakes (CPU_AGENT_BLOCKED / WAKEUP). */
+  agentSleep(cpu: number, asleep: boolean): void;
   armTimer(cpu: number, atNs: number, type: number, cookie: number): void;
   setCpuOffline(cpu: number, offline: boolean): void;
   /** Scheduling point on `cpu`: a latched task displaces the running one (advance does all CPUs). */
@@ -197,16 +209,25 @@ export interface Emulator {
   cpu(cpu: number): EmuCpu | null;
   enclave(id: number): EmuEnclave | null;
   messagesProduced(): number;
+  /** Start (true) or stop and clear recording every status-word publication. */
+  traceStatusWords(on: boolean): void;
+  /** [gtid, barrier, flags] for each publication since tracing started, in order. */
+  swTrace(): [string, number, number][];
 }
 
 export interface ClientOptions {
-  /** Talk to this emulator instead of the real kernel. */
-  emulator?: Emulator;
+  /** Talk to this emulator (or the emulator with this `id()`) instead of the real kernel. */
+  emulator?: Emulator | number;
   /** Emulated process and thread of this client (emulator only). */
   pid?: number;
   tid?: number;
   /** ghostfs mount point (default /sys/fs/ghost). */
   root?: string;
+  /**
+   * The ghOSt ABI on sched_ext instead of a ghOSt kernel (native/ghost/sys_scx.h): the static
+   * loader and the BPF object of ghost-kernel/bpf/build (see src/agent/ghost/scx-backend.ts).
+   */
+  scx?: { loader: string; object: string; pinDir?: string };
 }
 
 /**
@@ -263,11 +284,16 @@ export interface GhostClient {
   internGtid(gtid: string): number;
   taskCount(): number;
   close(): void;
-  /** Real kernel only: one native thread per CPU becomes its agent and blocks in RUN(0). */
-  startSatellites(cpus: number[], queue: number): void;
-  /** [cpu, state]: 0 starting, 1 agent, < 0 -errno it stopped with. */
-  satelliteStatus(): [number, number][];
+  /**
+   * One native thread per CPU becomes its agent and parks in RUN(0). Under the emulator the
+   * thread for CPU c is emulated thread `tidBase + c` of this client's process (default tid * 1000).
+   */
+  startSatellites(cpus: number[], queue: number, tidBase?: number): void;
+  /** [cpu, state, wakeups, stale]: state 0 starting, 1 agent, < 0 -errno it stopped with. */
+  satelliteStatus(): [number, number, number, number][];
   stopSatellites(): void;
+  /** The emulator's virtual time, or CLOCK_MONOTONIC on a real kernel (ns). */
+  clockNs(): number;
 }
 
 export interface DecodeRingResult {
@@ -287,8 +313,25 @@ interface NativeGhost {
 
 let mod: NativeGhost | undefined;
 function native(): NativeGhost {
-  mod ??= loadNative<NativeGhost>('alps_ghost');
-  return mod;
+  if (mod) return mod;
+  const m = loadNative<NativeGhost>('alps_ghost');
+  checkAddonAbi(m.recordBytes, m.abiVersions);
+  return (mod = m);
+}
+
+/**
+ * The addon and this file must agree on the record layout and the ABIs: a stale build would
+ * otherwise decode garbage. Throws naming both sides when they differ.
+ */
+export function checkAddonAbi(recordBytes: number, abiVersions: readonly number[]): void {
+  const abis = [...abiVersions].sort((a, b) => a - b).join(',');
+  const ours = [...SUPPORTED_ABIS].sort((a, b) => a - b).join(',');
+  if (recordBytes !== RECORD_BYTES || abis !== ours) {
+    throw new Error(
+      `alps_ghost addon does not match src/native/ghost.ts: record size ${recordBytes} vs ${RECORD_BYTES} bytes, ` +
+        `ABIs [${abis}] vs [${ours}]; rebuild it (npx node-gyp rebuild)`,
+    );
+  }
 }
 
 export function createEmulator(opts: EmulatorOptions = {}): Emulator {

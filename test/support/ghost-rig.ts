@@ -46,6 +46,20 @@ export interface RigOptions {
   /** Make agents on every CPU (default true). */
   agents?: boolean;
   tunables?: Record<string, number>;
+  /** CPUs whose satellite agents are native threads parked in RUN (the rest: JS clients). */
+  threadCpus?: number[];
+}
+
+/** Emulated tid of the native satellite thread of CPU c (startSatellites' tidBase + c). */
+export const SATELLITE_TID_BASE = 50_000;
+
+/** Waits (wall clock, bounded) until `cond` holds; satellites are real threads. */
+export function waitFor(cond: () => boolean, what: string, ms = 5000): void {
+  const cell = new Int32Array(new SharedArrayBuffer(4));
+  for (let waited = 0; !cond(); waited++) {
+    if (waited > ms) throw new Error(`timed out waiting for ${what}`);
+    Atomics.wait(cell, 0, 0, 1);
+  }
 }
 
 /** Enclave over CPUs 0..n-1, global agent on CPU 0 (tid AGENT_PID), satellites tid AGENT_PID+c. */
@@ -63,8 +77,13 @@ export function makeRig(opts: RigOptions = {}): Rig {
   client.setDefaultQueue(queue);
   for (const [k, v] of Object.entries(opts.tunables ?? {})) client.setTunable(k, v);
   const satellites: GhostClient[] = [];
+  const threadCpus = opts.threadCpus ?? [];
   if (opts.agents ?? true) {
-    for (const c of cpus.slice(1)) {
+    if (threadCpus.length) {
+      client.startSatellites(threadCpus, queue, SATELLITE_TID_BASE);
+      waitFor(() => threadCpus.every((c) => emu.cpu(c)?.blockedInRun === true), 'native satellites parked in RUN');
+    }
+    for (const c of cpus.slice(1).filter((x) => !threadCpus.includes(x))) {
       const s = createClient({ emulator: emu, pid: AGENT_PID, tid: AGENT_PID + c });
       s.attach(enclaveId, abi);
       s.createSwRegion(0, 0);
@@ -73,7 +92,8 @@ export function makeRig(opts: RigOptions = {}): Rig {
     }
     assert.equal(client.becomeAgent(0, queue), 0);
     for (const [i, s] of satellites.entries()) {
-      const c = i + 1;
+      const c = cpus.slice(1).filter((x) => !threadCpus.includes(x))[i] as number;
+      // On the driver's thread RUN(0) parks the agent and returns (it cannot block there).
       assert.equal(s.run(0, sw.barrier(s.agentSwIndex(c)), c), 0);
     }
   }

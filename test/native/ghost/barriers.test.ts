@@ -35,9 +35,9 @@ test('barrier race: RUN with an agent barrier older than a CPU message returns E
   rig.emu.advance(4_000_000); // a tick: CPU_TICK for CPU 1 moves its agent barrier
   assert.notEqual(rig.sw.barrier(idx), before);
   assert.equal(sat.run(0, before, 1), -ESTALE);
-  assert.equal(rig.emu.cpu(1)?.agentBlocked, false);
+  assert.equal(rig.emu.cpu(1)?.blockedInRun, false);
   assert.equal(sat.run(0, rig.sw.barrier(idx), 1), 0);
-  assert.equal(rig.emu.cpu(1)?.agentBlocked, true);
+  assert.equal(rig.emu.cpu(1)?.blockedInRun, true);
 });
 
 test('barrier: ASSOC_QUEUE checks the task barrier; messages then go to the new queue', { skip }, () => {
@@ -92,11 +92,11 @@ test('queue wakeups: a task message on a queue with a wakeup CPU wakes that CPU\
   assert.ok(sat);
   const idx = sat.agentSwIndex(1);
   assert.equal(sat.run(0, rig.sw.barrier(idx), 1), 0);
-  assert.equal(rig.emu.cpu(1)?.agentBlocked, true);
+  assert.equal(rig.emu.cpu(1)?.blockedInRun, true);
   assert.equal(rig.client.assocQueue(q1, handle, seq), 0);
   const before = rig.sw.barrier(idx);
   rig.emu.setNice(300, 2);
-  assert.equal(rig.emu.cpu(1)?.agentBlocked, false, 'the agent of CPU 1 was woken');
+  assert.equal(rig.emu.cpu(1)?.blockedInRun, false, 'the agent of CPU 1 was woken');
   assert.ok(rig.sw.barrier(idx) !== before, 'waking bumps the agent barrier (a stale RUN would get ESTALE)');
   assert.equal(sat.run(0, before, 1), -ESTALE);
   assert.throws(() => rig.client.configQueueWakeup(q1, [1, 2, 3]), (e: NodeJS.ErrnoException) => e.code === 'EINVAL');

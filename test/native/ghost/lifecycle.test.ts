@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { CommitFlag, createClient, TxnSlots, txnStateName } from '../../../src/native/ghost.js';
-import { admit, AGENT_PID, makeRig, nativeSkipReason } from '../../support/ghost-rig.js';
+import { admit, AGENT_PID, drainAll, makeRig, nativeSkipReason } from '../../support/ghost-rig.js';
 import { setUpHostAgent } from '../../../src/agent/ghost/host-setup.js';
 import { GhostAgent } from '../../../src/agent/ghost/agent.js';
 import { makeOrdering } from '../../../src/agent/ghost/ordering.js';
@@ -116,19 +116,25 @@ test('host bring-up attaches to an orphaned enclave and re-associates its tasks 
   assert.deepEqual([300, 301, 302].map((t) => rig.emu.thread(t)?.onCpu).sort(), [1, 2, 3]);
 });
 
-test('a killed workload process: each of its ghost tasks reports TASK_DEAD (running ones BLOCKED first)', { skip }, () => {
+test('a killed workload process: a running task exits at once (BLOCKED, DEAD); a runnable one only once it is run', { skip }, () => {
   const rig = makeRig();
   const a = admit(rig, 300);
-  admit(rig, 301);
+  const b = admit(rig, 301);
   rig.txns.clear();
   rig.txns.add(1, a.handle, a.seq, 0, 0, CommitFlag.AT_TXN_COMMIT);
   rig.txns.commitWith(rig.client);
   rig.emu.advance(0);
   rig.emu.killProcess(1);
-  const b = rig.batch;
-  b.drainFrom(rig.client, rig.queue);
-  const types = Array.from({ length: b.count }, (_, i) => b.type(i));
-  assert.deepEqual(types.sort(), [65, 64, 64].sort(), 'BLOCKED for the running one, DEAD for both');
+  let msgs = drainAll(rig);
+  assert.deepEqual(msgs.map((m) => [m.type, m.task]), [[65, a.handle], [64, a.handle]], 'BLOCKED then DEAD for the running one only');
   assert.equal(rig.emu.thread(300), null);
+  assert.equal(rig.emu.thread(301)?.cls, 'ghost', 'the runnable task must be scheduled to act on SIGKILL');
+  rig.txns.clear();
+  rig.txns.add(2, b.handle, b.seq, 0, 0, CommitFlag.AT_TXN_COMMIT);
+  rig.txns.commitWith(rig.client);
+  rig.emu.advance(0);
+  msgs = drainAll(rig);
+  assert.deepEqual(msgs.map((m) => [m.type, m.task]), [[65, b.handle], [64, b.handle]], 'it dies as soon as it runs');
+  assert.equal(rig.emu.thread(301), null);
   assert.match(rig.client.status(), /nr_tasks 0/);
 });

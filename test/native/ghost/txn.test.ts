@@ -92,7 +92,8 @@ test('txn: CPU_UNAVAIL, CPU_OFFLINE, NO_AGENT, NOT_PERMITTED', { skip }, () => {
   const outsider = createClient({ emulator: rig.emu, pid: AGENT_PID, tid: 777 });
   outsider.attach(rig.enclaveId);
   const ops = new Int32Array(8);
-  ops.set([3, Target.IDLE, 0, 0, 0, INLINE]);
+  // (ALLOW_TASK_ONCPU: an IDLE target on an idle CPU would fail TARGET_ONCPU first.)
+  ops.set([3, Target.IDLE, 0, 0, 0, INLINE | CommitFlag.ALLOW_TASK_ONCPU]);
   outsider.commit(ops, 1);
   assert.equal(txnStateName(ops[6] as number), 'NOT_PERMITTED');
 });
@@ -170,23 +171,37 @@ test('txn: batch commit of many CPUs in one call; a failing inline txn poisons t
   assert.equal(txnStateName(ops[14] as number), 'POISONED');
 });
 
-test('txn: sync group commits all or nothing', { skip }, () => {
+test('txn: sync group claims all, commits in order and poisons the rest; committed members stay COMPLETE but never run', { skip }, () => {
   const rig = makeRig();
   const a = admit(rig, 300);
   const b = admit(rig, 301);
+  const c = admit(rig, 302);
+  // The global agent is on CPU 0: the group commits CPUs 1, 2, 3 in that order.
   rig.txns.clear();
   rig.txns.add(1, a.handle, a.seq, 0, 0, 0);
-  rig.txns.add(2, b.handle, b.seq - 1, 0, 0, 0);
-  assert.equal(rig.txns.commitWith(rig.client, true), 0);
-  assert.deepEqual([txnStateName(rig.txns.state(0)), txnStateName(rig.txns.state(1))], ['POISONED', 'TARGET_STALE']);
-  assert.equal(rig.emu.cpu(1)?.latched, 0, 'nothing of a failed group is latched');
+  rig.txns.add(2, b.handle, b.seq - 1, 0, 0, 0); // stale: fails
+  rig.txns.add(3, c.handle, c.seq, 0, 0, CommitFlag.INC_AGENT_BARRIER_ON_FAILURE);
+  const agent3 = rig.emu.cpu(3)?.agentBarrier ?? -1;
+  assert.equal(rig.txns.commitWith(rig.client, true), 0, 'a failed group returns 0');
+  assert.deepEqual([0, 1, 2].map((i) => txnStateName(rig.txns.state(i))), ['COMPLETE', 'TARGET_STALE', 'POISONED']);
+  assert.equal(rig.emu.cpu(3)?.agentBarrier, agent3 + 1, 'INC_AGENT_BARRIER_ON_FAILURE honoured for a poisoned member');
+  assert.equal(rig.emu.cpu(3)?.latched, 0, 'nothing after the failure is latched');
+  assert.equal(rig.emu.cpu(1)?.latched, 300, 'the member committed before the failure is latched');
+  // Poisoned rendezvous: the committed member is kicked off as it switches in, with no message.
+  rig.emu.advance(0);
+  assert.equal(rig.emu.thread(300)?.onCpu, -1);
+  assert.equal(rig.emu.thread(300)?.runnable, true);
+  assert.deepEqual(drainAll(rig), [], 'no TASK_PREEMPT for a poisoned rendezvous');
+  // A group whose members are all valid commits, returns 1 and releases ownership.
   rig.txns.clear();
-  rig.txns.add(1, a.handle, a.seq, 0, 0, 0);
+  rig.txns.add(1, a.handle, barrierOf(rig, a.handle), 0, 0, 0);
   rig.txns.add(2, b.handle, b.seq, 0, 0, 0);
   assert.equal(rig.txns.commitWith(rig.client, true), 1);
   assert.deepEqual([txnStateName(rig.txns.state(0)), txnStateName(rig.txns.state(1))], ['COMPLETE', 'COMPLETE']);
   const i32 = new Int32Array(rig.client.cpuDataView());
   assert.equal(i32[1 * 1024 + 12], -1, 'sync_group_owner reset on success');
+  rig.emu.advance(0);
+  assert.deepEqual([300, 301].map((t) => rig.emu.thread(t)?.onCpu), [1, 2]);
 });
 
 test('txn: unschedule (NULL gtid) preempts the running task; ELIDE_PREEMPT suppresses the message', { skip }, () => {
