@@ -14,18 +14,21 @@ export class PermissionError extends Error {
   readonly code = 'EPERM';
 }
 
+/** The error for "no ghOSt kernel here" (exit 4), shared by the preflight and the CLI's early check. */
+export function noGhostKernel(root = GHOSTFS_ROOT): UnsupportedError {
+  return new UnsupportedError(
+    `ghOSt (${root})`,
+    `${root}/version does not exist: this kernel is not a ghOSt kernel (CONFIG_SCHED_CLASS_GHOST) or ghostfs is not mounted`,
+    'boot a google/ghost-kernel build and `mount -t ghost ghost /sys/fs/ghost`; without one, `ghost-alps simulate` runs the agent against the emulated kernel',
+  );
+}
+
 /**
  * Checks ghostfs, the ABI and CAP_SYS_NICE. Returns the ABI to use: `wanted` if given, else the
  * newest one both the kernel and this client speak.
  */
 export function ghostPreflight(client: GhostClient, wanted?: number, root = GHOSTFS_ROOT): number {
-  if (!client.present()) {
-    throw new UnsupportedError(
-      `ghOSt (${root})`,
-      `${root}/version does not exist: this kernel is not a ghOSt kernel (CONFIG_SCHED_CLASS_GHOST) or ghostfs is not mounted`,
-      'boot a google/ghost-kernel build and `mount -t ghost ghost /sys/fs/ghost`; without one, `ghost-alps simulate` runs the agent against the emulated kernel',
-    );
-  }
+  if (!client.present()) throw noGhostKernel(root);
   const kernel = client.versions();
   const usable = kernel.filter((v) => (SUPPORTED_ABIS as readonly number[]).includes(v));
   if (wanted !== undefined) {

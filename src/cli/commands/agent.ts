@@ -4,19 +4,21 @@
  * One exported runner per backend (`runGhostBackend` here, `runScxBackend` in src/agent/scx);
  * `handler` only picks one.
  */
-import { readFileSync } from 'node:fs';
-import type { Argv, CommandModule } from 'yargs';
-import { ExitCode, InputError, UnsupportedError } from '../../core/errors.js';
-import type { Policy, PolicyLearner } from '../../core/policy.js';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Argv } from 'yargs';
+import { ExitCode, InputError } from '../../core/errors.js';
+import { POLICY_LIMITS, validatePolicy, type Policy, type PolicyLearner } from '../../core/policy.js';
 import type { AgentStats } from '../../agent/ghost/agent.js';
 import { msToNs } from '../../core/time.js';
-import { createLearner } from '../../learner/index.js';
 import { AGENT_POLICY_KINDS, parsePolicyKind } from '../../agent/ghost/ordering.js';
 import { DEFAULT_REGISTRY_DIR } from '../../workload/funcs.js';
-import { GHOSTFS_ROOT, PermissionError } from '../../agent/ghost/host-setup.js';
-import { startHostAgent } from '../../agent/ghost/host.js';
-import { startGhostTelemetry } from '../../agent/ghost/telemetry.js';
-import { runScxBackend } from '../../agent/scx/cli.js';
+import { UsageError } from '../errors.js';
+import { intFlag, LIMITS, numFlag } from '../flags.js';
+import type { CliCommand } from '../program.js';
+
+/** ghostfs mount point (GHOSTFS_ROOT of src/agent/ghost/host-setup, which loads the addon). */
+const GHOSTFS_ROOT = '/sys/fs/ghost';
 
 export interface GhostAgentArgs {
   enclave?: number;
@@ -63,17 +65,19 @@ Examples (delegated, on a ghOSt kernel, as root):
 
 Functions are tagged by \`ghost-alps exec --func NAME -- CMD\` (launcher registry) or --cgroup-map.`;
 
-function parseCpuList(text: string, flag: string): number[] {
-  const out: number[] = [];
+/** A CPU list such as `0-3,6`; ids are bounded before any range is expanded. */
+export function parseCpuList(text: string, flag: string): number[] {
+  const out = new Set<number>();
   for (const part of text.split(',')) {
-    const m = /^\s*(\d+)(?:-(\d+))?\s*$/.exec(part);
-    if (!m) throw new InputError(flag, `'${part}' is not a CPU or CPU range (e.g. 0-3,6)`);
+    const m = /^\s*(\d{1,10})(?:-(\d{1,10}))?\s*$/.exec(part);
+    if (!m) throw new InputError(flag, `'${part.slice(0, 40)}' is not a CPU or CPU range (e.g. 0-3,6)`);
     const lo = Number(m[1]);
     const hi = m[2] === undefined ? lo : Number(m[2]);
+    if (hi > LIMITS.maxCpuId) throw new InputError(flag, `CPU ${hi} is beyond the largest CPU id Linux supports (${LIMITS.maxCpuId})`);
     if (hi < lo) throw new InputError(flag, `range ${part} is backwards`);
-    for (let c = lo; c <= hi; c++) out.push(c);
+    for (let c = lo; c <= hi; c++) out.add(c);
   }
-  return [...new Set(out)].sort((a, b) => a - b);
+  return [...out].sort((a, b) => a - b);
 }
 
 function readPolicy(path: string): Policy {
@@ -83,11 +87,9 @@ function readPolicy(path: string): Policy {
   } catch (e) {
     throw new InputError(`--policy-file ${path}`, (e as Error).message);
   }
-  const p = v as Policy;
-  if (!p || typeof p.generation !== 'number' || !Array.isArray(p.entries)) {
-    throw new InputError(`--policy-file ${path}`, 'expected a Policy JSON object {generation, params, entries: [{funcId, rank, sliceNs}]}');
-  }
-  return p;
+  // The one policy check every consumer runs (ranks, slices, funcIds, generation in range).
+  validatePolicy(v, POLICY_LIMITS, `--policy-file ${path}`);
+  return v;
 }
 
 /** Options of the ghOSt backend (also usable by a wrapper command). */
@@ -110,6 +112,19 @@ export function ghostAgentOptions<T>(y: Argv<T>): Argv<T & GhostAgentArgs> {
     .option('json', { type: 'boolean', default: false, describe: 'print agent statistics as JSON lines' }) as unknown as Argv<T & GhostAgentArgs>;
 }
 
+/** Bounds of the ghOSt backend's number flags. */
+function checkGhostNumbers(a: GhostAgentArgs): void {
+  numFlag('--slice-ms', a['slice-ms'], 0, 3_600_000);
+  // 0 used to mean "watchdog off": an agent that stops making progress was then never ejected
+  // and `agent` never returned. The watchdog is what bounds a stuck agent, so it stays on.
+  const t = a['runnable-timeout-ms'];
+  if (t === 0) throw new InputError('--runnable-timeout-ms', 'must be in 1..3600000 for --ghost: 0 would turn the watchdog off, and a stuck agent would then never be ejected nor return (default 2000)');
+  intFlag('--runnable-timeout-ms', t, 1, 3_600_000);
+  if (a.enclave !== undefined) intFlag('--enclave', a.enclave, 0, 1_000_000);
+  if (a['global-cpu'] !== undefined) intFlag('--global-cpu', a['global-cpu'], 0, LIMITS.maxCpuId);
+  if (a.abi !== undefined) intFlag('--abi', a.abi, 1, 1000);
+}
+
 /** Runs the ghOSt backend until SIGINT/SIGTERM or the agent stops; returns the exit code. */
 /** What `agent --config` (src/service) observes of the ghOSt backend; all optional. */
 export interface GhostBackendHooks {
@@ -121,6 +136,8 @@ export interface GhostBackendHooks {
 }
 
 export async function runGhostBackend(a: GhostAgentArgs, hooks: GhostBackendHooks = {}): Promise<number> {
+  // No ghOSt kernel: that is the answer (exit 4) whatever the other flags say.
+  if (!existsSync(join(a.ghostfs, 'version'))) throw (await import('../../agent/ghost/host-setup.js')).noGhostKernel(a.ghostfs);
   const policy = parsePolicyKind(a.policy);
   if (a.enclave !== undefined && a.create) throw new InputError('--enclave/--create', 'give one of them, not both');
   if (a.enclave !== undefined && (!Number.isInteger(a.enclave) || a.enclave < 0)) throw new InputError('--enclave', `'${a.enclave}' is not an enclave id`);
@@ -128,8 +145,7 @@ export async function runGhostBackend(a: GhostAgentArgs, hooks: GhostBackendHook
   if (create && !a.cpus) throw new InputError('--cpus', 'required when creating an enclave (e.g. --cpus 0-7)');
   const cpus = a.cpus ? parseCpuList(a.cpus, '--cpus') : [];
   if (create && cpus.length < 2) throw new InputError('--cpus', 'the centralized agent needs at least 2 CPUs (one spins)');
-  if (!(a['slice-ms'] > 0)) throw new InputError('--slice-ms', `must be > 0 (got ${a['slice-ms']})`);
-  if (!(a['runnable-timeout-ms'] >= 0)) throw new InputError('--runnable-timeout-ms', `must be >= 0 (got ${a['runnable-timeout-ms']})`);
+  checkGhostNumbers(a);
   let cgroupMap: Record<string, string> = {};
   if (a['cgroup-map']) {
     try {
@@ -139,6 +155,11 @@ export async function runGhostBackend(a: GhostAgentArgs, hooks: GhostBackendHook
     }
   }
   const initialPolicy = a['policy-file'] ? readPolicy(a['policy-file']) : undefined;
+  const [{ createLearner }, { startHostAgent }, { startGhostTelemetry }] = await Promise.all([
+    import('../../learner/index.js'),
+    import('../../agent/ghost/host.js'),
+    import('../../agent/ghost/telemetry.js'),
+  ]);
   const base = a.learn ? (hooks.learner ?? createLearner({ cpus: Math.max(1, cpus.length - 1) })) : undefined;
   const tel =
     a.telemetry !== undefined
@@ -188,7 +209,14 @@ export async function runGhostBackend(a: GhostAgentArgs, hooks: GhostBackendHook
   }
 }
 
-export const agentCommand: CommandModule<object, AgentArgs> = {
+/** Exactly one backend. */
+function checkBackend(argv: AgentArgs): void {
+  if (argv.ghost && argv.scx) throw new UsageError('--ghost and --scx cannot be used together: choose one backend');
+  if (!argv.ghost && !argv.scx) throw new UsageError('agent needs a backend: --ghost (delegated, ghOSt kernel) or --scx (in-kernel, sched_ext)');
+  if (argv.telemetry !== undefined) intFlag('--telemetry', argv.telemetry, 0, 65535);
+}
+
+export const agentCommand: CliCommand<AgentArgs> = {
   command: 'agent',
   describe: 'enforce ALPS on this host: in-kernel (sched_ext, --scx) or delegated (ghOSt, --ghost)',
   builder: (y) =>
@@ -198,6 +226,16 @@ export const agentCommand: CommandModule<object, AgentArgs> = {
       .option('config', { type: 'string', describe: `run as a service from a YAML config file (bare --config: ${'/etc/ghost-alps/agent.yaml'}); flags given here override it; SIGHUP re-reads it (docs/operations.md)` })
       .option('metrics', { type: 'string', describe: 'serve Prometheus metrics on HOST:PORT, e.g. 127.0.0.1:9464 (off unless set; docs/operations.md)' })
       .epilog(EXAMPLES) as unknown as Argv<AgentArgs>,
+  check: (argv) => {
+    // Service mode: the backend and its values may come from the config file (src/service checks them).
+    if (argv.config !== undefined || argv.metrics !== undefined) return;
+    checkBackend(argv);
+    argv['runnable-timeout-ms'] ??= argv.scx ? 0 : 2000;
+    if (argv.ghost) {
+      checkGhostNumbers(argv);
+      if (argv.cpus) parseCpuList(argv.cpus, '--cpus');
+    }
+  },
   handler: async (argv) => {
     if (argv.config !== undefined || argv.metrics !== undefined) {
       // Service mode (config file, metrics, logs, sd_notify, SIGHUP reload): src/service.
@@ -209,23 +247,16 @@ export const agentCommand: CommandModule<object, AgentArgs> = {
       });
       return;
     }
-    try {
-      // The ghOSt watchdog is cheap to trip and recover from; sched_ext's ejects the whole
-      // scheduler, so by default it gets the kernel's own (longest) bound.
-      argv['runnable-timeout-ms'] ??= argv.scx ? 0 : 2000;
-      if (argv.scx) {
-        process.exitCode = await runScxBackend(argv);
-        return;
-      }
-      if (!argv.ghost) throw new InputError('agent', 'choose a backend: --ghost or --scx');
-      process.exitCode = await runGhostBackend(argv);
-    } catch (e) {
-      if (e instanceof PermissionError) {
-        process.stderr.write(`ghost-alps: permission denied: ${e.message}\n`);
-        process.exit(ExitCode.permission);
-      }
-      if (e instanceof UnsupportedError || e instanceof InputError) throw e;
-      throw e;
+    checkBackend(argv);
+    // The ghOSt watchdog is cheap to trip and recover from; sched_ext's ejects the whole
+    // scheduler, so by default it gets the kernel's own (longest) bound.
+    argv['runnable-timeout-ms'] ??= argv.scx ? 0 : 2000;
+    if (argv.scx) {
+      const { runScxBackend } = await import('../../agent/scx/cli.js');
+      process.exitCode = await runScxBackend(argv);
+      return;
     }
+    // PermissionError (no CAP_SYS_NICE) carries code EPERM: the CLI reports it with exit 5.
+    process.exitCode = await runGhostBackend(argv);
   },
 };
