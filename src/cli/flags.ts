@@ -88,7 +88,7 @@ export function prepareOutDir(dir: string, flag = '--out'): string {
     } catch (err) {
       if (err instanceof InputError) throw err;
       const code = (err as NodeJS.ErrnoException).code;
-      if (code !== 'ENOENT') {
+      if (code !== 'ENOENT' && code !== 'ENOTDIR') {
         if (code === 'EACCES' || code === 'EPERM') throw Object.assign(new Error(`${flag} ${dir}: cannot look at ${existing}`), { code });
         throw new InputError(flag, `${existing}: ${code ?? (err as Error).message}`);
       }

@@ -63,9 +63,11 @@ export function rawValue(argv: readonly string[], key: string): string | undefin
 const INTERNAL_KEYS = new Set(['_', '$0', '--']);
 
 /** Rejects repeated single-value flags, empty values and non-numbers (see the module comment). */
-export function checkParsedFlags(parsed: Record<string, unknown>, raw: readonly string[]): void {
+export function checkParsedFlags(parsed: Record<string, unknown>, raw: readonly string[], repeatable: ReadonlySet<string> = new Set()): void {
   for (const key of Object.keys(parsed)) {
     if (INTERNAL_KEYS.has(key)) continue;
+    // Options declared `array: true` (vm run --file/--env/..., positional cmd..) are meant to repeat.
+    if (repeatable.has(key) && Array.isArray(parsed[key])) continue;
     // yargs mirrors `window-ms` as `windowMs`; judge the spelling the user typed.
     if (/[A-Z]/.test(key) && Object.hasOwn(parsed, key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`))) continue;
     const v = parsed[key];
@@ -87,7 +89,7 @@ export function checkParsedFlags(parsed: Record<string, unknown>, raw: readonly 
  * failures (unknown or missing flags, declared conflicts).
  */
 export function buildParser(argv: string[], commands: readonly CliCommand[], onUsage: (err: UsageError) => void): Argv {
-  let cli = yargs(argv)
+  let cli: Argv = yargs(argv)
     .scriptName('ghost-alps')
     .usage(INTRO)
     .strict()
@@ -97,7 +99,8 @@ export function buildParser(argv: string[], commands: readonly CliCommand[], onU
     .alias('h', 'help')
     .version()
     .wrap(Math.min(110, process.stdout.columns || 100))
-    .middleware((parsed) => checkParsedFlags(parsed as Record<string, unknown>, argv), true)
+    // cli.getOptions() during parsing is the active command's options (its `array` list).
+    .middleware((parsed) => checkParsedFlags(parsed as Record<string, unknown>, argv, new Set((cli as unknown as { getOptions(): { array: string[] } }).getOptions().array)), true)
     .fail((msg, err) => {
       if (err) throw err;
       onUsage(new UsageError(safeText(msg ?? 'bad command line')));
