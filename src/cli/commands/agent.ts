@@ -136,16 +136,17 @@ export interface GhostBackendHooks {
 }
 
 export async function runGhostBackend(a: GhostAgentArgs, hooks: GhostBackendHooks = {}): Promise<number> {
-  // No ghOSt kernel: that is the answer (exit 4) whatever the other flags say.
-  if (!existsSync(join(a.ghostfs, 'version'))) throw (await import('../../agent/ghost/host-setup.js')).noGhostKernel(a.ghostfs);
+  // Malformed values are reported first (exit 3), wherever the command runs; then, with no ghOSt
+  // kernel, that is the answer (exit 4) before what only matters on one (which enclave, how many CPUs).
   const policy = parsePolicyKind(a.policy);
   if (a.enclave !== undefined && a.create) throw new InputError('--enclave/--create', 'give one of them, not both');
   if (a.enclave !== undefined && (!Number.isInteger(a.enclave) || a.enclave < 0)) throw new InputError('--enclave', `'${a.enclave}' is not an enclave id`);
+  const cpus = a.cpus ? parseCpuList(a.cpus, '--cpus') : [];
+  checkGhostNumbers(a);
+  if (!existsSync(join(a.ghostfs, 'version'))) throw (await import('../../agent/ghost/host-setup.js')).noGhostKernel(a.ghostfs);
   const create = a.enclave === undefined;
   if (create && !a.cpus) throw new InputError('--cpus', 'required when creating an enclave (e.g. --cpus 0-7)');
-  const cpus = a.cpus ? parseCpuList(a.cpus, '--cpus') : [];
   if (create && cpus.length < 2) throw new InputError('--cpus', 'the centralized agent needs at least 2 CPUs (one spins)');
-  checkGhostNumbers(a);
   let cgroupMap: Record<string, string> = {};
   if (a['cgroup-map']) {
     try {
