@@ -11,7 +11,7 @@
 import type { InvocationRecord } from '../src/core/index.js';
 import { learnPolicy, resolveParams, srptReplay, type AlpsParams } from '../src/learner/index.js';
 import { learnFromReplay } from '../src/learner/learn.js';
-import { Prng } from '../src/learner/prng.js';
+import { Rng } from '../src/core/prng.js';
 import { median, timeRuns } from './stats.js';
 
 export const SIZES = [100, 200, 500, 1000, 2000, 5000] as const;
@@ -42,7 +42,7 @@ const FUNCS: { funcId: number; share: number; ms: number }[] = [
 
 /** A seeded synthetic window of `n` completed invocations at `load` on `cpus` CPUs. */
 export function syntheticRecords(n: number, cpus: number, seed = 1, load = 0.8): InvocationRecord[] {
-  const rng = new Prng(seed);
+  const rng = new Rng(seed, 'bench:synthetic-records');
   const meanMs = FUNCS.reduce((s, f) => s + f.share * f.ms, 0);
   const gapMs = meanMs / (load * cpus);
   const out: InvocationRecord[] = [];

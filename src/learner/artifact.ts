@@ -8,7 +8,7 @@ import type { FunctionStats, LearnRound, RoundContext } from './round.js';
 import { basicSlice } from './models.js';
 import type { AlpsParams } from './params.js';
 import { finishPolicy, safeSlice } from './policy-build.js';
-import { mixSeed, Prng } from './prng.js';
+import { Rng } from '../core/prng.js';
 import { mean, popStdev } from './stats.js';
 
 /** UID the artifact reserves: always inserted at rank 1 with slice 0 (facts §4.3). */
@@ -20,9 +20,10 @@ export const ARTIFACT_RESERVED_UID: FuncId = 1;
  * last `maxRecords` (100) kept; start times rebased to 0 in 1 ms ticks. Every job of a function
  * gets the same burst, trunc(cpuTimeScale × that function's mean CPU ms) (the artifact's 0.69 ×
  * profile; ≥ 1 tick so a sub-ms function still terminates in the tick simulator). An empty sample
- * (n < cpus) gives no jobs instead of the artifact's IndexError.
+ * (n < cpus) gives no jobs instead of the artifact's IndexError. The sample draws from the
+ * learner's seed, on a stream named after the round's `generation`.
  */
-export function artifactWindow(records: readonly InvocationRecord[], p: AlpsParams, sampleSeed: number): TickJob[] {
+export function artifactWindow(records: readonly InvocationRecord[], p: AlpsParams, generation: number): TickJob[] {
   const n = records.length;
   const k = Math.floor(n / p.cpus);
   if (k === 0) return [];
@@ -35,9 +36,9 @@ export function artifactWindow(records: readonly InvocationRecord[], p: AlpsPara
   }
   // Partial Fisher–Yates: the first k positions become the sample.
   const idx = Array.from({ length: n }, (_, i) => i);
-  const rng = new Prng(sampleSeed);
+  const rng = new Rng(p.seed, `learner:artifact-sample:${generation}`);
   for (let i = 0; i < k; i++) {
-    const j = i + rng.int(n - i);
+    const j = i + rng.below(n - i);
     [idx[i], idx[j]] = [idx[j]!, idx[i]!];
   }
   const sample = idx.slice(0, k).sort((a, b) => records[a]!.arrivalNs - records[b]!.arrivalNs || a - b);
@@ -82,7 +83,7 @@ export function learnFromTickRows(
   }
   const stats: FunctionStats[] = [];
   for (const [uid, c] of classes) {
-    const raw = basicSlice(p.model, c.ts, { ewmaLambda: p.ewmaLambda, forestTrees: p.forestTrees, seed: mixSeed(p.seed, uid) });
+    const raw = basicSlice(p.model, c.ts, { ewmaLambda: p.ewmaLambda, forestTrees: p.forestTrees, seed: p.seed, stream: `forest:${uid}` });
     const m = p.model === 'avg' ? raw : Math.trunc(raw);
     const meanWait = mean(c.waits);
     stats.push({
@@ -145,7 +146,7 @@ export function learnFromTickRows(
 /** Artifact mode end to end: window → tick SRTF replay (q = quantumNs in ms) → learning. */
 export function learnArtifact(records: readonly InvocationRecord[], p: AlpsParams, previous: Policy | undefined, util: number, ctx: RoundContext): LearnRound {
   const generation = (previous?.generation ?? 0) + 1;
-  const jobs = artifactWindow(records, p, mixSeed(p.seed, generation));
+  const jobs = artifactWindow(records, p, generation);
   const rows = artifactReplay(jobs, 'srtf', Math.max(1, Math.round(p.quantumNs / NS_PER_MS)));
   const { fresh, stats, penalty } = learnFromTickRows(rows, p, previous, util);
   const { policy, ages } = finishPolicy(fresh, p, previous, ctx.ages, ctx.pins);

@@ -1,4 +1,4 @@
-import { Prng } from './prng.js';
+import { Rng } from '../core/prng.js';
 
 /**
  * Random-forest regression of a slice series y₁..yₙ on its index x = 1..n, queried at x = n + 1:
@@ -20,18 +20,18 @@ import { Prng } from './prng.js';
  * Bootstrap draws come from the seeded PRNG, so results are deterministic but not bit-identical
  * to scikit-learn's (its RNG stream cannot be reproduced).
  */
-export function forestPredictNext(ys: ArrayLike<number>, trees: number, seed: number): number {
+export function forestPredictNext(ys: ArrayLike<number>, trees: number, seed: number, stream = 'forest'): number {
   const n = ys.length;
   if (n === 0) return 0;
   if (n === 1) return ys[0]!;
-  const rng = new Prng(seed);
+  const rng = new Rng(seed, `learner:${stream}`);
   const counts = new Uint32Array(n);
   // Scratch for the points of the current node: original index, weight, weighted y, prefix sums.
   const idx = new Int32Array(n);
   let total = 0;
   for (let t = 0; t < trees; t++) {
     counts.fill(0);
-    for (let i = 0; i < n; i++) counts[rng.int(n)]!++;
+    for (let i = 0; i < n; i++) counts[rng.below(n)]!++;
     let m = 0;
     for (let i = 0; i < n; i++) if (counts[i]! > 0) idx[m++] = i;
     total += rightmostLeaf(ys, counts, idx, m);

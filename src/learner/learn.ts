@@ -8,7 +8,6 @@ import { penaltyFactor, stack, unpredictable } from './finetune.js';
 import { basicSlice } from './models.js';
 import { resolveParams, type AlpsParams } from './params.js';
 import { finishPolicy, safeSlice } from './policy-build.js';
-import { mixSeed } from './prng.js';
 import { srptReplay, type ReplayJob, type ReplayOutcome } from './replay.js';
 import type { FunctionStats, LearnRound, RankKey, RoundContext } from './round.js';
 import { popStdev } from './stats.js';
@@ -115,7 +114,7 @@ export function learnFromReplay(
     const order = a.starts.map((_, i) => i).sort((x, y) => a.starts[x]! - a.starts[y]! || x - y);
     const ys = new Float64Array(order.length);
     for (let i = 0; i < order.length; i++) ys[i] = a.lens[order[i]!]!;
-    const basic = Math.max(0, basicSlice(p.model, ys, { ewmaLambda: p.ewmaLambda, forestTrees: p.forestTrees, seed: mixSeed(p.seed, a.funcId) }));
+    const basic = Math.max(0, basicSlice(p.model, ys, { ewmaLambda: p.ewmaLambda, forestTrees: p.forestTrees, seed: p.seed, stream: `forest:${a.funcId}` }));
     const meanWait = a.wait / a.n;
     const meanFirst = a.firstWait / a.n;
     const meanBlocked = a.blocked / a.n;

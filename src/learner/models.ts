@@ -6,8 +6,9 @@ import { mean } from './stats.js';
 export interface ModelOptions {
   ewmaLambda: number;
   forestTrees: number;
-  /** Seed of this function's forest. */
+  /** The learner's seed; with `stream`, names this function's forest stream (core/prng.ts). */
   seed: number;
+  stream: string;
 }
 
 /**
@@ -58,6 +59,6 @@ export function basicSlice(model: SliceModel, ys: ArrayLike<number>, o: ModelOpt
     case 'ewma':
       return ewmaLast(ys, o.ewmaLambda);
     case 'forest':
-      return forestPredictNext(ys, o.forestTrees, o.seed);
+      return forestPredictNext(ys, o.forestTrees, o.seed, o.stream);
   }
 }

@@ -1,7 +1,7 @@
 import type { InvocationRecord, Ns, Workload } from '../core/index.js';
 import { Balancer } from './balance.js';
 import type { MachineApi, SchedulerModel } from './model.js';
-import { Prng } from './prng.js';
+import { Rng } from '../core/prng.js';
 import { SimTask, TaskState, taskRecord } from './task.js';
 import { EventQueue } from './event-queue.js';
 
@@ -62,7 +62,7 @@ export class Machine implements MachineApi {
   private readonly busySince: Float64Array;
   private readonly idleAt: Float64Array;
   private readonly balancer: Balancer;
-  private readonly rng: Prng;
+  private readonly rng: Rng;
   private readonly tickPhase: Ns;
   private readonly periodics: Periodic[] = [];
   private lruClock = 0;
@@ -87,9 +87,9 @@ export class Machine implements MachineApi {
     this.busyNs = new Float64Array(n);
     this.busySince = new Float64Array(n);
     this.idleAt = new Float64Array(n);
-    this.rng = new Prng(cfg.seed);
+    this.rng = new Rng(cfg.seed, 'sim:machine');
     // Where virtual time 0 falls inside a jiffy.
-    this.tickPhase = this.rng.int(this.tickNs);
+    this.tickPhase = this.rng.below(this.tickNs);
     this.balancer = new Balancer(this, model, model.lb);
     this.progressEvery = Math.max(1, Math.floor(this.tasks.length / 100));
   }
@@ -118,7 +118,7 @@ export class Machine implements MachineApi {
   }
   placeNew(_t: SimTask): number {
     // The invoker thread that forks the sandbox runs on some CPU; which one is random.
-    return this.balancer.placeNew(this.rng.int(this.ncpus));
+    return this.balancer.placeNew(this.rng.below(this.ncpus));
   }
   placeWakeup(t: SimTask): number {
     return this.balancer.placeWakeup(t.cpu);

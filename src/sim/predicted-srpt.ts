@@ -4,7 +4,7 @@ import type { Ns } from '../core/time.js';
 import { cpuDemandNs, type Workload } from '../core/workload.js';
 import type { GhostAgent, GhostMessage, GhostTxn } from './agent.js';
 import { simulate as simulateMachine } from './simulate.js';
-import { Rng } from '../workload/rng.js';
+import { Rng } from '../core/prng.js';
 
 /**
  * SRPT driven by *predicted* sizes (ALPS paper §3.3, Fig. 2): SRPT-EB (each prediction is the

@@ -1,6 +1,6 @@
 import { InputError } from '../core/errors.js';
 import type { Ns } from '../core/time.js';
-import type { Rng } from './rng.js';
+import type { Rng } from '../core/prng.js';
 
 /**
  * Arrival laws. All produce `n` arrival times (ns, non-decreasing, first one after one gap)

@@ -1,4 +1,3 @@
-export * from './rng.js';
 export * from './apps.js';
 export * from './deployments.js';
 export * from './arrivals.js';

@@ -4,7 +4,7 @@ import { groupOf, type FunctionInfo, type InvocationSpec, type Phase } from '../
 import { appCostNs } from './apps.js';
 import { arrivalTimes, type ArrivalLaw, type BurstOptions } from './arrivals.js';
 import type { WorkloadBundle } from './bundle.js';
-import { Rng } from './rng.js';
+import { Rng } from '../core/prng.js';
 import { JITTER_SIGMA, validateScale } from './table1.js';
 
 /**

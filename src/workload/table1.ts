@@ -4,7 +4,7 @@ import { PAPER_DEPLOYMENTS, type Deployment } from './deployments.js';
 import { appCostNs } from './apps.js';
 import { arrivalTimes, type ArrivalLaw, type BurstOptions } from './arrivals.js';
 import type { WorkloadBundle } from './bundle.js';
-import { Rng } from './rng.js';
+import { Rng } from '../core/prng.js';
 import type { InvocationSpec } from '../core/workload.js';
 import { NS_PER_S } from '../core/time.js';
 

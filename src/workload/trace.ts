@@ -5,7 +5,7 @@ import { groupOf, type FunctionInfo, type InvocationSpec } from '../core/workloa
 import { appCostMs, appCostNs, appParamFor, parseAppName, type AppName } from './apps.js';
 import { openTraceFile, readLines } from './invocation-io/lines.js';
 import type { WorkloadBundle } from './bundle.js';
-import { Rng } from './rng.js';
+import { Rng } from '../core/prng.js';
 import { JITTER_SIGMA, validateScale } from './table1.js';
 
 /**

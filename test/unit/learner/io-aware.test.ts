@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { InvocationRecord } from '../../../src/core/index.js';
 import { learnRound } from '../../../src/learner/index.js';
-import { Prng } from '../../../src/learner/prng.js';
+import { Rng } from '../../../src/core/prng.js';
 
 /*
  * Records shaped like the I/O study's mixed workload (seed 001, §6.3/§8.2): classes 1–2 are
@@ -10,7 +10,7 @@ import { Prng } from '../../../src/learner/prng.js';
  * 3–4 CPU-bound (fib, ~170 / ~580 ms). On CPU time alone ALPS ranks the sleepers "short" (§8.2.1).
  */
 function mixedWindow(seed: number): InvocationRecord[] {
-  const rng = new Prng(seed);
+  const rng = new Rng(seed, 'test:io-mix-window');
   const u = (a: number, b: number): number => a + (b - a) * rng.next();
   const out: InvocationRecord[] = [];
   let t = 0;

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { arrivalTimes } from '../../../src/workload/arrivals.js';
-import { Rng } from '../../../src/workload/rng.js';
+import { Rng } from '../../../src/core/prng.js';
 
 const gaps = (ts: number[]): number[] => ts.map((t, i) => t - (i ? ts[i - 1]! : 0));
 const stats = (xs: number[]): { mean: number; cv: number } => {
