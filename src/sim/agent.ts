@@ -36,7 +36,12 @@ export interface GhostTxn {
   taskId: number;
 }
 
-export interface GhostAgent {
+/**
+ * The simulator's delegated-scheduling seam: an agent that sees ghOSt-style messages and answers
+ * with per-CPU transactions (the built-in ALPS agent, predicted-size SRPT, or the real ghOSt agent
+ * of src/agent/ghost through sim-agent.ts, whose own class is `GhostAgent`).
+ */
+export interface DelegatedAgent {
   readonly name: string;
   /** Send CPU_TICK messages for busy CPUs. */
   readonly wantsTicks: boolean;

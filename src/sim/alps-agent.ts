@@ -1,6 +1,6 @@
 import type { FuncId, Ns, Policy, PolicyEntry } from '../core/index.js';
 import { policyIndex } from '../core/index.js';
-import type { GhostAgent, GhostMessage, GhostTxn } from './agent.js';
+import type { DelegatedAgent, GhostMessage, GhostTxn } from './agent.js';
 
 interface AgentTask {
   id: number;
@@ -24,7 +24,7 @@ interface AgentTask {
  * as soon as the agent hears of work. vruntime follows CFS placement (new tasks at the queue's
  * min vruntime, wakers with half a latency of credit).
  */
-export class AlpsGhostAgent implements GhostAgent {
+export class AlpsGhostAgent implements DelegatedAgent {
   readonly name = 'alps';
   readonly wantsTicks = true;
   private tasks = new Map<number, AgentTask>();

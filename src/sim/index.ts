@@ -9,7 +9,7 @@ export const simulate: Simulate & typeof simulateImpl = simulateImpl;
 export { DEFAULT_CTX_SWITCH_NS, DEFAULT_HZ, type SimDeps } from './simulate.js';
 export { SCHEDULERS, LEARNING_SCHEDULERS, createModel } from './registry.js';
 export type { SchedulerModel, MachineApi, LoadBalanceOps, EnqueueKind } from './model.js';
-export type { GhostAgent, GhostMessage, GhostMessageType, GhostTxn, GhostCosts } from './agent.js';
+export type { DelegatedAgent, GhostMessage, GhostMessageType, GhostTxn, GhostCosts } from './agent.js';
 export { GHOST_COSTS } from './agent.js';
 export { AlpsGhostAgent } from './alps-agent.js';
 export { DelegatedModel } from './models/delegated.js';

@@ -2,7 +2,7 @@ import type { LearnerParams, Policy, PolicyLearner } from '../core/policy.js';
 import type { SimOptions, SimResult, Simulate } from '../core/sim.js';
 import type { Ns } from '../core/time.js';
 import { cpuDemandNs, type Workload } from '../core/workload.js';
-import type { GhostAgent, GhostMessage, GhostTxn } from './agent.js';
+import type { DelegatedAgent, GhostMessage, GhostTxn } from './agent.js';
 import { simulate as simulateMachine } from './simulate.js';
 import { Rng } from '../core/prng.js';
 
@@ -53,7 +53,7 @@ interface Tracked {
   startedAt: Ns;
 }
 
-export class PredictedSrptAgent implements GhostAgent {
+export class PredictedSrptAgent implements DelegatedAgent {
   readonly name = 'predicted-srpt';
   readonly wantsTicks = false;
   private readonly tasks = new Map<number, Tracked>();

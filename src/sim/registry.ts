@@ -1,7 +1,7 @@
 import type { SchedulerName } from '../core/index.js';
 import { InputError } from '../core/index.js';
 import { AlpsGhostAgent } from './alps-agent.js';
-import { GHOST_COSTS, type GhostAgent } from './agent.js';
+import { GHOST_COSTS, type DelegatedAgent } from './agent.js';
 import { fairTunables } from './linux.js';
 import type { SchedulerModel } from './model.js';
 import { AlpsModel } from './models/alps.js';
@@ -40,7 +40,7 @@ const COMMON_TUNABLES = ['checkInvariants'];
  * Build a scheduler model by name. `agent` replaces the built-in ALPS agent on the delegated
  * path (a real ghOSt agent plugs in here).
  */
-export function createModel(name: SchedulerName, ncpus: number, tunables: Tunables = {}, agent?: GhostAgent): SchedulerModel {
+export function createModel(name: SchedulerName, ncpus: number, tunables: Tunables = {}, agent?: DelegatedAgent): SchedulerModel {
   // An outside agent under its own name runs on the delegated path.
   const delegated = name === 'alps-delegated' || (agent !== undefined && !(SCHEDULERS as readonly string[]).includes(name));
   const known = new Set([...(KNOWN_TUNABLES[delegated ? 'alps-delegated' : name] ?? []), ...COMMON_TUNABLES]);

@@ -1,6 +1,6 @@
 import type { Ns, Policy, SimOptions, SimResult, Workload } from '../core/index.js';
 import { InputError } from '../core/index.js';
-import type { GhostAgent } from './agent.js';
+import type { DelegatedAgent } from './agent.js';
 import type { LearnerFactory } from './learning.js';
 import { attachLearner } from './learning.js';
 import { Machine } from './machine.js';
@@ -20,7 +20,7 @@ export interface SimDeps {
    * A ghOSt-style agent to drive the CPUs on the delegated path: replaces the built-in ALPS
    * agent for 'alps-delegated', or runs under any other scheduler name it is given.
    */
-  agent?: GhostAgent;
+  agent?: DelegatedAgent;
   /** A whole scheduling class of the caller's own, under `options.scheduler`. */
   model?: (ncpus: number) => SchedulerModel;
 }

@@ -1,6 +1,6 @@
 /**
  * The real ghOSt agent inside the simulator (issue: "simulation in the loop"). Implements the
- * simulator's delegated-scheduling seam (src/sim/agent.ts GhostAgent): the simulated machine is
+ * simulator's delegated-scheduling seam (src/sim/agent.ts DelegatedAgent): the simulated machine is
  * the truth and charges the ghOSt costs (message delivery, transaction, IPI); this adapter
  * mirrors every message it receives into the emulated ghOSt kernel, lets the real agent decide
  * through the real native client, and hands each committed placement back as a GhostTxn.
@@ -16,7 +16,7 @@
 import type { FuncId } from '../../core/ids.js';
 import type { Ns } from '../../core/time.js';
 import type { Policy } from '../../core/policy.js';
-import type { GhostAgent as SimGhostAgent, GhostMessage, GhostTxn } from '../../sim/agent.js';
+import type { DelegatedAgent, GhostMessage, GhostTxn } from '../../sim/agent.js';
 import { createEmulator, type Emulator, type GhostClient } from '../../native/ghost.js';
 import { GhostAgent } from './agent.js';
 import { makeOrdering, type AgentPolicyKind } from './ordering.js';
@@ -30,7 +30,7 @@ export interface EmulatedGhostAgentOptions {
   initialPolicy?: Policy;
 }
 
-export class EmulatedGhostAgent implements SimGhostAgent {
+export class EmulatedGhostAgent implements DelegatedAgent {
   readonly name: string;
   /** Ticks let the agent re-check slices of busy CPUs (it has no timer of its own in the sim). */
   readonly wantsTicks = true;

@@ -1,5 +1,5 @@
 import type { Ns, Policy } from '../../core/index.js';
-import type { GhostAgent, GhostCosts, GhostMessage, GhostMessageType, GhostTxn } from '../agent.js';
+import type { DelegatedAgent, GhostCosts, GhostMessage, GhostMessageType, GhostTxn } from '../agent.js';
 import type { EnqueueKind, MachineApi, SchedulerModel } from '../model.js';
 import { TaskState, type SimTask } from '../task.js';
 
@@ -28,7 +28,7 @@ export class DelegatedModel implements SchedulerModel {
 
   constructor(
     readonly ncpus: number,
-    private readonly agent: GhostAgent,
+    private readonly agent: DelegatedAgent,
     readonly costs: GhostCosts,
     name = 'alps-delegated',
   ) {

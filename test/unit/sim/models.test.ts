@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { InputError } from '../../../src/core/index.js';
-import { simulate, SCHEDULERS, type GhostAgent, type GhostMessage, type GhostTxn } from '../../../src/sim/index.js';
+import { simulate, SCHEDULERS, type DelegatedAgent, type GhostMessage, type GhostTxn } from '../../../src/sim/index.js';
 import { MS, block, cpu, fixedLearner, workload } from '../../support/sim.js';
 
 const opts = { cpus: 1, seed: 1, ctxSwitchNs: 0 } as const;
@@ -148,7 +148,7 @@ test('newidle balance: a CPU going idle pulls a waiting task from a busier one',
 test('an outside ghOSt-style agent drives the CPUs through message batches and per-CPU transactions', () => {
   // A minimal centralized FIFO agent: idle CPUs get the oldest runnable task.
   const seen = new Set<string>();
-  const agent: GhostAgent = {
+  const agent: DelegatedAgent = {
     name: 'fifo-agent',
     wantsTicks: false,
     queue: [] as number[],
@@ -168,7 +168,7 @@ test('an outside ghOSt-style agent drives the CPUs through message batches and p
         out.push({ cpu: c, taskId: this.queue.shift()! });
       }
     },
-  } as GhostAgent & { queue: number[]; idle: boolean[] };
+  } as DelegatedAgent & { queue: number[]; idle: boolean[] };
   const w = workload([
     { at: 0, phases: [cpu(10 * MS), block(5 * MS), cpu(1 * MS)] },
     { at: 0, phases: [cpu(10 * MS)] },
