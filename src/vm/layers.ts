@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, readdirSync, renameSync, rmSync, statSync, type Stats } from 'node:fs';
-import { join, relative } from 'node:path';
+import { createRequire } from 'node:module';
+import { dirname, join, relative } from 'node:path';
 import { CpioWriter } from './cpio.js';
 import { projectRoot, vmCacheDir, vmScriptsDir } from './paths.js';
 
@@ -180,7 +181,9 @@ function projectEntries(): Entry[] {
   };
   add(join(root, 'package.json'), 'content');
   for (const p of walk(join(root, 'dist'), (n) => /\.(m|c)?js$|\.json$/.test(n))) add(p, 'content');
-  const natives = walk(join(root, 'build', 'Release'), (n) => n.endsWith('.node'), () => true);
+  // A checkout's own build, else (an installed package) the prebuilt binaries it shipped.
+  const built = walk(join(root, 'build', 'Release'), (n) => n.endsWith('.node'), () => true);
+  const natives = built.length ? built : walk(join(root, 'prebuilds', `${process.platform}-${process.arch}`), (n) => n.endsWith('.node'));
   for (const p of natives) add(p, 'content');
   // BPF objects and the static helpers built next to them (loader, launcher, function bodies);
   // generated headers and sources stay out. Dynamically linked helpers bring their libraries.
@@ -191,23 +194,60 @@ function projectEntries(): Entry[] {
       if (isElfExecutable(p)) helpers.push(p);
     }
   }
-  for (const dir of productionModules(root)) {
+  for (const { dir, guest } of productionModules(root)) {
     const files = walk(dir, (n) => /\.(m|c)?js$|\.json$|\.node$|\.wasm$/.test(n), (n) => n === 'node_modules');
-    for (const p of files) add(p, 'stat');
+    for (const p of files) entries.push({ guest: `${guest}/${relative(dir, p)}`, host: p, fp: 'stat' });
   }
   entries.push(...libEntries([...natives, ...helpers]));
   return entries;
 }
 
-/** Directories of every non-dev package in package-lock.json (the runtime closure). */
-function productionModules(root: string): string[] {
+/** A runtime dependency's directory on the host and where it goes in the guest. */
+interface ModuleDir {
+  dir: string;
+  guest: string;
+}
+
+/**
+ * The runtime dependency closure. In a checkout: every non-dev package of package-lock.json, at
+ * its own path. In an installed package (no lock file; npm hoists the dependencies into the
+ * consumer's node_modules): the closure of package.json's dependencies as Node resolves them,
+ * each placed in the guest's /project/node_modules/<name>, where the guest's Node looks.
+ */
+function productionModules(root: string): ModuleDir[] {
   const lockPath = join(root, 'package-lock.json');
-  if (!existsSync(lockPath)) return [];
-  const lock = JSON.parse(readFileSync(lockPath, 'utf8')) as { packages?: Record<string, { dev?: boolean; devOptional?: boolean }> };
-  return Object.entries(lock.packages ?? {})
-    .filter(([k, v]) => k.startsWith('node_modules/') && !v.dev && !v.devOptional)
-    .map(([k]) => join(root, k))
-    .filter((p) => existsSync(p));
+  if (existsSync(lockPath)) {
+    const lock = JSON.parse(readFileSync(lockPath, 'utf8')) as { packages?: Record<string, { dev?: boolean; devOptional?: boolean }> };
+    return Object.entries(lock.packages ?? {})
+      .filter(([k, v]) => k.startsWith('node_modules/') && !v.dev && !v.devOptional)
+      .map(([k]) => ({ dir: join(root, k), guest: `/project/${k}` }))
+      .filter((m) => existsSync(m.dir));
+  }
+  const out = new Map<string, ModuleDir>();
+  // A package nested in its dependent's own node_modules keeps that nesting in the guest.
+  const visit = (from: ModuleDir, name: string, optional: boolean): void => {
+    const fromDir = from.dir;
+    let pkgJson: string;
+    try {
+      pkgJson = createRequire(join(fromDir, 'package.json')).resolve(`${name}/package.json`);
+    } catch {
+      if (optional) return;
+      throw new Error(`vm: runtime dependency '${name}' of ${fromDir} is not installed`);
+    }
+    const dir = dirname(pkgJson);
+    if (out.has(dir)) return;
+    const nested = dir.startsWith(`${fromDir}/node_modules/`);
+    const here: ModuleDir = { dir, guest: nested ? `${from.guest}${dir.slice(fromDir.length)}` : `/project/node_modules/${name}` };
+    out.set(dir, here);
+    const pkg = JSON.parse(readFileSync(pkgJson, 'utf8')) as { dependencies?: Record<string, string>; optionalDependencies?: Record<string, string> };
+    for (const d of Object.keys(pkg.dependencies ?? {})) visit(here, d, false);
+    for (const d of Object.keys(pkg.optionalDependencies ?? {})) visit(here, d, true);
+  };
+  const top = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { dependencies?: Record<string, string>; optionalDependencies?: Record<string, string> };
+  const self: ModuleDir = { dir: root, guest: '/project' };
+  for (const d of Object.keys(top.dependencies ?? {})) visit(self, d, false);
+  for (const d of Object.keys(top.optionalDependencies ?? {})) visit(self, d, true);
+  return [...out.values()];
 }
 
 function layerDir(): string {
