@@ -127,6 +127,8 @@ struct {
 #define T_NEW_SENT 1u
 #define T_YIELDING 2u
 #define T_ON_CPU_MSG 4u /* the committing txn asked for TASK_ON_CPU */
+#define T_WAS_ONCPU 8u
+#define T_RAN 16u       /* has run on a CPU the agent gave it since TASK_NEW */  /* taken off its CPU by an attribute/policy change (quiescent w/o sleep) */
 struct ghost_task {
 	u64 gtid;
 	u64 cpu_seqnum;
@@ -352,7 +354,7 @@ static void task_msg(struct ghost_task *t, struct ghost_status_word *w, struct t
 		put_u64(&m, 8, t->gtid);
 		put_u64(&m, 16, t->cpu_seqnum);
 		put_u32(&m, 24, (u32)cpu);
-		put_u32(&m, 28, scx_bpf_task_running(p) ? (1u << 8) : 0);
+		put_u32(&m, 28, ((t->flags & T_WAS_ONCPU) || scx_bpf_task_running(p)) ? (1u << 8) : 0);
 		hdr(&m, type, 32, seq);
 		count(6);
 		produce(t->qid, &m, 32, cpu);
@@ -462,8 +464,12 @@ void BPF_STRUCT_OPS(ghost_runnable, struct task_struct *p, u64 enq_flags)
 		task_msg(t, w, p, MSG_TASK_NEW, cpu);
 	} else if (enq_flags & SCX_ENQ_WAKEUP) {
 		task_msg(t, w, p, MSG_TASK_WAKEUP, cpu);
+	} else if (t->flags & T_WAS_ONCPU) {
+		/* it was running when an attribute change dequeued it: it lost its CPU */
+		t->flags &= ~T_WAS_ONCPU;
+		task_msg(t, w, p, MSG_TASK_PREEMPT, cpu);
 	}
-	/* else: restored after an attribute change, or migrated: ghOSt sends nothing either */
+	/* else: migrated, or restored while queued: ghOSt sends nothing either */
 }
 
 void BPF_STRUCT_OPS(ghost_running, struct task_struct *p)
@@ -490,6 +496,8 @@ void BPF_STRUCT_OPS(ghost_running, struct task_struct *p)
 		cs->latched_commit_ns = 0;
 		cs->latched_pid = 0;
 	}
+	if (t->latched_cpu >= 0)
+		t->flags |= T_RAN; /* running where a txn put it */
 	t->latched_cpu = -1;
 	if (t->flags & T_ON_CPU_MSG) {
 		t->flags &= ~T_ON_CPU_MSG;
@@ -511,8 +519,15 @@ void BPF_STRUCT_OPS(ghost_stopping, struct task_struct *p, bool runnable)
 		return; /* it blocks: TASK_BLOCKED comes from quiescent, ONCPU is cleared there */
 	u16 type = (t->flags & T_YIELDING) ? MSG_TASK_YIELD : MSG_TASK_PREEMPT;
 	t->flags &= ~T_YIELDING;
-	task_msg(t, w, p, type, scx_bpf_task_cpu(p));
+	/* A task that entered while running leaves the CPU it had under CFS: ghOSt holds its
+	 * TASK_NEW until then and sends no PREEMPT; its TASK_NEW already says runnable. */
+	if (t->flags & T_RAN)
+		task_msg(t, w, p, type, scx_bpf_task_cpu(p));
 	sw_clear(w, GHOST_SW_TASK_ONCPU); /* after the off-CPU message (ghost-abi §4.4) */
+	/* Slice 0: the kernel hands it to ops.enqueue (back to the enclave DSQ, for the agent to
+	 * place again) instead of keeping it at the head of this CPU's local DSQ, which it does for
+	 * a task preempted by a higher class with slice left. */
+	p->scx.slice = 0;
 }
 
 bool BPF_STRUCT_OPS(ghost_yield, struct task_struct *from, struct task_struct *to)
@@ -534,8 +549,15 @@ void BPF_STRUCT_OPS(ghost_quiescent, struct task_struct *p, u64 deq_flags)
 	struct ghost_status_word *w = sw_at(region(), t->sw);
 	if (!w)
 		return;
-	if (!(deq_flags & SCX_DEQ_SLEEP))
-		return; /* an attribute change or policy change: runnable again at once, or departing */
+	if (!(deq_flags & SCX_DEQ_SLEEP)) {
+		/* an attribute or policy change: runnable again at once (PREEMPT then, if it was
+		 * running), or departing (DEPARTED says was_current) */
+		if (w->flags & GHOST_SW_TASK_ONCPU) {
+			t->flags |= T_WAS_ONCPU;
+			sw_clear(w, GHOST_SW_TASK_ONCPU);
+		}
+		return;
+	}
 	sw_clear(w, GHOST_SW_TASK_RUNNABLE);
 	if (t->flags & T_NEW_SENT)
 		task_msg(t, w, p, MSG_TASK_BLOCKED, scx_bpf_task_cpu(p));
@@ -756,6 +778,11 @@ static s32 commit_one(struct txn_ctx *x, s32 cpu, struct ghost_txn *txn)
 	}
 	if (curr_other) {
 		ret = GHOST_TXN_CPU_UNAVAIL; /* a CFS (or higher) task holds the CPU */
+		struct ghost_conf *c = conf();
+		if (c) {
+			c->unavail_pid = curr->pid;
+			bpf_probe_read_kernel_str(c->unavail_comm, sizeof(c->unavail_comm), curr->comm);
+		}
 		goto done;
 	}
 	struct bpf_iter_scx_dsq it;

@@ -237,7 +237,8 @@ struct ghost_conf {
 	__u64 no_sw;     /* tasks that entered with the status-word region full (not scheduled by the agent) */
 	__u64 sw_hint;
 	__s32 exit_kind; /* scx_exit_info.kind once the scheduler exited, 0 while running */
-	__s32 pad;
+	__u32 unavail_pid; /* the task that made the last txn fail CPU_UNAVAIL (diagnostics) */
+	char unavail_comm[16];
 	char exit_reason[128];
 };
 
