@@ -64,6 +64,8 @@ export interface AgentConfig {
   /** Print agent statistics as JSON lines on stdout. */
   json?: boolean;
   functions?: {
+    /** Names of functions launched with `ghost-alps exec --func NAME`, so metrics and logs show names, not ids. */
+    names?: string[];
     /** cgroup directory → function name. */
     cgroups?: Record<string, string>;
     /** JSON file with the same shape (what --cgroup-map takes). */
@@ -131,6 +133,7 @@ export const CONFIG_SCHEMA: JSONSchemaType<AgentConfig> = {
       nullable: true,
       additionalProperties: false,
       properties: {
+        names: { type: 'array', nullable: true, items: { type: 'string', minLength: 1 } },
         cgroups: { type: 'object', nullable: true, required: [], additionalProperties: { type: 'string', minLength: 1 } },
         cgroupMapFile: { type: 'string', minLength: 1, nullable: true },
         kubernetes: {

@@ -100,7 +100,14 @@ export class AgentMetrics {
     const info = new Gauge({ name: 'ghost_alps_agent_info', help: 'Constant 1, labelled with the backend.', labelNames: ['backend'], registers: r });
     info.set({ backend: opts.backend ?? 'unknown' }, 1);
     this.schedulerState('unknown');
-    if (opts.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry });
+    if (opts.defaultMetrics !== false) {
+      collectDefaultMetrics({ register: this.registry });
+      // prom-client names three gauges nodejs_active_*_total, which Prometheus reserves for
+      // counters (promtool rejects them); the handle/request counts are not worth a bad name.
+      for (const m of this.registry.getMetricsAsArray()) {
+        if (String(m.type) === 'gauge' && m.name.endsWith('_total')) this.registry.removeSingleMetric(m.name);
+      }
+    }
   }
 
   private label(funcId: number): string {

@@ -241,6 +241,7 @@ export class AgentService {
         applied.push('telemetry');
       }
       if (changed.includes('functions') && this.cfg.backend === 'scx') {
+        this.nameFunctions(next.functions?.names ?? []);
         this.mapCgroups(configCgroups(next));
         applied.push('functions');
       }
@@ -329,7 +330,7 @@ export class AgentService {
     this.deps.signals.on('SIGTERM', onTerm);
     this.deps.signals.on('SIGINT', onInt);
     try {
-      this.nameFunctions(configCgroups(this.cfg).values());
+      this.nameFunctions([...configCgroups(this.cfg).values(), ...(this.cfg.functions?.names ?? [])]);
       const initialPolicy = this.cfg.policyFile ? readInitialPolicy(this.cfg.policyFile) : undefined;
       await this.startMetrics();
       if (this.cfg.backend === 'ghost') return await this.runGhost();
