@@ -43,6 +43,11 @@ export interface PolicyEntry {
   funcId: FuncId;
   rank: number;
   sliceNs: Ns;
+  /**
+   * Mean CPU of one invocation over the learner's window, when known: the ALPS rule's escape
+   * deadline is arrival + S × this (src/core/alps-rule.ts). Absent = the rule's default.
+   */
+  expectedCpuNs?: Ns;
 }
 
 /**
@@ -136,6 +141,10 @@ export function validatePolicy(policy: unknown, limits: PolicyLimits = POLICY_LI
     seen.add(id);
     checkRank(e['rank'], `${at}.rank`, limits);
     checkSliceNs(e['sliceNs'], `${at}.sliceNs`, limits);
+    const x = e['expectedCpuNs'];
+    if (x !== undefined && (typeof x !== 'number' || !Number.isFinite(x) || x < 0)) {
+      throw new InputError(`${at}.expectedCpuNs`, `must be a finite number of ns ≥ 0 when given, got ${shown(x)}`);
+    }
   });
 }
 

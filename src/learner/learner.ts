@@ -107,6 +107,14 @@ export class AlpsLearner implements PolicyLearner {
       keys: this.keys,
       windowStartNs: nowNs - this.p.windowNs,
     });
+    // E[CPU] per function for the ALPS rule's escape deadline: this window's mean, else the
+    // value a carried entry had.
+    const meanCpu = new Map(round.functions.map((f) => [f.funcId, f.meanCpuNs]));
+    const before = new Map((this.last?.entries ?? []).map((e) => [e.funcId, e.expectedCpuNs]));
+    for (const e of round.policy.entries) {
+      const m = meanCpu.get(e.funcId) ?? before.get(e.funcId);
+      if (m !== undefined && Number.isFinite(m) && m > 0) e.expectedCpuNs = Math.round(m);
+    }
     this.ages = round.ages;
     this.keys = round.keys;
     this.last = round.policy;

@@ -1,12 +1,16 @@
 import type { FuncId, Ns, Policy, PolicyEntry } from '../core/index.js';
 import { policyIndex } from '../core/index.js';
 import type { DelegatedAgent, GhostMessage, GhostTxn } from './agent.js';
+import { before, escapeDeadlineNs, levelOf, overdueDegree, preempts, type RuleTask } from '../core/alps-rule.js';
 
 interface AgentTask {
   id: number;
   funcId: FuncId;
   rank: number;
   sliceNs: Ns;
+  /** Arrival (its TASK_NEW) and escape deadline under the ALPS rule. */
+  arrivalNs: Ns;
+  deadlineNs: Ns;
   vruntime: Ns;
   /** Runtime reported by the last message about it. */
   runtimeNs: Ns;
@@ -17,12 +21,14 @@ interface AgentTask {
 }
 
 /**
- * ALPS as a centralized ghOSt agent: one runqueue ordered by (rank, vruntime) — the same order
- * as the in-kernel entity_before hook — and per-CPU time slices: a running function task keeps
- * its CPU until it has run its learned slice since it was placed (the kernel default slice when
- * it has none), after which a tick lets the queue head take over. Idle CPUs get the queue head
- * as soon as the agent hears of work. vruntime follows CFS placement (new tasks at the queue's
- * min vruntime, wakers with half a latency of credit).
+ * ALPS as a centralized ghOSt agent, deciding by the ALPS rule (src/core/alps-rule.ts): one
+ * runqueue in the rule's order (level; EDF for overdue, vruntime for ordinary, arrival within a
+ * rank), per-CPU slices with the rule's protection — a running task keeps its CPU until it has
+ * run its learned slice since it was placed (the default slice when it has none) against all but
+ * a strictly lower level, which the agent places as soon as it hears of it; at slice end (a tick)
+ * the queue head takes over if it orders before the running task. Idle CPUs get the queue head
+ * at once. vruntime follows CFS placement (new tasks at the queue's min vruntime, wakers with half
+ * a latency of credit).
  */
 export class AlpsGhostAgent implements DelegatedAgent {
   readonly name = 'alps';
@@ -53,11 +59,26 @@ export class AlpsGhostAgent implements DelegatedAgent {
     const e = this.entries.get(t.funcId);
     t.rank = e ? e.rank : 0;
     t.sliceNs = e ? e.sliceNs : 0;
+    t.deadlineNs = e ? escapeDeadlineNs(t.arrivalNs, e.expectedCpuNs) : Infinity;
   }
 
+  private view(t: AgentTask, into: RuleTask): RuleTask {
+    into.level = levelOf(t.rank, t.deadlineNs, this.now);
+    into.deadlineNs = t.deadlineNs;
+    into.fairKey = t.vruntime;
+    into.arrivalNs = t.arrivalNs;
+    into.id = t.id;
+    into.rank = t.rank;
+    into.degree = overdueDegree(t.arrivalNs, t.deadlineNs, this.now);
+    return into;
+  }
+
+  private readonly va: RuleTask = { level: 0, degree: 0, deadlineNs: 0, fairKey: 0, rank: 0, arrivalNs: 0, id: 0 };
+  private readonly vb: RuleTask = { level: 0, degree: 0, deadlineNs: 0, fairKey: 0, rank: 0, arrivalNs: 0, id: 0 };
+  private now: Ns = 0;
+
   private before(a: AgentTask, b: AgentTask): boolean {
-    if (a.rank !== b.rank) return a.rank < b.rank;
-    return a.vruntime < b.vruntime || (a.vruntime === b.vruntime && a.id < b.id);
+    return before(this.view(a, this.va), this.view(b, this.vb));
   }
 
   private enqueue(t: AgentTask): void {
@@ -99,13 +120,14 @@ export class AlpsGhostAgent implements DelegatedAgent {
     if (v !== Infinity && v > this.minVr) this.minVr = v;
   }
 
-  onMessages(batch: readonly GhostMessage[], _nowNs: Ns, out: GhostTxn[]): void {
+  onMessages(batch: readonly GhostMessage[], nowNs: Ns, out: GhostTxn[]): void {
+    this.now = nowNs;
     const preemptCpus: number[] = [];
     for (const m of batch) {
       switch (m.type) {
         case 'TASK_NEW': {
           const t: AgentTask = {
-            id: m.taskId, funcId: m.funcId, rank: 0, sliceNs: 0, vruntime: this.minVr,
+            id: m.taskId, funcId: m.funcId, rank: 0, sliceNs: 0, arrivalNs: m.sentNs, deadlineNs: Infinity, vruntime: this.minVr,
             runtimeNs: m.runtimeNs, pickedRuntimeNs: 0, queued: false, cpu: -1,
           };
           this.applyPolicy(t);
@@ -159,6 +181,23 @@ export class AlpsGhostAgent implements DelegatedAgent {
       const head = this.peekBest();
       if (!curr || !head || this.before(curr, head)) continue;
       this.place(cpu, this.popBest()!, out);
+    }
+    // A strictly lower level preempts inside the slice: the worst-level running task it outranks.
+    for (let head = this.peekBest(); head; head = this.peekBest()) {
+      const hl = this.view(head, this.va).level;
+      let victim = -1;
+      let worst = hl;
+      for (let cpu = 0; cpu < this.cpuTask.length; cpu++) {
+        const c = this.cpuTask[cpu];
+        if (!c) continue;
+        const l = this.view(c, this.vb).level;
+        if (preempts(hl, l) && l > worst) {
+          worst = l;
+          victim = cpu;
+        }
+      }
+      if (victim < 0) break;
+      this.place(victim, this.popBest()!, out);
     }
   }
 

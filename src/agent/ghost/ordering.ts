@@ -1,13 +1,14 @@
 /**
  * What distinguishes the ALPS agent from its baselines: how waiting tasks are ordered and how
- * long a dispatched task is protected from preemption. All three share the agent machinery.
+ * long a dispatched task is protected from preemption. All three share the agent machinery,
+ * whose runqueue orders by (level, key).
  *
- *  - alps: key (rank, vruntime). rank comes from the learner's Policy (rank 1 first); tasks of
- *    functions absent from the policy and non-function tasks get rank 0, as in the ALPS kernel
- *    (ordinary tasks come first, docs/facts/alps-artifact-algorithm.md §5.4). A strictly
- *    better-ranked waiting task preempts a dispatched one at once; against equal or worse ranks
- *    the task is protected until it has used its learned slice (sliceNs 0: the default slice),
- *    then it yields to any waiting task that orders before it (§5.5).
+ *  - alps: the ALPS rule of src/core/alps-rule.ts. level = the rule's level (overdue, encoded
+ *    below 0 with its degree and rank; 1 ordinary — non-function tasks and functions absent
+ *    from the policy —; 1 + rank); key = escape deadline (overdue), vruntime (ordinary) or
+ *    arrival (ranked). A strictly lower level preempts a dispatched task at once; otherwise it
+ *    is protected until it has used its learned slice (sliceNs 0: the default slice), then
+ *    yields to any waiting task that orders before it.
  *  - cfs: key (0, vruntime), default slice: ghOSt-CFS, the paper's Fig. 15 baseline.
  *  - fifo: key (0, enqueue order), never preempted: ghOSt's centralized FIFO.
  */
@@ -15,6 +16,7 @@ import type { FuncId } from '../../core/ids.js';
 import type { Ns } from '../../core/time.js';
 import { validatePolicy, type Policy, type PolicyEntry } from '../../core/policy.js';
 import { InputError } from '../../core/errors.js';
+import { ALPS_MAX_RANK, escapeDeadlineNs, LEVEL_ORDINARY, LEVEL_OVERDUE, levelOf, MAX_OVERDUE_DEGREE, overdueDegree } from '../../core/alps-rule.js';
 
 export type AgentPolicyKind = 'alps' | 'fifo' | 'cfs';
 export const AGENT_POLICY_KINDS: readonly AgentPolicyKind[] = ['alps', 'fifo', 'cfs'];
@@ -30,6 +32,13 @@ export interface Ordering {
   sliceNs(funcId: FuncId): Ns;
   /** Whether the secondary key is vruntime (true) or enqueue order (false). */
   readonly fair: boolean;
+  /** Escape deadline of an invocation of `funcId` that arrived at `arrivalNs` (Infinity: none). */
+  deadlineNs(funcId: FuncId, arrivalNs: Ns): Ns;
+  /**
+   * Runqueue position (level, key) of a task at `nowNs`; `fairKey` is its vruntime (or its FIFO
+   * sequence for fifo).
+   */
+  position(funcId: FuncId, arrivalNs: Ns, fairKey: number, nowNs: Ns): { level: number; key: number };
   /** Installs a new policy (ALPS only; others ignore it). */
   setPolicy(policy: Policy): void;
   readonly generation: number;
@@ -43,13 +52,23 @@ export function parsePolicyKind(value: string, flag = '--policy'): AgentPolicyKi
 export function makeOrdering(kind: AgentPolicyKind, defaultSliceNs: Ns = DEFAULT_SLICE_NS): Ordering {
   if (!(defaultSliceNs > 0)) throw new InputError('defaultSliceNs', `must be > 0 (got ${defaultSliceNs})`);
   if (kind === 'fifo') {
-    return { kind, fair: false, generation: 0, rank: () => 0, sliceNs: () => Infinity, setPolicy: () => undefined };
+    return { kind, fair: false, generation: 0, rank: () => 0, sliceNs: () => Infinity, setPolicy: () => undefined, deadlineNs: () => Infinity, position: flat };
   }
   if (kind === 'cfs') {
-    return { kind, fair: true, generation: 0, rank: () => 0, sliceNs: () => defaultSliceNs, setPolicy: () => undefined };
+    return { kind, fair: true, generation: 0, rank: () => 0, sliceNs: () => defaultSliceNs, setPolicy: () => undefined, deadlineNs: () => Infinity, position: flat };
   }
   return new AlpsOrdering(defaultSliceNs);
 }
+
+/** Runqueue level of overdue tasks: below 0 (see AlpsOrdering.position). */
+const OVERDUE_BASE = -((MAX_OVERDUE_DEGREE + 2) * (ALPS_MAX_RANK + 1));
+
+/** The ALPS rule's level of a runqueue level (overdue positions are negative). */
+export function ruleLevel(queueLevel: number): number {
+  return queueLevel < 0 ? LEVEL_OVERDUE : queueLevel;
+}
+
+const flat = (_f: FuncId, _a: Ns, fairKey: number): { level: number; key: number } => ({ level: 0, key: fairKey });
 
 class AlpsOrdering implements Ordering {
   readonly kind = 'alps' as const;
@@ -63,6 +82,22 @@ class AlpsOrdering implements Ordering {
   sliceNs(funcId: FuncId): Ns {
     const s = this.entries.get(funcId)?.sliceNs ?? 0;
     return s > 0 ? s : this.defaultSliceNs;
+  }
+  deadlineNs(funcId: FuncId, arrivalNs: Ns): Ns {
+    const e = this.entries.get(funcId);
+    return e && e.rank > 0 ? escapeDeadlineNs(arrivalNs, e.expectedCpuNs) : Infinity;
+  }
+  position(funcId: FuncId, arrivalNs: Ns, fairKey: number, nowNs: Ns): { level: number; key: number } {
+    const d = this.deadlineNs(funcId, arrivalNs);
+    const rank = this.rank(funcId);
+    const level = levelOf(rank, d, nowNs);
+    if (level === LEVEL_OVERDUE) {
+      // The runqueue orders by (level, key): overdue tasks sit below every level, in the rule's
+      // order (higher degree, then rank, then deadline). ruleLevel() maps them back to 0.
+      const degree = overdueDegree(arrivalNs, d, nowNs);
+      return { level: OVERDUE_BASE - degree * (ALPS_MAX_RANK + 1) + Math.min(rank, ALPS_MAX_RANK), key: d };
+    }
+    return { level, key: level === LEVEL_ORDINARY ? fairKey : arrivalNs };
   }
   setPolicy(policy: Policy): void {
     // Checked whole before anything changes, and swapping the map is atomic for the agent loop:

@@ -1,74 +1,71 @@
 import type { FuncId, Ns, Policy, PolicyEntry } from '../../core/index.js';
 import { policyIndex } from '../../core/index.js';
+import { before, displaces, escapeDeadlineNs, ESCAPE_SLOWDOWN, overdueDegree, LEVEL_OVERDUE, levelOf, preempts, type RuleTask } from '../../core/alps-rule.js';
 import type { EnqueueKind } from '../model.js';
 import { TaskState, type SimTask } from '../task.js';
 import { CfsModel } from './cfs.js';
 
 /**
- * ALPS in the kernel (paper §5.3, artifact hooks with the recommended fixes of
- * docs/facts/alps-artifact-algorithm.md §5.4–5.5):
+ * ALPS in the kernel, in the simulator: Linux CFS's machinery (per-CPU runqueues, placement, the
+ * balancer, ticks) with the ALPS rule of src/core/alps-rule.ts deciding order, preemption, slice
+ * protection and the tail bound (docs/scx.md "The ALPS rule"):
  *
- * - ordering hook in entity_before(): lexicographic (rank, vruntime); a function without a
- *   policy entry has rank 0 and so runs before ranked functions, as the kernel map lookup
- *   returning 0 makes it. The leftmost entity (by the hooked order) feeds check_preempt_tick and
- *   min_vruntime;
- * - time-slice hook in __schedule(): a preempted function task whose learned slice exceeds
- *   the CPU it has had since it was last picked keeps the CPU (need_resched is cleared), so
- *   after each pick it cannot be preempted by an equal- or worse-ranked task before it has run
- *   its learned slice. Blocking and exit still switch.
+ * - entity_before() is the rule's `before` (level, then EDF / vruntime / arrival); the leftmost
+ *   entity feeds check_preempt_tick and min_vruntime; buddies are honoured only within the
+ *   leftmost entity's level;
+ * - check_preempt_curr (wake-up, new task, load-balance pull) is the rule's `preempts`: a strictly
+ *   lower level preempts at once, nothing else does;
+ * - the __schedule hook (keepPrev) is slice protection: a preempted task keeps the CPU until it
+ *   has run its learned slice since it was picked, unless a strictly lower level waits; the tick
+ *   notices a queued task that turned overdue (its level drops to 0) within one tick;
+ * - at slice end the put-back task competes with the queue by the same order (FCFS within a
+ *   rank: an older task of the same rank keeps its CPU);
+ * - placement (select_task_rq / ops.select_cpu): Linux's choice stands when that CPU is idle or
+ *   runs a task the newcomer outranks; else the CPU running the worst-level task it outranks
+ *   (ties: fewest queued), where it preempts — SRPT's "preempt the longest running job".
  *
- * Rank-aware preemption (the rank is the order SRPT would serve in, so it must also decide who
- * may interrupt whom, as SRPT's "a shorter job preempts" does — the learned slice is the length
- * of the runs SRPT gave the function *between* such preemptions, not a shield against them):
- *
- * - wake-up/enqueue (check_preempt_curr, also after a load-balance pull): a task whose rank is
- *   strictly better (lower) than the running task's preempts it at once; a strictly worse one
- *   never does; equal ranks follow CFS's vruntime/wakeup-granularity rule. In sched_ext this is
- *   `scx_bpf_kick_cpu(cpu, SCX_KICK_PREEMPT)` from enqueue when rank(p) < rank(curr(cpu));
- * - tick (check_preempt_tick): a strictly better-ranked task waiting on this CPU's runqueue
- *   (arrived by a path without the wake-up check) preempts the running task;
- * - slice extension: only when nothing strictly better-ranked waits on the CPU;
- * - buddies (next/last) are honoured only within the leftmost entity's rank, so CFS's buddy
- *   shortcut can never run a worse-ranked task ahead of a better-ranked one;
- * - placement (select_task_rq / sched_ext ops.select_cpu): Linux's choice stands when that CPU
- *   is idle or runs a task the newcomer outranks. When it runs a task ranked no worse than the
- *   newcomer, the newcomer goes instead to the CPU running the worst-ranked task it outranks
- *   (ties: fewest queued, then lowest CPU number), and preempts it there — SRPT's "preempt the
- *   longest running job", where Linux's placement would queue a short task behind a shorter one
- *   while a long one runs on the next CPU. No such CPU: Linux's choice (it waits either way).
- *   In sched_ext: a per-CPU array of the running task's rank, written in ops.running, scanned
- *   in ops.select_cpu.
- *
- * Tail protection (SRPT's gains without its tail; see docs/simulator.md "ALPS tail protection"):
- *
- * - FCFS within a rank: equal ranks are ordered by arrival, not vruntime, and never wake-up-
- *   preempt each other. Within one class the jobs are of similar length, so the oldest is the
- *   closest to SRPT's choice, and FCFS minimises the largest wait where processor sharing makes a
- *   burst of long jobs all finish late. sched_ext: the DSQ vtime key is (rank << 40 | arrival).
- * - Lag bound: a task that has received ≥ OVERDUE_MIN_CPU_NS of CPU and has waited runnable more
- *   than OVERDUE_WAIT_FACTOR × that CPU is *overdue* and runs at rank 0 (ahead of all ranked
- *   work) until, after running its learned slice, its wait is back under the bound. Re-checked on
- *   enqueue/put_prev, and for queued tasks at every tick (their wait grows while queued).
- *   sched_ext: per-task wait_ns (stamp in ops.runnable/ops.stopping, add in ops.running) and
- *   p->se.sum_exec_runtime; ops.enqueue computes the effective rank; ops.tick walks the local DSQ
- *   and re-inserts newly overdue tasks with scx_bpf_dsq_move, then kicks with SCX_KICK_PREEMPT.
+ * `tail` selects the tail rule for the measurements of docs/simulator.md ("Tail rules"); the
+ * rule every enforcer implements is the default, the escape deadline.
  */
-/**
- * CPU a task must have had before the lag bound applies: the learner's default slice cap
- * (`maxSliceNs`, 200 ms). A task past it has outrun every learned slice — it is in the long tail,
- * where static ranks would starve it — while everything shorter is left to the learned order.
- */
+export type AlpsTailRule =
+  | { kind: 'deadline'; slowdown: number }
+  /** Previous model: overdue once CPU ≥ minCpuNs and waited > factor × CPU. */
+  | { kind: 'lag'; minCpuNs: Ns; factor: number }
+  /** Previous BPF key: ranked tasks by arrival + rank × ageNs + CPU received. */
+  | { kind: 'linear'; ageNs: Ns }
+  | { kind: 'none' };
+
+export const DEFAULT_TAIL: AlpsTailRule = { kind: 'deadline', slowdown: ESCAPE_SLOWDOWN };
+
+/** CPU a task must have had before the old lag bound applies (the learner's slice cap). */
 export const OVERDUE_MIN_CPU_NS: Ns = 200_000_000;
-/** K of the lag bound: overdue once runnable-waiting time > K × CPU received (slowdown > K + 1). */
+/** K of the old lag bound: overdue once runnable-waiting time > K × CPU received. */
 export const OVERDUE_WAIT_FACTOR = 2;
 
 export class AlpsModel extends CfsModel {
   override readonly name: string = 'alps';
   private entries = new Map<FuncId, PolicyEntry>();
+  private readonly a: RuleTask = { level: 0, degree: 0, deadlineNs: 0, fairKey: 0, rank: 0, arrivalNs: 0, id: 0 };
+  private readonly b: RuleTask = { level: 0, degree: 0, deadlineNs: 0, fairKey: 0, rank: 0, arrivalNs: 0, id: 0 };
 
-  protected override entityBefore(a: SimTask, b: SimTask): boolean {
-    if (a.rank !== b.rank) return a.rank < b.rank;
-    return a.arrivalNs < b.arrivalNs || (a.arrivalNs === b.arrivalNs && a.id < b.id);
+  constructor(ncpus: number, private readonly tail: AlpsTailRule = DEFAULT_TAIL) {
+    super(ncpus);
+  }
+
+  /** The rule's view of `t` (its level is `t.tag`, kept current by refresh). */
+  private view(t: SimTask, into: RuleTask): RuleTask {
+    into.level = t.tag;
+    into.deadlineNs = t.deadline;
+    into.fairKey = t.vruntime;
+    into.arrivalNs = this.tail.kind === 'linear' ? t.arrivalNs + t.rank * this.tail.ageNs + t.sumExecNs : t.arrivalNs;
+    into.id = t.id;
+    into.rank = t.rank;
+    into.degree = t.key;
+    return into;
+  }
+
+  protected override entityBefore(x: SimTask, y: SimTask): boolean {
+    return before(this.view(x, this.a), this.view(y, this.b));
   }
 
   /** Time `t` has waited runnable since it arrived, up to now (blocked time excluded). */
@@ -76,26 +73,38 @@ export class AlpsModel extends CfsModel {
     return t.waitNs + (t.state === TaskState.runnable ? this.m.now - t.waitSinceNs : 0);
   }
 
-  /** The lag bound: a task that has outrun every learned slice and waited > K × its CPU. */
-  private overdue(t: SimTask): boolean {
-    return t.sumExecNs >= OVERDUE_MIN_CPU_NS && this.waitedNs(t) > OVERDUE_WAIT_FACTOR * t.sumExecNs;
-  }
-
+  /** Recompute rank, slice, escape deadline and level of `t` at the current time. */
   private refresh(t: SimTask): void {
     const e = this.entries.get(t.funcId);
     t.learnedSliceNs = e ? e.sliceNs : 0;
-    t.tag = this.overdue(t) ? 1 : 0;
-    t.rank = t.tag === 1 || !e ? 0 : e.rank;
+    t.rank = e ? e.rank : 0;
+    const tail = this.tail;
+    if (tail.kind === 'deadline') {
+      t.deadline = e ? escapeDeadlineNs(t.arrivalNs, e.expectedCpuNs, tail.slowdown) : Infinity;
+      t.tag = levelOf(t.rank, t.deadline, this.m.now);
+      t.key = overdueDegree(t.arrivalNs, t.deadline, this.m.now);
+    } else if (tail.kind === 'lag') {
+      const wasOverdue = t.tag === LEVEL_OVERDUE && t.rank > 0;
+      const overdue = t.sumExecNs >= tail.minCpuNs && this.waitedNs(t) > tail.factor * t.sumExecNs;
+      // An overdue running task stays overdue until it has run its learned slice.
+      const keep = wasOverdue && t.state === TaskState.running && t.sumExecNs - t.prevSumExecNs < t.learnedSliceNs;
+      t.deadline = 0;
+      t.tag = t.rank > 0 && (overdue || keep) ? LEVEL_OVERDUE : levelOf(t.rank, Infinity, 0);
+    } else {
+      t.deadline = Infinity;
+      t.tag = levelOf(t.rank, Infinity, 0);
+    }
   }
 
-  /** Re-evaluate the overdue status of `cpu`'s queued tasks (their wait grows while queued). */
+  /** Re-evaluate the levels of `cpu`'s queued tasks (a queued task turns overdue with time). */
   private age(cpu: number): void {
     const q = this.rq[cpu]!;
     let changed = false;
     for (const t of q.items) {
-      const was = t.rank;
+      const was = t.tag;
+      const deg = t.key;
       this.refresh(t);
-      if (t.rank !== was) changed = true;
+      if (t.tag !== was || t.key !== deg) changed = true;
     }
     if (changed) q.rebuild();
   }
@@ -104,17 +113,17 @@ export class AlpsModel extends CfsModel {
     this.refresh(t);
     const linux = super.selectCpu(t, kind);
     const c = this.m.curr(linux);
-    if (c === null || t.rank < c.rank) return linux;
+    if (c === null || preempts(t.tag, c.tag)) return linux;
     let best = -1;
-    let bestRank = t.rank;
+    let bestLevel = t.tag;
     let bestQueued = Infinity;
     for (let cpu = 0; cpu < this.ncpus; cpu++) {
       const cur = this.m.curr(cpu);
-      if (cur === null || cur.rank <= t.rank) continue;
+      if (cur === null || !preempts(t.tag, cur.tag)) continue;
       const queued = this.rq[cpu]!.size;
-      if (cur.rank > bestRank || (cur.rank === bestRank && queued < bestQueued)) {
+      if (cur.tag > bestLevel || (cur.tag === bestLevel && queued < bestQueued)) {
         best = cpu;
-        bestRank = cur.rank;
+        bestLevel = cur.tag;
         bestQueued = queued;
       }
     }
@@ -131,43 +140,67 @@ export class AlpsModel extends CfsModel {
     super.putPrev(cpu, t);
   }
 
-  /** A task on `cpu`'s runqueue ranks strictly better than `curr`. */
-  private betterWaiting(cpu: number, curr: SimTask): boolean {
-    const left = this.rq[cpu]!.peek();
-    return left !== undefined && left !== null && left.rank < curr.rank;
-  }
-
   override wantsPreempt(cpu: number, curr: SimTask, t: SimTask): boolean {
     if (curr === t) return false;
-    if (t.rank < curr.rank) {
+    this.refresh(curr);
+    if (preempts(t.tag, curr.tag)) {
       this.m.updateCurr(cpu);
       return true;
     }
-    if (t.rank > curr.rank) return false;
-    // Equal ranks are served in arrival order (FCFS within a class): no wake-up preemption among
-    // them; the tick's slice rules still rotate them.
     return false;
+  }
+
+  /** Does the best queued task of `cpu` displace `curr` inside its slice `sliceNs`? */
+  private displaced(cpu: number, curr: SimTask, sliceNs: Ns): boolean {
+    const left = this.rq[cpu]!.peek() ?? null;
+    if (!left) return false;
+    return displaces(this.view(left, this.a), this.view(curr, this.b), curr.sumExecNs - curr.prevSumExecNs, sliceNs);
   }
 
   override tick(cpu: number, curr: SimTask): boolean {
     this.age(cpu);
-    if (curr.tag && curr.sumExecNs - curr.prevSumExecNs >= curr.learnedSliceNs) this.refresh(curr);
-    if (this.betterWaiting(cpu, curr)) {
+    this.refresh(curr);
+    if (this.displaced(cpu, curr, Infinity)) {
       this.clearBuddies(cpu, curr);
       return true;
     }
     return super.tick(cpu, curr);
   }
 
+  /**
+   * A CPU with nothing queued takes the best queued task of any runqueue (by the rule's order),
+   * as an idle CPU dispatching from the sched_ext scheduler's shared queue does; Linux's
+   * newidle balance would pull by load, blind to rank.
+   */
+  override pickNext(cpu: number, prev: SimTask | null): SimTask | null {
+    if (this.rq[cpu]!.size === 0) {
+      let src = -1;
+      let best: SimTask | null = null;
+      for (let c = 0; c < this.ncpus; c++) {
+        if (c === cpu) continue;
+        const h = this.rq[c]!.peek();
+        if (h && (!best || this.entityBefore(h, best))) {
+          best = h;
+          src = c;
+        }
+      }
+      if (best) {
+        this.lb.detach(src, best);
+        this.lb.attach(cpu, best);
+      }
+    }
+    return super.pickNext(cpu, prev);
+  }
+
   protected override buddyOk(cpu: number, b: SimTask | null): b is SimTask {
     if (!super.buddyOk(cpu, b)) return false;
     const left = this.rq[cpu]!.peek();
-    return !left || left.rank === b.rank;
+    return !left || left.tag === b.tag;
   }
 
   keepPrev(cpu: number, prev: SimTask): boolean {
     const s: Ns = prev.learnedSliceNs;
-    return s > 0 && prev.sumExecNs - prev.prevSumExecNs < s && !this.betterWaiting(cpu, prev);
+    return s > 0 && prev.sumExecNs - prev.prevSumExecNs < s && !this.displaced(cpu, prev, s);
   }
 
   setPolicy(policy: Policy): void {
@@ -181,3 +214,5 @@ export class AlpsModel extends CfsModel {
     }
   }
 }
+
+

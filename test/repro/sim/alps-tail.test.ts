@@ -1,44 +1,67 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { simulate } from '../../../src/sim/index.js';
-import { OVERDUE_MIN_CPU_NS, OVERDUE_WAIT_FACTOR } from '../../../src/sim/models/alps.js';
+import { ESCAPE_SLOWDOWN } from '../../../src/core/alps-rule.js';
+import type { PolicyEntry } from '../../../src/core/policy.js';
+import { AlpsModel, type AlpsTailRule } from '../../../src/sim/models/alps.js';
 import { MS, cpu, fixedLearner, workload } from '../../support/sim.js';
 
 /**
- * The in-kernel ALPS model's tail protection (src/sim/models/alps.ts, docs/simulator.md "ALPS
- * tail protection"): FCFS within a rank, and the lag bound that runs a long task which has waited
- * more than K × its CPU at rank 0.
+ * The ALPS rule's tail bound in the in-kernel model (src/core/alps-rule.ts, docs/scx.md "The ALPS
+ * rule"): a ranked task whose escape deadline d = arrival + S × E[CPU] has passed runs ahead of
+ * all work that is not overdue (overdue tasks: highest degree first); before d the learned rank
+ * orders it; FCFS within a rank.
  */
-const learner = fixedLearner(
-  [
-    { funcId: 1, rank: 1, sliceNs: 0 },
-    { funcId: 3, rank: 3, sliceNs: 0 },
-  ],
-  1 * MS,
-);
+const LONG_E = 200 * MS;
+const entries = (longRank: number, longE = LONG_E, jobMs = 9): PolicyEntry[] => [
+  { funcId: 1, rank: 1, sliceNs: 0, expectedCpuNs: jobMs * MS },
+  { funcId: 3, rank: longRank, sliceNs: 0, expectedCpuNs: longE },
+];
 
-test('lag bound: a worst-ranked long task under a saturating stream of better-ranked work finishes with slowdown ≈ K + 1', () => {
-  // 1 CPU. The long task runs alone for 250 ms (past OVERDUE_MIN_CPU_NS), then rank-1 jobs of
-  // 10 ms arrive every 10 ms for 6 s: 100 % load of better-ranked work. Static ranks alone would
-  // hold the long task back until the stream ends (end ≥ 6.75 s).
-  const items = [{ at: 0, phases: [cpu(1000 * MS)], funcId: 3 }];
-  for (let at = 250 * MS; at < 6250 * MS; at += 10 * MS) items.push({ at, phases: [cpu(10 * MS)], funcId: 1 });
-  const r = simulate(workload(items), { cpus: 1, scheduler: 'alps', seed: 1, ctxSwitchNs: 0 }, { learner });
+interface Outcome {
+  longEnd: number;
+  longSlowdown: number;
+  shortMaxSlowdown: number;
+}
+
+/**
+ * 1 CPU. A 200 ms task of rank `longRank` arrives at 0; rank-1 jobs of `jobMs` arrive every 10 ms
+ * from 1 ms for 6 s (90 % load of better-ranked work at 9 ms). Static ranks give the long task
+ * only the idle 10 %: it would end near 2 s.
+ */
+function run(longRank: number, opts: { longE?: number; tail?: AlpsTailRule; jobMs?: number } = {}): Outcome {
+  const jobMs = opts.jobMs ?? 9;
+  const items = [{ at: 0, phases: [cpu(LONG_E)], funcId: 3 }];
+  for (let at = 1 * MS; at < 6000 * MS; at += 10 * MS) items.push({ at, phases: [cpu(jobMs * MS)], funcId: 1 });
+  const learner = fixedLearner(entries(longRank, opts.longE, jobMs), 1 * MS);
+  const model = opts.tail ? { model: (n: number) => new AlpsModel(n, opts.tail) } : {};
+  const r = simulate(workload(items), { cpus: 1, scheduler: 'alps', seed: 1, ctxSwitchNs: 0 }, { learner, ...model });
   const long = r.records[0]!;
-  assert.equal(long.cpuNs, 1000 * MS);
-  // Bound: wait ≤ K × CPU plus what one tick / one short job can add once it turns overdue.
-  const waitBound = OVERDUE_WAIT_FACTOR * long.cpuNs + 2 * 10 * MS;
-  assert.ok(long.waitNs! <= waitBound, `waited ${long.waitNs! / MS} ms > ${waitBound / MS} ms`);
-  assert.ok(long.endNs < 3300 * MS, `long task ended at ${long.endNs / MS} ms`);
-  // …and only then: it is not promoted while its wait is under the bound.
-  assert.ok(long.waitNs! >= (OVERDUE_WAIT_FACTOR - 0.2) * long.cpuNs, `waited only ${long.waitNs! / MS} ms`);
+  assert.equal(long.cpuNs, LONG_E);
+  const shorts = r.records.filter((x) => x.funcId === 1).map((x) => (x.endNs - x.arrivalNs) / (jobMs * MS));
+  return { longEnd: long.endNs, longSlowdown: (long.endNs - long.arrivalNs) / LONG_E, shortMaxSlowdown: Math.max(...shorts) };
+}
+
+test('escape deadline: a worst-ranked task under 90 % better-ranked load ends with a slowdown near the short jobs\' worst, not at the static-rank end', () => {
+  const rule = run(3);
+  const statik = run(3, { tail: { kind: 'none' } });
+  assert.ok(statik.longEnd >= 1900 * MS, `static ranks ended it at ${statik.longEnd / MS} ms`);
+  assert.ok(rule.longEnd <= 0.8 * statik.longEnd, `rule ${rule.longEnd / MS} ms vs static ${statik.longEnd / MS} ms`);
+  // Overdue tasks are served highest degree first: slowdowns are balanced between the classes.
+  assert.ok(rule.longSlowdown <= Math.max(ESCAPE_SLOWDOWN + 1, 1.25 * rule.shortMaxSlowdown), `long slowdown ${rule.longSlowdown.toFixed(1)} vs short ${rule.shortMaxSlowdown.toFixed(1)}`);
 });
 
-test('lag bound: a task that has not outrun the slice cap keeps its static rank', () => {
-  const items = [{ at: 0, phases: [cpu(OVERDUE_MIN_CPU_NS / 2 + 100 * MS)], funcId: 3 }];
-  for (let at = OVERDUE_MIN_CPU_NS / 2; at < 2000 * MS; at += 10 * MS) items.push({ at, phases: [cpu(10 * MS)], funcId: 1 });
-  const r = simulate(workload(items), { cpus: 1, scheduler: 'alps', seed: 1, ctxSwitchNs: 0 }, { learner });
-  assert.ok(r.records[0]!.endNs >= 2000 * MS, `ended at ${r.records[0]!.endNs / MS} ms, before the stream`);
+test('escape deadline: the bound does not depend on the number of ranks', () => {
+  const few = run(3).longEnd;
+  const many = run(300).longEnd;
+  assert.equal(few, many, `rank 3 ends at ${few / MS} ms, rank 300 at ${many / MS} ms`);
+});
+
+test('escape deadline: before d the learned rank holds (no promotion while nothing is overdue)', () => {
+  // E[CPU] 10 s: the deadline (S × 10 s) lies beyond the stream, so only static ranks act.
+  const far = run(3, { longE: 10_000 * MS });
+  const statik = run(3, { tail: { kind: 'none' } });
+  assert.equal(far.longEnd, statik.longEnd);
 });
 
 test('FCFS within a rank: the older of two equal-ranked long tasks finishes first, at its own length', () => {
@@ -46,7 +69,7 @@ test('FCFS within a rank: the older of two equal-ranked long tasks finishes firs
     { at: 0, phases: [cpu(300 * MS)], funcId: 3 },
     { at: 1 * MS, phases: [cpu(300 * MS)], funcId: 3 },
   ]);
-  const r = simulate(w, { cpus: 1, scheduler: 'alps', seed: 1, ctxSwitchNs: 0 }, { learner });
+  const r = simulate(w, { cpus: 1, scheduler: 'alps', seed: 1, ctxSwitchNs: 0 }, { learner: fixedLearner(entries(3), 1 * MS) });
   const [older, younger] = r.records;
   assert.ok(older!.endNs <= 305 * MS, `older ended at ${older!.endNs / MS} ms`);
   assert.equal(older!.slicesNs!.length, 1);

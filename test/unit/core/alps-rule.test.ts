@@ -1,0 +1,75 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import {
+  ALPS_RULE_C_CONSTANTS,
+  alpsRuleHeader,
+  before,
+  displaces,
+  escapeDeadlineNs,
+  ESCAPE_DEFAULT_EXPECTED_CPU_NS,
+  ESCAPE_SLOWDOWN,
+  keepsCpu,
+  LEVEL_ORDINARY,
+  LEVEL_OVERDUE,
+  levelOf,
+  overdueDegree,
+  preempts,
+  type RuleTask,
+} from '../../../src/core/alps-rule.js';
+
+const MS = 1e6;
+const task = (o: Partial<RuleTask>): RuleTask => ({ level: LEVEL_ORDINARY, degree: 0, deadlineNs: Infinity, fairKey: 0, rank: 0, arrivalNs: 0, id: 0, ...o });
+
+test('the BPF header is generated from this module (ghost-kernel/bpf/alps_rule.h is current)', () => {
+  // The repo root from dist/test/unit/core or test/unit/core alike: four levels up from dist.
+  const here = fileURLToPath(new URL('.', import.meta.url));
+  const root = here.includes('/dist/') ? new URL('../../../../', import.meta.url) : new URL('../../../', import.meta.url);
+  const header = readFileSync(new URL('ghost-kernel/bpf/alps_rule.h', root), 'utf8');
+  assert.equal(header, alpsRuleHeader(), 'regenerate: npx tsc -p tsconfig.json && node scripts/gen-alps-rule-h.mjs');
+  for (const [k, v] of Object.entries(ALPS_RULE_C_CONSTANTS)) assert.match(header, new RegExp(`#define ${k} ${v}ULL\\n`));
+});
+
+test('levels: overdue 0, ordinary 1, ranked 1 + rank; a ranked task turns overdue at its deadline', () => {
+  const d = escapeDeadlineNs(0, 10 * MS);
+  assert.equal(d, ESCAPE_SLOWDOWN * 10 * MS);
+  assert.equal(escapeDeadlineNs(5, undefined), 5 + ESCAPE_SLOWDOWN * ESCAPE_DEFAULT_EXPECTED_CPU_NS);
+  assert.equal(levelOf(0, 0, 1e12), LEVEL_ORDINARY);
+  assert.equal(levelOf(4, d, d - 1), LEVEL_ORDINARY + 4);
+  assert.equal(levelOf(4, d, d), LEVEL_OVERDUE);
+  assert.equal(overdueDegree(0, d, d - 1), 0);
+  assert.equal(overdueDegree(0, d, d), 1);
+  assert.equal(overdueDegree(0, d, 3 * d + 1), 3);
+});
+
+test('order: level first; overdue by degree (higher first), rank, deadline; ordinary by vruntime; ranked by arrival', () => {
+  assert.ok(before(task({ level: 0, degree: 1, rank: 9 }), task({ level: 1 })));
+  assert.ok(before(task({ level: 1, fairKey: 99 }), task({ level: 2, arrivalNs: 0 })));
+  assert.ok(before(task({ level: 0, degree: 3, rank: 9 }), task({ level: 0, degree: 2, rank: 1 })));
+  assert.ok(before(task({ level: 0, degree: 2, rank: 1, deadlineNs: 9 }), task({ level: 0, degree: 2, rank: 2, deadlineNs: 1 })));
+  assert.ok(before(task({ level: 0, degree: 2, rank: 1, deadlineNs: 1 }), task({ level: 0, degree: 2, rank: 1, deadlineNs: 9 })));
+  assert.ok(before(task({ level: 1, fairKey: 1, id: 9 }), task({ level: 1, fairKey: 2, id: 1 })));
+  assert.ok(before(task({ level: 3, arrivalNs: 1, fairKey: 9 }), task({ level: 3, arrivalNs: 2, fairKey: 0 })));
+  // total: ties end at id, never both ways
+  const a = task({ level: 3, arrivalNs: 1, id: 1 });
+  const b = task({ level: 3, arrivalNs: 1, id: 2 });
+  assert.ok(before(a, b) && !before(b, a) && !before(a, a));
+});
+
+test('preemption and slice protection: only a strictly lower level preempts inside the slice; at its end, whatever orders first', () => {
+  assert.ok(preempts(2, 3));
+  assert.ok(!preempts(3, 3));
+  assert.ok(!preempts(4, 3));
+  const curr = task({ level: 3, arrivalNs: 5 });
+  const older = task({ level: 3, arrivalNs: 1 });
+  const better = task({ level: 2, arrivalNs: 9 });
+  assert.ok(displaces(better, curr, 0, 10 * MS));
+  assert.ok(!displaces(older, curr, 9 * MS, 10 * MS));
+  assert.ok(displaces(older, curr, 10 * MS, 10 * MS));
+  assert.ok(!displaces(task({ level: 3, arrivalNs: 9 }), curr, 10 * MS, 10 * MS));
+  assert.ok(!displaces(null, curr, 1e12, 1));
+  assert.ok(keepsCpu(curr, task({ level: 3, arrivalNs: 9 })));
+  assert.ok(!keepsCpu(curr, older));
+  assert.ok(keepsCpu(curr, null));
+});
