@@ -17,6 +17,7 @@ import {
   DecFlag,
   MessageBatch,
   MsgType,
+  RunFlag,
   SwFlag,
   TxnBatch,
   TxnState,
@@ -56,6 +57,8 @@ interface Task {
   sliceNs: Ns;
   waitNs: Ns;
   blockedNs: Ns;
+  /** Consecutive INVALID_* commit failures (an agent bug: the task is dropped after invalidLimit). */
+  invalid: number;
   voluntary: number;
   involuntary: number;
   slices: Ns[];
@@ -74,6 +77,14 @@ export interface GhostAgentOptions {
   funcs?: FuncResolver;
   /** gtid seqnum bits (63 - bits for pid_max_max - 1; 41 by default, §1): TID = gtid >> bits. */
   gtidSeqBits?: number;
+  /** Worker CPUs in placement order (e.g. hostCpuOrder: core by core, by LLC); default: `cpus`. */
+  cpuOrder?: readonly number[];
+  /** INVALID_* failures in a row after which a task is dropped from the runqueue (default 3). */
+  invalidLimit?: number;
+  /** How often CPUs lost to NO_AGENT / CPU_OFFLINE are probed again (ns, default 100 ms). */
+  reprobeNs?: Ns;
+  /** Where the agent reports errors it survives (INVALID_* transactions). Default: stderr. */
+  onError?: (message: string) => void;
   onRecord?: (r: InvocationRecord) => void;
   /** Called for every committed placement (CPU, task's TID), e.g. to mirror it elsewhere. */
   onPlace?: (cpu: number, tid: number) => void;
@@ -92,8 +103,16 @@ export interface AgentStats {
   /** Decisions skipped because the task's status word was ahead of our token (§8.5 step 6). */
   deferred: number;
   records: number;
-  /** Queue overflows seen (each triggers a task rediscovery). */
+  /** Queue overflows seen (fatal: step() throws QueueOverflowError). */
   overflows: number;
+  /** INVALID_* transaction results (agent bugs), and tasks dropped because of them. */
+  invalid: number;
+  dropped: number;
+  /** Times the global agent gave its CPU back because of BOOST_PRIO. */
+  boostYields: number;
+  /** CPUs currently lost (NO_AGENT / CPU_OFFLINE) and successful re-probes. */
+  lostCpus: number;
+  reprobed: number;
 }
 
 /** TID of a gtid given as two u32 halves (no BigInt on the hot path). */
@@ -101,6 +120,31 @@ export function tidOfGtid(lo: number, hi: number, seqBits = 41): number {
   if (seqBits >= 32) return hi >>> (seqBits - 32);
   return Math.floor((hi * 2 ** 32 + lo) / 2 ** seqBits);
 }
+
+/**
+ * The kernel dropped messages (queue overflow). Lost TASK_DEAD / DEPARTED messages cannot be
+ * recovered (status words leak, re-entering tasks stay gated), so, as ghost-userspace does, the
+ * agent stops; a new agent attaches and rediscovers the enclave's tasks.
+ */
+export class QueueOverflowError extends Error {
+  override readonly name = 'QueueOverflowError';
+  constructor(readonly lost: number) {
+    super(
+      `ghOSt message queue overflowed (${lost} message(s) lost): the agent's view of its tasks cannot be repaired; ` +
+        'stopping. Restart the agent (it re-attaches and rediscovers the tasks) with a larger queue.',
+    );
+  }
+}
+
+/** Transaction results that mean the agent itself is wrong, not a race. */
+const INVALID_STATES: ReadonlySet<number> = new Set([
+  TxnState.INVALID_FLAGS,
+  TxnState.INVALID_TARGET,
+  TxnState.INVALID_CPU,
+  TxnState.NOT_PERMITTED,
+  TxnState.UNSUPPORTED_VERSION,
+  TxnState.BAD_TARGET,
+]);
 
 export class GhostAgent {
   private readonly tasks: (Task | undefined)[] = [];
@@ -117,7 +161,25 @@ export class GhostAgent {
   private lastOverflow = 0;
   private minVruntime = 0;
   private fifoCounter = 0;
-  readonly stats: AgentStats = { passes: 0, messages: 0, decisions: 0, preemptions: 0, failures: {}, deferred: 0, records: 0, overflows: 0 };
+  readonly stats: AgentStats = {
+    passes: 0,
+    messages: 0,
+    decisions: 0,
+    preemptions: 0,
+    failures: {},
+    deferred: 0,
+    records: 0,
+    overflows: 0,
+    invalid: 0,
+    dropped: 0,
+    boostYields: 0,
+    lostCpus: 0,
+    reprobed: 0,
+  };
+  /** Status-word index of the global agent (-1 until it is an agent). */
+  private globalSw = -1;
+  /** When lost CPUs are probed next (Infinity: none lost). */
+  private nextProbeNs = Infinity;
 
   constructor(private readonly o: GhostAgentOptions) {
     this.batch = new MessageBatch(o.batchSize ?? 512);
@@ -125,7 +187,7 @@ export class GhostAgent {
     this.cpuTask = new Int32Array(maxCpu);
     this.agentSw = new Int32Array(maxCpu).fill(-1);
     this.unavailable = new Uint8Array(maxCpu);
-    this.workers = o.cpus.filter((c) => c !== o.globalCpu);
+    this.workers = (o.cpuOrder ?? o.cpus).filter((c) => c !== o.globalCpu && o.cpus.includes(c));
     this.txns = new TxnBatch(this.workers.length);
     this.ring = new Uint32Array(o.client.queueView(o.queue), 64, 3);
     o.client.bindBuffers(o.queue, this.batch.buffer, this.txns.ops);
@@ -179,7 +241,10 @@ export class GhostAgent {
   /** One agent iteration: drain, decide, commit. Returns the number of successful decisions. */
   step(): number {
     this.stats.passes++;
+    if (this.globalSw < 0 && (this.stats.passes & 1023) === 1) this.findGlobalSw();
+    if (this.globalSw >= 0 && (this.o.sw.flags(this.globalSw) & SwFlag.BOOST_PRIO) !== 0) return this.yieldCpu();
     const now = this.o.clock();
+    if (now >= this.nextProbeNs) this.reprobe(now);
     while (this.ring[0] !== this.ring[1]) {
       const n = (this.batch.count = this.o.client.drainBound());
       for (let i = 0; i < n; i++) this.handle(i, now);
@@ -187,13 +252,50 @@ export class GhostAgent {
       if (n < this.batch.capacity) break;
     }
     if (this.ring[2] !== this.lastOverflow) {
-      // The kernel dropped messages: our view of some tasks is stale. Resync (§5.3): the kernel
-      // re-announces every task with TASK_NEW, which onNew merges into the existing state.
+      const lost = ((this.ring[2] as number) - this.lastOverflow) >>> 0;
       this.lastOverflow = this.ring[2] as number;
-      this.stats.overflows++;
-      this.o.client.discoverTasks();
+      this.stats.overflows += lost;
+      throw new QueueOverflowError(lost);
     }
     return this.schedule(now);
+  }
+
+  private findGlobalSw(): void {
+    try {
+      this.globalSw = this.o.client.agentSwIndex(this.o.globalCpu);
+    } catch {
+      this.globalSw = -1; // not an agent yet (or no more)
+    }
+  }
+
+  /**
+   * BOOST_PRIO: a CFS (or RT) task wants the global agent's CPU. The agent gives the CPU back by
+   * parking in RUN with RTLA_ON_IDLE, so it runs again as soon as that CPU has nothing else to
+   * run. (ghost-userspace moves the global role to another CPU instead; here the global agent is
+   * one JS thread, and the satellites' CPUs keep running what was latched meanwhile.)
+   */
+  private yieldCpu(): number {
+    this.stats.boostYields++;
+    const barrier = this.o.sw.barrier(this.globalSw);
+    // ESTALE (a message arrived since the barrier was read) just means: run another pass.
+    this.o.client.run(0, barrier, this.o.globalCpu, RunFlag.RTLA_ON_IDLE);
+    return 0;
+  }
+
+  /** Probe CPUs lost to NO_AGENT / CPU_OFFLINE again: a new agent or a replugged CPU is reused. */
+  private reprobe(now: Ns): void {
+    let lost = 0;
+    for (const c of this.workers) {
+      if ((this.agentSw[c] as number) >= 0) continue;
+      try {
+        this.agentSw[c] = this.o.client.agentSwIndex(c);
+        this.stats.reprobed++;
+      } catch {
+        lost++;
+      }
+    }
+    this.stats.lostCpus = lost;
+    this.nextProbeNs = lost ? now + (this.o.reprobeNs ?? 100_000_000) : Infinity;
   }
 
   // ---- messages (§8.3) -----------------------------------------------------------------------
@@ -300,6 +402,7 @@ export class GhostAgent {
       sliceNs: this.o.ordering.sliceNs(funcId),
       waitNs: 0,
       blockedNs: 0,
+      invalid: 0,
       voluntary: 0,
       involuntary: 0,
       slices: [],
@@ -445,6 +548,7 @@ export class GhostAgent {
           if (p && p.cpu === c) p.cpu = -1;
         }
         this.cpuTask[c] = t.handle;
+        t.invalid = 0;
         t.waitNs += now - t.enqueuedNs;
         if (t.firstRunNs < 0) t.firstRunNs = now;
         t.dispatchNs = now;
@@ -465,11 +569,27 @@ export class GhostAgent {
           break;
         case TxnState.NO_AGENT:
         case TxnState.CPU_OFFLINE:
-          this.agentSw[c] = -1; // stop placing work on a CPU without an agent
+          // Stop placing work there; reprobe() tries the CPU again later.
+          if ((this.agentSw[c] as number) >= 0) this.stats.lostCpus++;
+          this.agentSw[c] = -1;
+          if (this.nextProbeNs === Infinity) this.nextProbeNs = now + (this.o.reprobeNs ?? 100_000_000);
           this.enqueue(t, now, true);
           break;
         default:
-          // STALE / ONCPU / POISONED / ABORTED / NOT_OPENED, and agent bugs (INVALID_*): retry.
+          if (INVALID_STATES.has(s)) {
+            // An agent bug, not a race: retrying cannot help forever. Report it; after
+            // invalidLimit in a row the task leaves the runqueue until its next message.
+            this.stats.invalid++;
+            t.invalid++;
+            const drop = t.invalid >= (this.o.invalidLimit ?? 3);
+            if (drop) this.stats.dropped++;
+            (this.o.onError ?? defaultOnError)(
+              `ghOSt agent: commit of task ${t.tid} to CPU ${c} failed with ${name}` +
+                (drop ? ` ${t.invalid} times in a row: dropped from the runqueue until its next message` : ''),
+            );
+            if (drop) break;
+          }
+          // STALE / ONCPU / POISONED / ABORTED / NOT_OPENED: a race; retry at once.
           this.enqueue(t, now, true);
       }
     }
@@ -482,4 +602,8 @@ export class GhostAgent {
     this.unavailable[cpu] = 0;
     if ((this.agentSw[cpu] as number) < 0) this.agentSw[cpu] = this.o.client.agentSwIndex(cpu);
   }
+}
+
+function defaultOnError(message: string): void {
+  process.stderr.write(message + '\n');
 }

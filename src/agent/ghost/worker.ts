@@ -7,7 +7,9 @@
 import { parentPort, receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
 import type { InvocationRecord } from '../../core/records.js';
 import type { Policy } from '../../core/policy.js';
-import { GhostAgent } from './agent.js';
+import { GhostAgent, QueueOverflowError } from './agent.js';
+import { hostCpuOrder } from './topology.js';
+import { hostGtidSeqBits } from './gtid.js';
 import { makeOrdering, type AgentPolicyKind } from './ordering.js';
 import { ProcResolver } from '../../workload/funcs.js';
 import { setUpHostAgent, type HostAgentConfig } from './host-setup.js';
@@ -20,6 +22,11 @@ export interface WorkerConfig extends HostAgentConfig {
   initialPolicy?: Policy;
   /** Destroy a created enclave on exit (tasks return to CFS). */
   destroyOnExit?: boolean;
+  /**
+   * Run against the emulated kernel with this `Emulator.id()` as process `pid` (this thread is
+   * thread `tid`; satellites are threads tid * 1000 + cpu). Tests and benchmarks only.
+   */
+  emulator?: { id: number; pid: number; tid: number };
   port: MessagePort;
 }
 
@@ -37,7 +44,8 @@ function monotonicNs(): number {
 function main(cfg: WorkerConfig): void {
   const port = cfg.port;
   const send = (m: FromWorker): void => port.postMessage(m);
-  const setup = setUpHostAgent(cfg);
+  const emu = cfg.emulator;
+  const setup = setUpHostAgent(cfg, emu ? { emulator: emu.id, pid: emu.pid, tid: emu.tid } : {});
   const { client } = setup;
   const sleep = (ms: number): void => void Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
   // Satellites must be agents before their status words can be looked up.
@@ -58,9 +66,11 @@ function main(cfg: WorkerConfig): void {
     cpus: setup.cpus,
     globalCpu: setup.globalCpu,
     ordering: makeOrdering(cfg.policy, cfg.defaultSliceNs),
-    clock: monotonicNs,
+    // The emulator's clock is its virtual time; its kernel uses the default pid_max_max.
+    clock: emu ? () => client.clockNs() : monotonicNs,
     funcs,
     onRecord: (r) => pending.push(r),
+    ...(emu ? {} : { gtidSeqBits: hostGtidSeqBits(), cpuOrder: hostCpuOrder(setup.cpus) }),
   });
   if (cfg.initialPolicy) agent.setPolicy(cfg.initialPolicy);
   // Become the global agent last: from here on this thread must not open enclave files.
@@ -74,7 +84,14 @@ function main(cfg: WorkerConfig): void {
   let lastFlush = monotonicNs();
   let reason = 'stopped';
   for (let iter = 0; ; iter++) {
-    agent.step();
+    try {
+      agent.step();
+    } catch (e) {
+      // A queue overflow is fatal (as in ghost-userspace): leave cleanly and say why.
+      if (!(e instanceof QueueOverflowError)) throw e;
+      reason = e.message;
+      break;
+    }
     if ((iter & 255) !== 0) continue;
     const msg = receiveMessageOnPort(port)?.message as ToWorker | undefined;
     if (msg?.type === 'stop') break;
