@@ -4,7 +4,7 @@
  * weighted virtual-time tie-break (CFS-like fairness) within a rank. Tasks with no function
  * tag, and tagged functions absent from the policy, get rank 0 (served first, fair among
  * themselves): this is the "ordinary tasks before function tasks" order the ALPS artifact
- * intends (docs/facts/alps-artifact-algorithm.md §5.4) and it keeps kernel threads, the
+ * intends (docs/artifact-algorithm.md §5.4) and it keeps kernel threads, the
  * invoker and the agent responsive. Full switch mode (not SWITCH_PARTIAL): tagging needs no
  * sched_setscheduler() call and untagged work is still scheduled fairly by vtime.
  *

@@ -59,7 +59,7 @@ inline std::invalid_argument bad(const std::string& what, int tid) {
 }
 
 // The fields every "task left its CPU" message starts with (TASK_PREEMPT, TASK_BLOCKED,
-// TASK_YIELD): the task, its runtime, the CPU's new sequence number and the CPU (facts §5.5).
+// TASK_YIELD): the task, its runtime, the CPU's new sequence number and the CPU (docs/ghost-abi.md §5.5).
 template <class Payload>
 inline Payload offCpuPayload(const ETask& t, decltype(Payload{}.cpu_seqnum) cpuSeqnum, int cpu) {
   Payload p{};

@@ -417,7 +417,7 @@ constexpr int payloadSize(uint32_t abi, uint16_t type) {
     default: return -1;
   }
 }
-// Message lengths (header included) per ABI, as measured from the kernel headers (facts §5.5):
+// Message lengths (header included) per ABI, as measured from the kernel headers (docs/ghost-abi.md §5.5):
 // {type, length under 84, under 90, under 91}. Checked for every type and every ABI below.
 struct MsgLen {
   uint16_t type, len84, len90, len91;

@@ -1,11 +1,11 @@
 import { InputError } from '../core/errors.js';
 
 /**
- * The published artifact's simulator (`frontend/simulate.py`), exactly as facts §3.2 restates it:
+ * The published artifact's simulator (`frontend/simulate.py`), exactly as docs/artifact-algorithm.md §3.2 restates it:
  * one CPU, integer 1 ms ticks, one unit of work per tick, no context-switch cost (ALPS passes
  * CScost = 0). Only the first-dispatch wait is recorded, and `duration` is the artifact's
  * off-by-one T − a (T = tick of the last unit of work). Used by `mode: 'artifact'` and checked
- * against the golden vectors of facts §3.7.
+ * against the golden vectors of docs/artifact-algorithm.md §3.7.
  */
 export interface TickJob {
   /** Invocation id: the SRTF tie-breaker (lower first). */
@@ -33,14 +33,14 @@ export interface TickOutcome {
   switchTicks: number[];
   /** Tick of the last unit of work. */
   end: number;
-  /** end − arrival: one less than the true turnaround (facts §3.4). */
+  /** end − arrival: one less than the true turnaround (docs/artifact-algorithm.md §3.4). */
   duration: number;
 }
 
 export type TickPolicy = 'srtf' | 'fifo' | 'rr' | 'sfs';
 
 /**
- * The artifact's SFS (facts §6.5): new jobs are FIFO by id with a first-run quantum of `iat`
+ * The artifact's SFS (docs/artifact-algorithm.md §6.5): new jobs are FIFO by id with a first-run quantum of `iat`
  * (mean inter-arrival ticks of the last `period` arrivals, at least the base quantum); after
  * their first run they are demoted to a second level that is FIFO *by id* as well (priority 99),
  * so a demoted job is re-picked at once while no newer or lower-id job waits (golden Test 3).
@@ -178,7 +178,7 @@ export function artifactReplay(jobs: readonly TickJob[], policy: TickPolicy = 's
       s.switchTicks.push(t);
       if (s.r === 0) {
         // The artifact's completion handler updates SFS's quantum only when the job finished on
-        // the first tick after its dispatch (facts §6.5).
+        // the first tick after its dispatch (docs/artifact-algorithm.md §6.5).
         if (policy === 'sfs' && e === 1) sfsUpdate(t);
         s.end = t;
         s.duration = t - s.arrival;

@@ -11,11 +11,11 @@ import { finishPolicy, safeSlice } from './policy-build.js';
 import { Rng } from '../core/prng.js';
 import { mean, popStdev } from './stats.js';
 
-/** UID the artifact reserves: always inserted at rank 1 with slice 0 (facts §4.3). */
+/** UID the artifact reserves: always inserted at rank 1 with slice 0 (docs/artifact-algorithm.md §4.3). */
 export const ARTIFACT_RESERVED_UID: FuncId = 1;
 
 /**
- * The artifact's window (facts §2.2): ids 2, 3, … in record order; a ⌊n / cpus⌋ sample without
+ * The artifact's window (docs/artifact-algorithm.md §2.2): ids 2, 3, … in record order; a ⌊n / cpus⌋ sample without
  * replacement (seeded, where the artifact used unseeded `random.sample`); sorted by start; the
  * last `maxRecords` (100) kept; start times rebased to 0 in 1 ms ticks. Every job of a function
  * gets the same burst, trunc(cpuTimeScale × that function's mean CPU ms) (the artifact's 0.69 ×
@@ -57,7 +57,7 @@ export function artifactWindow(records: readonly InvocationRecord[], p: AlpsPara
 }
 
 /**
- * Artifact-mode learning from the tick replay's rows (facts §4.1–§4.4), in ms as the artifact
+ * Artifact-mode learning from the tick replay's rows (docs/artifact-algorithm.md §4.1–§4.4), in ms as the artifact
  * computes: per class m (mean, or trunc of the model's prediction) and population stdev; order
  * ascending by m (stable, classes in data.csv order) with UID 1 inserted first; then
  * b = min(trunc(α·m), 200), v = max(b − β·s, 0), the compounding monotone cap, p (·β),

@@ -2,7 +2,7 @@ import type { AlpsParams, Stacking } from './params.js';
 
 /**
  * Overload penalty factor p (paper Eq. 3): 1 below θ, else (100 + θ − l) / (100·γ).
- * The artifact multiplies it by β (`betaInPenalty`); identical when β = 1 (facts §4.6).
+ * The artifact multiplies it by β (`betaInPenalty`); identical when β = 1 (docs/artifact-algorithm.md §4.6).
  * Note the paper's prose on γ is inverted: a *higher* p means a *longer* slice, i.e. less
  * CFS-like; we follow the formula.
  */

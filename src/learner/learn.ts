@@ -43,7 +43,7 @@ interface Acc {
 }
 
 /**
- * One learning round, paper mode (facts §4.7 with the paper's Eq. 1–3):
+ * One learning round, paper mode (docs/artifact-algorithm.md §4.7 with the paper's Eq. 1–3):
  * replay the window under multi-CPU SRPT → per function: mean total wait (rank), slice series
  * (model) → Eq. 2 → optional monotone cap → Eq. 3 → optional smoothing → cap.
  */

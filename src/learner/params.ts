@@ -26,7 +26,7 @@ export type Stacking = 'clip' | 'min-basic' | 'raw';
  * - `off`: none (paper);
  * - `pre-penalty`: a later class's slice never exceeds the previous class's pre-penalty slice;
  * - `compounding`: the artifact's version, comparing against the previous class's *final* value,
- *   so p compounds as p^j along the order (facts §4.4).
+ *   so p compounds as p^j along the order (docs/artifact-algorithm.md §4.4).
  */
 export type MonotoneCap = 'off' | 'pre-penalty' | 'compounding';
 
@@ -107,7 +107,7 @@ const PAPER: AlpsParams = {
 };
 
 /**
- * Artifact mode reproduces `ds2-lab/ALPS` as written (facts §4.4/§4.6): α = 1, rank by mean slice
+ * Artifact mode reproduces `ds2-lab/ALPS` as written (docs/artifact-algorithm.md §4.4/§4.6): α = 1, rank by mean slice
  * but priority = function id, p·β, the compounding monotone cap, the 200 ms cap before the stdev
  * term, no smoothing (dead code there), stale entries kept forever, the 1/cpus sample of the last
  * 100 records on one CPU with 1 ms ticks, and CPU time scaled by 0.69. cpus = 24 is the artifact's

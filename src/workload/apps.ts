@@ -8,7 +8,7 @@ import { msToNs, type Ns } from '../core/time.js';
  *
  * Calibration (docs/workloads.md, "CPU cost model"):
  * - fib: naive recursion costs ∝ φⁿ; the measured CPython compute was 3.7 ms at n = 23 and
- *   followed φⁿ to 1.92 s at n = 36 (facts/alps-artifact-traces.md §4). We scale it by 1.16
+ *   followed φⁿ to 1.92 s at n = 36 (docs/artifact-traces.md §4). We scale it by 1.16
  *   (the container's older Python) and add a 10 ms start-up, which puts every artifact
  *   deployment in the group the artifact's own tables give it (fib1 23–26 → G1, fib2 28 and
  *   fib3 29 → G2, fib4 31 → G3, fib5 35–36 → G4).

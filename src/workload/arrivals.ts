@@ -26,7 +26,7 @@ export interface BurstOptions {
   burstArrivals?: number;
 }
 
-/** Mean of the artifact's Poisson gap counts (facts/alps-artifact-traces.md §3). */
+/** Mean of the artifact's Poisson gap counts (docs/artifact-traces.md §3). */
 export const ARTIFACT_GAP_MEAN_UNITS = 25;
 
 export function parseArrivalLaw(s: string, where: string): ArrivalLaw {

@@ -11,7 +11,7 @@ import { JITTER_SIGMA, validateScale } from './table1.js';
 /**
  * Replay of the ALPS artifact's load-generator files (`http_client/exp`, `http_client/azure`):
  * one invocation per line, five space-separated columns `id n app gap port`
- * (facts/alps-artifact-traces.md §1). The files carry no durations, so each row's CPU demand
+ * (docs/artifact-traces.md §1). The files carry no durations, so each row's CPU demand
  * comes from the app cost model (apps.ts) at the row's `n`, with the same small jitter as the
  * generated mixes. funcId = port − 5000, as the artifact's profiler maps it.
  *
@@ -28,7 +28,7 @@ export interface TraceOptions {
   limit?: number;
 }
 
-/** Deployment names the artifact gives its ports (facts/alps-artifact-traces.md §2). */
+/** Deployment names the artifact gives its ports (docs/artifact-traces.md §2). */
 const ARTIFACT_NAMES = new Map<number, string>(Object.entries({
   2: 'fib1',
   6: 'fib2',

@@ -1,7 +1,7 @@
 /**
  * Shared setup for the native ghOSt tests: an emulated kernel, an agent process whose first thread
  * is the global agent, satellites blocked in RUN on the other CPUs, and one centralized queue —
- * the startup sequence of docs/facts/ghost-abi.md §7.2, driven through the real client.
+ * the startup sequence of docs/ghost-abi.md §7.2, driven through the real client.
  */
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';

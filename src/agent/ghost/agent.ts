@@ -1,5 +1,5 @@
 /**
- * The centralized ghOSt agent (docs/facts/ghost-abi.md §8): one global agent drains the single
+ * The centralized ghOSt agent (docs/ghost-abi.md §8): one global agent drains the single
  * enclave queue, follows every task through its messages, keeps one runqueue ordered by the
  * Ordering (ALPS rank + vruntime, CFS vruntime, or FIFO), places work on idle CPUs core by core,
  * preempts a task at once for a strictly better-ranked one, otherwise once its protected slice is

@@ -1,5 +1,5 @@
 /**
- * Preflight and bring-up of the agent on a real ghOSt kernel (docs/facts/ghost-abi.md §7.2–7.3).
+ * Preflight and bring-up of the agent on a real ghOSt kernel (docs/ghost-abi.md §7.2–7.3).
  * Preflight turns every "this host cannot run it" condition into a clear UnsupportedError (or an
  * EPERM error) before anything is created, so nothing is half-applied to an enclave.
  */

@@ -7,7 +7,7 @@ import { CfsModel } from './cfs.js';
 const LEVEL_FIFO = 1;
 const LEVEL_CFS = 2;
 
-/** SFS knobs (SFS artifact `sfs.go`, docs/facts/alps-artifact-algorithm.md §6.6). */
+/** SFS knobs (SFS artifact `sfs.go`, docs/artifact-algorithm.md §6.6). */
 export interface SfsParams {
   /** Initial FIFO slice S. */
   initialSliceNs: Ns;

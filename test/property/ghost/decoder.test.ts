@@ -12,7 +12,7 @@ import { nativeSkipReason } from '../../support/ghost-rig.js';
 const skip = nativeSkipReason();
 const OUT = new ArrayBuffer(RECORD_BYTES * 512);
 
-/** Payload bytes per type and ABI (docs/facts/ghost-abi.md §5.5). */
+/** Payload bytes per type and ABI (docs/ghost-abi.md §5.5). */
 function payloadSize(abi: number, type: number): number {
   switch (type) {
     case MsgType.TASK_NEW: return abi < 88 ? 40 : 48;

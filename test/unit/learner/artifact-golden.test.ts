@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import type { InvocationRecord } from '../../../src/core/index.js';
 import { artifactReplay, learnFromTickRows, learnPolicy, defaultLearnerParams, type TickJob } from '../../../src/learner/index.js';
 
-// Golden vectors of facts/alps-artifact-algorithm.md §3.7 and the worked example of §4.5.
+// Golden vectors of docs/artifact-algorithm.md §3.7 and the worked example of §4.5.
 
 const byId = (rows: ReturnType<typeof artifactReplay>, id: number) => rows.find((r) => r.id === id)!;
 
@@ -102,7 +102,7 @@ test('§4.5 end to end through learnPolicy in artifact mode (cpus=1 keeps every 
   assert.equal(at90.generation, 2);
 });
 
-test('artifact default α is 1 and smoothing stays dead (facts §4.4 step 5)', () => {
+test('artifact default α is 1 and smoothing stays dead (docs/artifact-algorithm.md §4.4 step 5)', () => {
   const d = defaultLearnerParams('artifact');
   assert.equal(d.alpha, 1);
   assert.equal(d.smoothing, 0);

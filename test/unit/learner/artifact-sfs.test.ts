@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { artifactReplay } from '../../../src/learner/index.js';
 
-// Golden Test 3 of facts/alps-artifact-algorithm.md §3.7: the artifact simulator's SFS, q = 6,
+// Golden Test 3 of docs/artifact-algorithm.md §3.7: the artifact simulator's SFS, q = 6,
 // period = 2. Job 1 is re-picked after each of its demoted-level quanta (FIFO by id), job 3 waits
 // for job 2's first-level quantum, job 2 finishes last in one long run.
 test('artifact SFS reproduces golden Test 3 exactly', () => {
