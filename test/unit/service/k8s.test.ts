@@ -140,3 +140,25 @@ test('pods from the API server: this node only, bearer token, PodList parsed', a
   }
   await assert.rejects(filePodSource('/nonexistent/pods.json').pods(), /pod list \/nonexistent\/pods\.json/);
 });
+
+test('deploy/kubernetes: a privileged host-PID DaemonSet with bpffs and cgroup v2 mounted, and a valid agent config', async () => {
+  const { parseAllDocuments } = await import('yaml');
+  const { parseConfig } = await import('../../../src/service/config.js');
+  const { packageRoot } = await import('../../../src/service/systemd.js');
+  const docs = parseAllDocuments(readFileSync(join(packageRoot(), 'deploy', 'kubernetes', 'ghost-alps.yaml'), 'utf8')).map((d) => d.toJS() as Record<string, never>);
+  const ds = docs.find((d) => d?.kind === 'DaemonSet') as unknown as {
+    spec: { template: { spec: { hostPID: boolean; containers: { securityContext: { privileged: boolean }; volumeMounts: { mountPath: string }[]; env: { name: string }[] }[]; volumes: { hostPath?: { path: string } }[] } } };
+  };
+  const pod = ds.spec.template.spec;
+  assert.equal(pod.hostPID, true);
+  assert.equal(pod.containers[0]!.securityContext.privileged, true);
+  const mounts = pod.containers[0]!.volumeMounts.map((m) => m.mountPath);
+  for (const p of ['/sys/fs/bpf', '/sys/fs/cgroup', '/etc/ghost-alps']) assert.ok(mounts.includes(p), p);
+  assert.ok(pod.volumes.some((v) => v.hostPath?.path === '/sys/fs/bpf'));
+  assert.ok(pod.containers[0]!.env.some((e) => e.name === 'NODE_NAME'), 'the pod source needs the node name');
+  const cm = docs.find((d) => d?.kind === 'ConfigMap') as unknown as { data: Record<string, string> };
+  const cfg = parseConfig(cm.data['agent.yaml']!, 'ConfigMap agent.yaml');
+  assert.equal(cfg.functions?.kubernetes?.pods, 'api');
+  const role = docs.find((d) => d?.kind === 'ClusterRole') as unknown as { rules: { resources: string[]; verbs: string[] }[] };
+  assert.deepEqual(role.rules, [{ apiGroups: [''], resources: ['pods'], verbs: ['list'] }]);
+});
