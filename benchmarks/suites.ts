@@ -8,4 +8,5 @@ export const suites: Record<string, Suite> = {
   agent: (argv) => import('./agent.js').then((m) => m.agentSuite(argv)),
   live: (argv) => import('./live.js').then((m) => m.liveBench(argv)),
   bpf: (argv) => import('./bpf.js').then((m) => m.bpfBench(argv)),
+  cli: (argv) => import('./cli.js').then((m) => m.cliBench(argv)),
 };

@@ -98,7 +98,9 @@ export function buildParser(argv: string[], commands: readonly CliCommand[], onU
     .help()
     .alias('h', 'help')
     .version()
-    .wrap(Math.min(110, process.stdout.columns || 100))
+    // yargs lays out the whole help text before every command handler (to have it for a later
+    // failure); wrapping it costs more than the rest of start-up, so only help output is wrapped.
+    .wrap(argv.some((a) => a === '--help' || a === '-h' || a === 'help') || argv.length === 0 ? Math.min(110, process.stdout.columns || 100) : null)
     // cli.getOptions() during parsing is the active command's options (its `array` list).
     .middleware((parsed) => checkParsedFlags(parsed as Record<string, unknown>, argv, new Set((cli as unknown as { getOptions(): { array: string[] } }).getOptions().array)), true)
     .fail((msg, err) => {

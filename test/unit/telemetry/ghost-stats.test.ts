@@ -14,6 +14,11 @@ const stats = (decisions: number, records: number, stale: number): AgentStats =>
   deferred: 0,
   records,
   overflows: 0,
+  invalid: 0,
+  dropped: 0,
+  boostYields: 0,
+  lostCpus: 0,
+  reprobed: 0,
 });
 
 test('ghOSt agent statistics become per-second rates and util frames that satisfy schema v1', () => {
