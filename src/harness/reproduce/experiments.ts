@@ -499,9 +499,13 @@ export const ioStudy: Experiment = async (env) => {
   };
 };
 
-// ───────────────────────────── the issue's acceptance check ─────────────────────────────
+// ──────────────────────────── the simulator's acceptance check ────────────────────────────
 
-/** Thresholds of issue 3's "Must show" for one mix at 8 CPUs, 90% load. */
+/**
+ * The simulator's own acceptance thresholds (not paper numbers) for one mix at 8 CPUs, 90% load:
+ * ALPS closes at least 60% of the CFS→SRPT mean gap, has a lower mean than SFS, and keeps the
+ * longest group's (G4) p99 at most SRPT's and at most 1.25 × CFS's.
+ */
 export function acceptanceRows(c: Compared, mix: string): ResultRow[] {
   const cfs = run(c, 'cfs');
   const srpt = run(c, 'srpt');
@@ -536,7 +540,7 @@ export const acceptance: Experiment = async (env) => {
   tables.push(`io-mix, ${env.scale.smallCpus} CPUs, 90%:\n\n${runsTable(io)}`);
   return {
     id: 'acceptance',
-    title: `Issue 3 "must show": ${env.scale.smallCpus} CPUs, 90% load, exponential arrivals`,
+    title: `Simulator acceptance check: ${env.scale.smallCpus} CPUs, 90% load, exponential arrivals`,
     paperSetup: 'Acceptance thresholds of the simulator issue (not paper numbers): the "paper" column holds the threshold.',
     ourSetup: `Both Table 1 mixes and the io-mix, ${env.scale.invocations} invocations, ${env.scale.smallCpus} CPUs, 90% load.`,
     rows,
