@@ -1,5 +1,5 @@
 /**
- * The six function apps as native programs (native/apps/apps.c): deterministic results, CPU
+ * The six function apps as native programs (ghost-kernel/apps/apps.c): deterministic results, CPU
  * cost that grows with the parameter, clear errors for bad input. Runs anywhere they are built.
  */
 import { test } from 'node:test';
