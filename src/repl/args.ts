@@ -30,7 +30,8 @@ export function parseSetArgs(text: string): ParamsPatch {
       pairs.push([w.slice(0, i), w.slice(i + 1)]);
     }
   }
-  const raw: Record<string, unknown> = {};
+  // Keys are typed by the user: a null-prototype object, so `__proto__=…` is just an unknown key.
+  const raw: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
   for (const [k, v] of pairs) {
     if (k === 'window') raw['windowNs'] = parseDuration(v, '.set window', 'ms');
     else if (k === 'model' || k === 'mode') raw[k] = v;

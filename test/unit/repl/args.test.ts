@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { InputError } from '../../../src/core/errors.js';
 import { parseDuration, parsePinArgs, parseSetArgs } from '../../../src/repl/args.js';
 import { completeArgs } from '../../../src/repl/repl.js';
 
@@ -39,4 +40,10 @@ test('tab completion of command arguments', () => {
   assert.deepEqual(completeArgs('.pin f', backend), [['fib1', 'float1'], 'f']);
   assert.deepEqual(completeArgs('.unpin b', backend), [['bfs1'], 'b']);
   assert.equal(completeArgs('policy.gen', backend), undefined);
+});
+
+test('.set with a prototype key is an unknown parameter, not a prototype write', () => {
+  for (const k of ['__proto__', 'constructor', 'toString']) {
+    assert.throws(() => parseSetArgs(`${k}=1`), (e: unknown) => e instanceof InputError && e.message.includes('unknown learner parameter'), k);
+  }
 });
