@@ -10,6 +10,11 @@
  * decisions. Workload: 3,000 invocations of three functions (5/10/15 ms CPU, one 1 ms block) on
  * 8 CPUs at ~90% load. Shown next to ghOSt's published 1,613 ns per local schedule (725 ns message
  * delivery + 888 ns transaction, ALPS paper Table 3).
+ *
+ * Side by side in the same run: `nativeBaselineNsPerDecision`, the same statistic for a minimal
+ * centralized FIFO agent written in C++ (native/ghost/fifo_baseline.cc: drain + decide + commit,
+ * no JS in the loop) over the same emulated kernel and workload, runs interleaved with ours so
+ * both see the same machine load; `ratio` = nsPerDecision / nativeBaselineNsPerDecision.
  */
 import type { Workload } from '../src/core/workload.js';
 import type { Policy } from '../src/core/policy.js';
@@ -114,11 +119,7 @@ export async function agentSuite(argv: string[]): Promise<void> {
   const runs = Number(flag(argv, '--runs') ?? 5);
   const cpus = 8;
   const w = workload(3000, cpus, 0.9);
-  const perRunMedian: number[] = [];
-  const perRunMean: number[] = [];
-  let decisions = 0;
-  let messages = 0;
-  for (let r = 0; r < runs + 1; r++) {
+  const measure = (nativeBaseline: boolean): { median: number; mean: number; decisions: number; messages: number } => {
     let ns = 0;
     let d = 0;
     const perDecision: number[] = [];
@@ -126,6 +127,7 @@ export async function agentSuite(argv: string[]): Promise<void> {
       cpus,
       policy,
       initialPolicy: POLICY,
+      nativeBaseline,
       onStep: (wallNs, made) => {
         ns += wallNs;
         d += made;
@@ -133,20 +135,41 @@ export async function agentSuite(argv: string[]): Promise<void> {
       },
     });
     if (res.records.length !== w.invocations.length) throw new Error('bench: not every invocation completed');
+    return { median: median(perDecision), mean: ns / Math.max(1, d), decisions: d, messages: res.stats.messages };
+  };
+  const perRunMedian: number[] = [];
+  const perRunMean: number[] = [];
+  const basePerRunMedian: number[] = [];
+  const basePerRunMean: number[] = [];
+  let decisions = 0;
+  let messages = 0;
+  let baseDecisions = 0;
+  for (let r = 0; r < runs + 1; r++) {
+    // Interleaved, so that both agents see the same tenants on these shared CPUs.
+    const ours = measure(false);
+    const base = measure(true);
     if (r === 0) continue; // warm-up (JIT)
-    perRunMedian.push(median(perDecision));
-    perRunMean.push(ns / Math.max(1, d));
-    decisions = d;
-    messages = res.stats.messages;
+    perRunMedian.push(ours.median);
+    perRunMean.push(ours.mean);
+    basePerRunMedian.push(base.median);
+    basePerRunMean.push(base.mean);
+    decisions = ours.decisions;
+    messages = ours.messages;
+    baseDecisions = base.decisions;
   }
   // Median over decision-making steps of (step time / decisions): robust to the other tenants of
   // these shared CPUs preempting a step. The mean includes message-only steps and every stall.
   const nsPerDecision = median(perRunMedian);
   const meanNsPerDecision = median(perRunMean);
+  const nativeBaselineNsPerDecision = median(basePerRunMedian);
   const out = {
     nsPerDecision: Math.round(nsPerDecision),
     decisionsPerSec: Math.round(1e9 / nsPerDecision),
     meanNsPerDecision: Math.round(meanNsPerDecision),
+    nativeBaselineNsPerDecision: Math.round(nativeBaselineNsPerDecision),
+    nativeBaselineMeanNsPerDecision: Math.round(median(basePerRunMean)),
+    ratio: Number((nsPerDecision / nativeBaselineNsPerDecision).toFixed(3)),
+    nativeBaselineDecisionsPerRun: baseDecisions,
     policy,
     cpus,
     runs,
@@ -162,6 +185,8 @@ export async function agentSuite(argv: string[]): Promise<void> {
     [
       `ghOSt agent (${policy}) against the emulated kernel, ${cpus} CPUs, ${w.invocations.length} invocations, median of ${runs} runs`,
       `  ns per decision (drain + decide + commit): ${out.nsPerDecision} median step, ${out.meanNsPerDecision} mean incl. message-only steps`,
+      `  native C++ FIFO baseline, same run:       ${out.nativeBaselineNsPerDecision} median step, ${out.nativeBaselineMeanNsPerDecision} mean`,
+      `  ratio ours / baseline:                    ${out.ratio}`,
       `  decisions per second:                     ${out.decisionsPerSec}`,
       `  decisions / messages per run:             ${decisions} / ${messages}`,
       `  ghOSt paper, one local schedule:          ${GHOST_LOCAL_SCHEDULE_NS} ns (725 ns message + 888 ns txn)`,

@@ -18,8 +18,10 @@
 #include "ghost/binding_util.h"
 #include "ghost/emulator_binding.h"
 #include "ghost/enclave.h"
+#include "ghost/fifo_baseline.h"
 #include "ghost/queue.h"
 #include "ghost/satellites.h"
+#include "ghost/sys_scx.h"
 #include "ghost/tasks.h"
 
 namespace {
@@ -45,6 +47,7 @@ struct ClientState {
   std::unique_ptr<ghost::Satellites> satellites;
   // Under the emulator each satellite thread is its own emulated thread with its own handle.
   std::vector<std::unique_ptr<ghost::Enclave>> satelliteEnclaves;
+  std::unique_ptr<ghost::FifoBaseline> fifo;  // the benchmark's native baseline agent
   ~ClientState() {
     if (satellites && enclave) satellites->stop(*enclave);
   }
@@ -103,6 +106,8 @@ class Client : public Napi::ObjectWrap<Client> {
             InstanceMethod("satelliteStatus", &Client::SatelliteStatus),
             InstanceMethod("stopSatellites", &Client::StopSatellites),
             InstanceMethod("clockNs", &Client::ClockNs),
+            InstanceMethod("fifoBaselineStart", &Client::FifoBaselineStart),
+            InstanceMethod("fifoBaselineStep", &Client::FifoBaselineStep),
         });
   }
 
@@ -119,6 +124,15 @@ class Client : public Napi::ObjectWrap<Client> {
       st_->tid = opts.Has("tid") ? opts.Get("tid").As<Napi::Number>().Int32Value() : st_->pid;
       st_->sys = st_->machine->sysFor(st_->pid, st_->tid);
       st_->root = st_->machine->root();
+    } else if (opts.Has("scx") && opts.Get("scx").IsObject()) {
+      // ghOSt ABI on sched_ext (sys_scx.h): {loader, object[, pinDir]}; ghostfs paths are virtual.
+      Napi::Object so = opts.Get("scx").As<Napi::Object>();
+      ghost::ScxOptions o;
+      o.loader = so.Get("loader").As<Napi::String>().Utf8Value();
+      o.object = so.Get("object").As<Napi::String>().Utf8Value();
+      if (so.Has("pinDir")) o.pinDir = so.Get("pinDir").As<Napi::String>().Utf8Value();
+      o.root = st_->root;
+      st_->sys = ghost::scxSys(o);
     } else {
       st_->sys = ghost::linuxSys();
     }
@@ -497,6 +511,19 @@ class Client : public Napi::ObjectWrap<Client> {
       a.Set(uint32_t(i), p);
     }
     return a;
+  }
+  // fifoBaselineStart(queue, cpus): the native centralized FIFO loop (fifo_baseline.h) over this
+  // client's queue and tasks, placing on `cpus`; fifoBaselineStep(): one pass, returns placements.
+  Napi::Value FifoBaselineStart(const Napi::CallbackInfo& info) {
+    ghost::Queue& q = queue(info, 0);
+    auto cpus = argIntList(info, 1, "cpus");
+    st_->fifo = std::make_unique<ghost::FifoBaseline>(enc(info.Env()), q, st_->tasks, cpus);
+    return info.Env().Undefined();
+  }
+  Napi::Value FifoBaselineStep(const Napi::CallbackInfo& info) {
+    if (!st_->fifo) throw Napi::Error::New(info.Env(), "fifoBaselineStep: call fifoBaselineStart first");
+    int n = guarded(info.Env(), [&] { return st_->fifo->step(); });
+    return Napi::Number::New(info.Env(), n);
   }
   // clockNs(): the clock agents time records with: the emulator's virtual time, else CLOCK_MONOTONIC.
   Napi::Value ClockNs(const Napi::CallbackInfo& info) {

@@ -294,6 +294,10 @@ export interface GhostClient {
   stopSatellites(): void;
   /** The emulator's virtual time, or CLOCK_MONOTONIC on a real kernel (ns). */
   clockNs(): number;
+  /** Benchmark baseline: a minimal native centralized FIFO agent over `queue`, placing on `cpus`. */
+  fifoBaselineStart(queue: number, cpus: number[]): void;
+  /** One native pass (drain + decide + commit); returns the placements made. */
+  fifoBaselineStep(): number;
 }
 
 export interface DecodeRingResult {

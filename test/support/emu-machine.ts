@@ -39,6 +39,11 @@ export interface EmuRunOptions {
   onAgentRecord?: (r: InvocationRecord) => void;
   /** Called after every agent step with the wall-clock ns it took (benchmark). */
   onStep?: (wallNs: number, decisions: number) => void;
+  /**
+   * Schedule with the native centralized FIFO baseline (client.fifoBaselineStep, no JS in the
+   * loop) instead of the TypeScript agent: the benchmark's side-by-side reference.
+   */
+  nativeBaseline?: boolean;
 }
 
 export interface EmuRunResult {
@@ -74,6 +79,7 @@ export function runOnEmulator(workload: Workload, opts: EmuRunOptions): EmuRunRe
   const funcs = agent.funcs;
   const records: InvocationRecord[] = [];
   const agentRecords: InvocationRecord[] = [];
+  let machineNow = emu.now();
   const ghost = new GhostAgent({
     client: agent.client,
     queue: agent.queue,
@@ -81,7 +87,9 @@ export function runOnEmulator(workload: Workload, opts: EmuRunOptions): EmuRunRe
     cpus: agent.cpus,
     globalCpu: 0,
     ordering: makeOrdering(opts.policy, opts.defaultSliceNs),
-    clock: () => emu.now(),
+    // The machine's own time (virtual, it only moves in emu.advance): read once per event loop
+    // iteration rather than through a native call per agent step.
+    clock: () => machineNow,
     funcs,
     onRecord: (r) => {
       agentRecords.push(r);
@@ -89,6 +97,9 @@ export function runOnEmulator(workload: Workload, opts: EmuRunOptions): EmuRunRe
     },
   });
   if (opts.initialPolicy) ghost.setPolicy(opts.initialPolicy);
+  const native = opts.nativeBaseline === true;
+  if (native) agent.client.fifoBaselineStart(agent.queue, agent.cpus.slice(1));
+  const step = native ? (): number => agent.client.fifoBaselineStep() : (): number => ghost.step();
 
   const specs = [...workload.invocations].sort((a, b) => a.arrivalNs - b.arrivalNs || a.id - b.id);
   const live = new Map<number, Live>();
@@ -120,7 +131,7 @@ export function runOnEmulator(workload: Workload, opts: EmuRunOptions): EmuRunRe
   };
 
   while (next < specs.length || live.size > 0) {
-    const now = emu.now();
+    const now = (machineNow = emu.now());
     if (agentAlive && opts.killAgentAtNs !== undefined && now >= opts.killAgentAtNs) {
       emu.killProcess(AGENT_PID);
       agentAlive = false;
@@ -178,7 +189,7 @@ export function runOnEmulator(workload: Workload, opts: EmuRunOptions): EmuRunRe
       }
       if (agentAlive) {
         const t0 = process.hrtime.bigint();
-        const d = ghost.step();
+        const d = step();
         opts.onStep?.(Number(process.hrtime.bigint() - t0), d);
       }
       emu.advance(0);
@@ -192,7 +203,7 @@ export function runOnEmulator(workload: Workload, opts: EmuRunOptions): EmuRunRe
         const l = tid ? live.get(tid) : undefined;
         if (l) at = Math.min(at, now + Math.max(0, l.phaseEndRuntime - (emu.thread(tid)?.runtimeNs ?? 0)));
       }
-      if (agentAlive) at = Math.min(at, ghost.nextDeadline());
+      if (agentAlive && !native) at = Math.min(at, ghost.nextDeadline());
       else at = Math.min(at, now + (opts.tickNs ?? 4_000_000));
       if (at === Infinity) at = now + (opts.tickNs ?? 4_000_000);
       emu.advance(Math.max(0, Math.ceil(at - now)));
