@@ -43,6 +43,14 @@ export function learnerPatch(c: AgentConfig, cpus = hostCpus().length): Partial<
   };
 }
 
+/** Number of CPUs in a list such as `0-3,6` (the schema has checked its shape). */
+export function cpuCount(list: string): number {
+  return list.split(',').reduce((n, part) => {
+    const [lo, hi] = part.trim().split('-').map(Number);
+    return n + (hi === undefined ? 1 : Math.max(0, hi - lo! + 1));
+  }, 0);
+}
+
 /** Config keys a reload can apply; any other change waits for a restart. */
 const LIVE_KEYS = new Set(['learner', 'telemetry', 'metrics', 'log', 'json']);
 
@@ -142,7 +150,9 @@ export class AgentService {
     this.log.level = this.cfg.log?.level ?? 'info';
     this.metrics = new AgentMetrics((id) => this.names.get(id), { backend: this.cfg.backend ?? 'unknown' });
     if (this.cfg.learn) {
-      this.base = createLearner(learnerPatch(this.cfg));
+      // The ghOSt agent's learner models the enclave minus the CPU its global agent spins on.
+      const enclave = this.cfg.backend === 'ghost' && this.cfg.ghost?.cpus ? Math.max(1, cpuCount(this.cfg.ghost.cpus) - 1) : undefined;
+      this.base = createLearner(learnerPatch(this.cfg, enclave));
       this.learner = new SwitchLearner(this.base);
       this.timed = new TimedLearner(this.learner, (s, p, u) => {
         this.metrics.learnRound(s);

@@ -80,19 +80,22 @@ const value = (text: string, series: string): number => {
   return line ? Number(line.slice(series.length + 1)) : NaN;
 };
 
-test('the agent starts from the config file and signals readiness over NOTIFY_SOCKET once sched_ext is enabled', T, () => {
+test('the agent starts from the config file and signals readiness over NOTIFY_SOCKET once sched_ext is enabled', T, (t) => {
+  t.diagnostic(`notify datagrams: ${JSON.stringify(s.notes)}; state at READY: ${s.readyState}; events: ${s.events.join(',')}`);
   assert.ok(s.notes.some((n) => /^READY=1$/m.test(n)), JSON.stringify(s.notes));
   assert.equal(s.readyState, 'enabled');
   assert.equal(s.attach?.state, 'enabled');
   assert.ok(s.events.includes('metrics') && s.events.includes('attach'), s.events.join(','));
 });
 
-test('/metrics after a trace replay: promtool accepts it; ≥ 1 policy generation; per-function invocation counts', { ...T, skip: skip || (promtool ? false : 'promtool not installed (apt-get install prometheus)') }, () => {
+test('/metrics after a trace replay: promtool accepts it; ≥ 1 policy generation; per-function invocation counts', { ...T, skip: skip || (promtool ? false : 'promtool not installed (apt-get install prometheus)') }, (t) => {
   for (const name of ['metrics1', 'metrics2']) {
     const r = spawnSync('promtool', ['check', 'metrics'], { input: metricsText(name), encoding: 'utf8' });
     assert.equal(r.status, 0, `promtool check metrics (${name}): ${r.stdout}${r.stderr}`);
+    t.diagnostic(`promtool check metrics (${name}, ${metricsText(name).length} bytes): exit ${r.status}${r.stdout || r.stderr ? `: ${r.stdout}${r.stderr}` : ''}`);
   }
   const m = metricsText('metrics1');
+  for (const l of m.split('\n').filter((x) => /^ghost_alps_(invocations_total|policy_generation |policy_parameter\{name="alpha"|scheduler_state\{state="enabled"|learner_round_duration_seconds_count|profiler_(events|dropped)_total|turnaround_seconds_count)/.test(x))) t.diagnostic(`scrape 1: ${l}`);
   assert.ok(s.gen1 >= 1, `generation ${s.gen1}`);
   const counts = ['thumbnail', 'resize', 'transcode'].map((f) => value(m, `ghost_alps_invocations_total{function="${f}"}`));
   assert.ok(counts.every((c) => c >= 1), `per-function counts ${counts}`);
@@ -105,7 +108,10 @@ test('/metrics after a trace replay: promtool accepts it; ≥ 1 policy generatio
   assert.equal(value(m, 'ghost_alps_profiler_dropped_total'), 0);
 });
 
-test('SIGHUP with a changed α: the next generation carries it and the scheduler never detaches', T, () => {
+test('SIGHUP with a changed α: the next generation carries it and the scheduler never detaches', T, (t) => {
+  t.diagnostic(`before SIGHUP: generation ${s.gen1}, alpha ${s.alpha1}; reload log: ${JSON.stringify(s.reload)}`);
+  t.diagnostic(`first policy log after SIGHUP with alpha 3.5: ${JSON.stringify(s.newGen)}; scrape 2: generation ${s.gen2}, alpha ${s.alpha2}`);
+  t.diagnostic(`sched_ext states sampled every 20 ms from READY to SIGTERM: ${JSON.stringify(s.statesBeforeTerm)}`);
   assert.equal(s.reload.result, 'ok');
   assert.ok(s.reload.applied.includes('learner'), JSON.stringify(s.reload));
   assert.equal(s.alpha1, 2);
@@ -117,7 +123,8 @@ test('SIGHUP with a changed α: the next generation carries it and the scheduler
   assert.ok(!s.events.slice(0, s.events.indexOf('stop')).includes('detach'), s.events.join(','));
 });
 
-test('SIGTERM: detach, state disabled, exit 0, and every invocation of both replays completes', T, () => {
+test('SIGTERM: detach, state disabled, exit 0, and every invocation of both replays completes', T, (t) => {
+  t.diagnostic(`agent exit code ${s.exitCode}; state after: ${s.stateAfter}; detach log: ${JSON.stringify(s.detach)}; replay 1 ${JSON.stringify(s.replay1)}; replay 2 ${JSON.stringify(s.replay2)}`);
   assert.equal(s.exitCode, 0);
   assert.equal(s.stateAfter, 'disabled');
   assert.equal(s.detach?.state, 'disabled');

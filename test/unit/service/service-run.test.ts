@@ -151,3 +151,50 @@ test('a changed window re-arms the agent; telemetry can be turned on by a reload
   h.signals.emit('SIGTERM');
   assert.equal(await done, 0);
 });
+
+test('ghOSt backend through the service: config → the backend\'s flags; its statistics become metrics; SIGTERM stops it', async () => {
+  const { ghostArgsFromConfig } = await import('../../../src/service/ghost.js');
+  const { cpuCount } = await import('../../../src/service/run.js');
+  assert.equal(cpuCount('0-3,6'), 5);
+  const args = ghostArgsFromConfig({ backend: 'ghost', learn: true, ghost: { cpus: '0-3', policy: 'cfs', destroyOnExit: true } }, { 'slice-ms': 3, registry: '/run/r' });
+  assert.deepEqual(
+    { cpus: args.cpus, policy: args.policy, destroy: args['destroy-on-exit'], learn: args.learn, timeout: args['runnable-timeout-ms'], registry: args.registry },
+    { cpus: '0-3', policy: 'cfs', destroy: true, learn: true, timeout: 2000, registry: '/run/r' },
+  );
+  const h = harness('backend: ghost\nlearn: true\nmetrics: 127.0.0.1:0\nghost:\n  cpus: "0-4"\n');
+  let stopped = false;
+  let checked = false;
+  const svc = new AgentService(
+    h.cfg,
+    {},
+    explicitFlags([]),
+    {
+      runScx: () => Promise.reject(new Error('not this backend')),
+      scxState: () => undefined,
+      startScxTelemetry,
+      notifier: { socket: undefined, notify: async () => false, close: () => undefined },
+      logger: createLogger({ stream: new Writable({ write: (c, _e, cb) => (h.logs.push(...String(c).split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>)), cb()) }), pretty: false }),
+      signals: h.signals as unknown as ServiceDeps['signals'],
+      runGhost: async (_cfg, hooks) => {
+        assert.equal(hooks.learner?.params.cpus, 4, 'the learner models the enclave minus the spinning CPU');
+        const stoppedP = new Promise<void>((r) => hooks.onStop(() => ((stopped = true), r())));
+        hooks.onReady({ enclaveId: 3, abi: 91, cpus: [0, 1, 2, 3, 4] });
+        hooks.onStats({ decisions: 100, failures: { ESTALE: 1 }, preemptions: 0, messages: 0, overflows: 0, records: 0 });
+        hooks.onStats({ decisions: 350, failures: { ESTALE: 4 }, preemptions: 0, messages: 0, overflows: 0, records: 0 });
+        const s = await scrape(h.logs);
+        assert.equal(value(s, 'ghost_alps_agent_decisions_total'), 350);
+        assert.equal(value(s, 'ghost_alps_agent_failed_transactions_total{reason="ESTALE"}'), 4);
+        assert.equal(value(s, 'ghost_alps_scheduler_state{state="attached"}'), 1);
+        checked = true;
+        await stoppedP;
+        return 0;
+      },
+    },
+  );
+  const done = svc.run();
+  await until(() => (checked ? true : undefined), 'the metrics checks');
+  h.signals.emit('SIGTERM');
+  assert.equal(await done, 0);
+  assert.ok(stopped);
+  assert.equal(h.logs.find((l) => l.event === 'detach')?.backend, 'ghost');
+});
