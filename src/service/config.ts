@@ -186,7 +186,7 @@ export interface ConfigProblem {
 
 /** Every problem of a config file, each naming the key and the line. */
 export class ConfigError extends InputError {
-  override readonly name: string = 'InputError';
+  override readonly name: string = 'ConfigError';
   constructor(
     readonly file: string,
     readonly problems: ConfigProblem[],

@@ -427,6 +427,7 @@ export class AgentService {
 /** CLI entry: `agent --config [FILE] [--metrics HOST:PORT] …` (argv as yargs parsed it). */
 export async function runAgentService(argv: Record<string, unknown>, rawArgv: readonly string[], extra: Partial<ServiceDeps> = {}): Promise<number> {
   const cfgArg = argv.config;
+  // An empty value (e.g. from a wrapper script's unset variable) means the default file.
   const configPath = cfgArg === undefined ? undefined : cfgArg === '' || cfgArg === true ? DEFAULT_CONFIG_PATH : String(cfgArg);
   const given = explicitFlags(rawArgv);
   const logger = extra.logger ?? createLogger();

@@ -5,8 +5,8 @@
  *
  * The protocol is one datagram of `KEY=VALUE\n` lines to the AF_UNIX socket in $NOTIFY_SOCKET.
  * Node's core has no AF_UNIX datagram sockets (node:dgram is UDP only), so "a few lines with a
- * datagram socket" needs native code: the `unix-dgram` package (a small, widely used N-API-free
- * nan addon, an optional dependency) does exactly that. Where it is missing (its build failed)
+ * datagram socket" needs native code: the `unix-dgram` package (a small, widely used nan addon,
+ * an optional dependency) does exactly that. Where it is missing (its build failed)
  * or the socket is in the abstract namespace (`@…`, which unix-dgram cannot address), we run
  * systemd's own `systemd-notify`, present wherever systemd set NOTIFY_SOCKET; it waits until
  * the manager has read the message, so a message from that child is not lost (the unit
