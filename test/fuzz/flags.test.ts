@@ -80,7 +80,8 @@ async function inProcess(raw: string[]): Promise<Verdict> {
   let out = '';
   let usage: UsageError | undefined;
   const write = process.stdout.write.bind(process.stdout);
-  process.stdout.write = ((s: string | Uint8Array) => ((out += String(s)), true)) as typeof process.stdout.write;
+  // Text only: the test runner's own reports (binary, on this stdout) must pass through.
+  process.stdout.write = ((s: string | Uint8Array, ...rest: unknown[]) => (typeof s === 'string' ? ((out += s), true) : write(s, ...(rest as [])))) as typeof process.stdout.write;
   try {
     const cli = (buildParser(argv, commands, (e) => {
       usage = e;

@@ -56,7 +56,7 @@ export async function* readLines(input: Readable, label: string, maxChars = MAX_
 export function openError(path: string, err: unknown, what = 'cannot read'): Error {
   const code = (err as NodeJS.ErrnoException).code;
   if (code === 'EACCES' || code === 'EPERM') return Object.assign(new Error(`${path}: ${what}: permission denied`), { code });
-  return new InputError(path, `${what}: ${code === 'ENOENT' ? 'no such file' : (code ?? (err as Error).message)}`);
+  return new InputError(path, `${what}: ${code === 'ENOENT' ? 'ENOENT (no such file or directory)' : (code ?? (err as Error).message)}`);
 }
 
 /**

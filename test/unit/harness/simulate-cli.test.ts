@@ -11,7 +11,8 @@ import { InputError } from '../../../src/core/errors.js';
 async function runCli(args: string[]): Promise<string> {
   const chunks: string[] = [];
   const write = process.stdout.write.bind(process.stdout);
-  process.stdout.write = ((s: string | Uint8Array) => (chunks.push(String(s)), true)) as typeof process.stdout.write;
+  // Text only: the test runner's own reports (binary, on this stdout) must pass through.
+  process.stdout.write = ((s: string | Uint8Array, ...rest: unknown[]) => (typeof s === 'string' ? (chunks.push(s), true) : write(s, ...(rest as [])))) as typeof process.stdout.write;
   try {
     await yargs(['simulate', ...args]).command(simulateCommand).strict().fail((msg, err) => {
       throw err ?? new Error(msg);

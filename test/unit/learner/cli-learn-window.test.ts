@@ -14,7 +14,8 @@ const MS = 1e6;
 async function learnOut(args: Record<string, unknown>): Promise<string> {
   let out = '';
   const orig = process.stdout.write.bind(process.stdout);
-  process.stdout.write = ((chunk: string | Uint8Array) => ((out += String(chunk)), true)) as typeof process.stdout.write;
+  // Text only: the test runner's own reports (binary, on this stdout) must pass through.
+  process.stdout.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => (typeof chunk === 'string' ? ((out += chunk), true) : orig(chunk, ...(rest as [])))) as typeof process.stdout.write;
   try {
     await (learnCommand.handler as (a: unknown) => Promise<void>)({ format: 'auto', json: false, ...args });
   } finally {

@@ -14,8 +14,10 @@ const MS = 1e6;
 async function run(args: Record<string, unknown>): Promise<string> {
   let out = '';
   const orig = process.stdout.write.bind(process.stdout);
-  process.stdout.write = ((chunk: string | Uint8Array) => {
-    out += String(chunk);
+  // Text only: the test runner's own reports (binary, on this stdout) must pass through.
+  process.stdout.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
+    if (typeof chunk !== 'string') return orig(chunk, ...(rest as []));
+    out += chunk;
     return true;
   }) as typeof process.stdout.write;
   try {
