@@ -4,6 +4,7 @@ import type { InvocationRecord } from '../core/records.js';
 import { NS_PER_S } from '../core/time.js';
 import { groupOf, type FunctionInfo, type InvocationSpec, type Phase } from '../core/workload.js';
 import type { WorkloadBundle } from './bundle.js';
+import { MAX_ROW_CPU_MS, MAX_TRACE_SPAN_NS } from './trace.js';
 import { readInvocationRecords, type RecordFormat } from './invocation-io/stream.js';
 
 /**
@@ -26,6 +27,15 @@ export function workloadFromRecords(records: readonly InvocationRecord[], file: 
   if (records.length === 0) throw new InputError(file, 'no invocation records');
   const sorted = [...records].sort((a, b) => a.arrivalNs - b.arrivalNs);
   const t0 = sorted[0]!.arrivalNs;
+  // The same bounds as an artifact trace: each invocation's demand, and the span replayed.
+  const maxNs = MAX_ROW_CPU_MS * 1e6;
+  for (const r of records) {
+    for (const k of ['cpuNs', 'blockedNs'] as const) {
+      if ((r[k] ?? 0) > maxNs) throw new InputError(`${file}${r.id !== undefined ? ` record id ${r.id}` : ''}`, `${k} ${r[k]} is above the ${MAX_ROW_CPU_MS / 1000} s one replayed invocation may take`);
+    }
+  }
+  const span = sorted[sorted.length - 1]!.arrivalNs - t0;
+  if (span > MAX_TRACE_SPAN_NS) throw new InputError(file, `the arrivals span ${(span / 86400e9).toPrecision(3)} days; the limit is 7 days (replay a shorter part)`);
   const perFunc = new Map<FuncId, { name: string | undefined; sum: number; count: number }>();
   let totalCpu = 0;
   const invocations: InvocationSpec[] = sorted.map((r, i) => {
@@ -44,7 +54,6 @@ export function workloadFromRecords(records: readonly InvocationRecord[], file: 
   const functions: FunctionInfo[] = [...perFunc.entries()]
     .sort((a, b) => a[0] - b[0])
     .map(([funcId, acc]) => ({ funcId, name: acc.name ?? `f${funcId}`, app: 'recorded', group: groupOf(acc.sum / acc.count) }));
-  const span = invocations[invocations.length - 1]!.arrivalNs;
   const name = file.split('/').pop() ?? file;
   const offered = span > 0 ? totalCpu / (cpus * span) : Infinity;
   return {

@@ -57,6 +57,12 @@ interface Row {
 export const MAX_ROW_CPU_MS = 600_000;
 /** Largest gap (column 4) of one row, in trace units. */
 export const MAX_ROW_GAP = 1_000_000_000;
+/**
+ * Longest span of arrivals a replayed trace may cover: 7 days. The simulator's learner rounds
+ * and ticks follow virtual time, so a trace spanning years (a 1e15 ns arrival) would run for
+ * hours; a week replays in seconds.
+ */
+export const MAX_TRACE_SPAN_NS = 7 * 24 * 3600 * 1e9;
 
 /** One row `id n app gap port` → a Row, or undefined for blank and comment lines. */
 function parseRow(raw: string, where: string): Row | undefined {
@@ -138,7 +144,7 @@ function bundleOf(rows: Row[], file: string, opts: TraceOptions): WorkloadBundle
   const perFunc = new Map<FuncId, { app: AppName; sum: number; count: number }>();
   let t = 0;
   const last = rows.reduce((a, r) => a + r.gap, 0) * unitNs;
-  if (!(last <= Number.MAX_SAFE_INTEGER)) throw new InputError(file, `the arrivals span ${last} ns, beyond 2^53 ns (104 days): use a smaller --ms-per-unit`);
+  if (!(last <= MAX_TRACE_SPAN_NS)) throw new InputError(file, `the arrivals span ${(last / 86400e9).toPrecision(3)} days; the limit is 7 days (use a smaller --ms-per-unit, or fewer rows)`);
   rows.forEach((r, i) => {
     t += r.gap * unitNs;
     invocations.push({ id: i + 1, funcId: r.funcId, arrivalNs: Math.round(t), phases: [{ kind: 'cpu', ns: demand[i]! }] });

@@ -15,7 +15,7 @@ import { MAX_FUNC_ID } from '../../src/core/ids.js';
 import type { InvocationRecord } from '../../src/core/records.js';
 import { hasControlChars } from '../../src/core/terminal.js';
 import { readInvocationRecords, readLines } from '../../src/workload/invocation-io/index.js';
-import { MAX_ROW_CPU_MS, parseArtifactTrace } from '../../src/workload/trace.js';
+import { MAX_ROW_CPU_MS, MAX_TRACE_SPAN_NS, parseArtifactTrace } from '../../src/workload/trace.js';
 import { workloadFromRecords } from '../../src/workload/records-workload.js';
 
 const PROTO_KEYS = ['__proto__', 'constructor', 'prototype', 'toString', 'hasOwnProperty', 'valueOf', '__defineGetter__'];
@@ -78,7 +78,13 @@ test('fuzz: InvocationRecord traces (JSONL and CSV) are read or refused, never c
       const r = await readAll(lines.join(crlf ? '\r\n' : '\n'), format);
       if (Array.isArray(r)) {
         r.forEach(checkRecord);
-        if (r.length) workloadFromRecords(r, 'fuzz', 2).workload.invocations.forEach((s) => assert.ok(Number.isFinite(s.arrivalNs) && s.arrivalNs >= 0));
+        if (r.length) {
+          try {
+            workloadFromRecords(r, 'fuzz', 2).workload.invocations.forEach((s) => assert.ok(Number.isSafeInteger(s.arrivalNs) && s.arrivalNs >= 0 && s.arrivalNs <= MAX_TRACE_SPAN_NS));
+          } catch (err) {
+            checkRefusal(err);
+          }
+        }
       } else checkRefusal(r);
       assert.equal(({} as Record<string, unknown>)['polluted'], undefined, 'Object.prototype untouched');
     }),
@@ -113,7 +119,7 @@ test('fuzz: artifact traces are parsed into bounded workloads or refused (no han
       try {
         const b = parseArtifactTrace(lines.join('\n'), 'fuzz', { cpus: 2, seed: 1, ...(msPerUnit !== undefined ? { msPerUnit } : {}) });
         for (const s of b.workload.invocations) {
-          assert.ok(Number.isSafeInteger(s.arrivalNs) && s.arrivalNs >= 0, `arrival ${s.arrivalNs}`);
+          assert.ok(Number.isSafeInteger(s.arrivalNs) && s.arrivalNs >= 0 && s.arrivalNs <= MAX_TRACE_SPAN_NS, `arrival ${s.arrivalNs}`);
           const cpu = s.phases.reduce((a, p) => a + p.ns, 0);
           assert.ok(cpu > 0 && cpu <= MAX_ROW_CPU_MS * 1e6 * 3, `demand ${cpu}`);
         }

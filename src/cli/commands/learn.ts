@@ -7,7 +7,7 @@ import { msToNs, NS_PER_MS } from '../../core/time.js';
 import type { FunctionStats } from '../../learner/index.js';
 import { resolveParams, type AlpsParams } from '../../learner/params.js';
 import { readInvocationRecords, RECORD_FORMATS } from '../../workload/invocation-io/index.js';
-import { numFlag } from '../flags.js';
+import { intFlag, numFlag } from '../flags.js';
 import type { CliCommand } from '../program.js';
 
 interface LearnArgs {
@@ -159,6 +159,8 @@ export function checkLearnArgs(argv: LearnArgs): AlpsParams {
   const params = paramsFromArgs(argv);
   if (argv['now-ms'] !== undefined) numFlag('--now-ms', argv['now-ms'], 0, Number.MAX_SAFE_INTEGER / NS_PER_MS, true);
   if (argv.utilisation !== undefined) numFlag('--utilisation', argv.utilisation, 0, 100, true);
+  // The learner's buffer holds up to twice this many records while streaming: bounded memory.
+  if (argv['max-records'] !== undefined) intFlag('--max-records', argv['max-records'], 1, 1_000_000);
   return params;
 }
 

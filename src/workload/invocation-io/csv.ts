@@ -51,7 +51,11 @@ export function parseCsvHeader(line: string, where: string): RecordField[] {
   const cols = splitCsvLine(line, where);
   const seen = new Set<string>();
   for (const c of cols) {
-    if (!isKnownField(c)) throw new InputError(where, `unknown CSV column '${c}' (columns: ${RECORD_FIELDS.join(', ')})`);
+    if (!isKnownField(c)) {
+      // simulate --out writes per-invocation metrics beside the records: point at the records.
+      const hint = cols.includes('turnaroundMs') ? "; this is simulate's per-invocation metrics CSV: learn from the records-<scheduler>.jsonl beside it" : '';
+      throw new InputError(where, `unknown CSV column '${c}' (columns: ${RECORD_FIELDS.join(', ')})${hint}`);
+    }
     if (seen.has(c)) throw new InputError(where, `duplicate CSV column '${c}'`);
     seen.add(c);
   }

@@ -84,3 +84,23 @@ test('InvocationRecord files are workloads too: arrivals as recorded, CPU as rec
   writeFileSync(csv, 'funcId,arrivalNs,endNs,cpuNs\n7,0,10,5\n');
   assert.equal((await loadWorkloadSource(csv, { invocations: 10, cpus: 2, load: 0.9, seed: 1 })).workload.invocations.length, 1);
 });
+
+test('replayed records are bounded like artifact rows: 600 s of CPU each, 7 days of arrivals', async () => {
+  const span = join(dir, 'span.jsonl');
+  writeFileSync(span, '{"funcId":2,"arrivalNs":0,"endNs":1000000,"cpuNs":1000000}\n{"funcId":2,"arrivalNs":9000000000000000,"endNs":9000000001000000,"cpuNs":1000000}\n');
+  await assert.rejects(loadWorkloadSource(span, { invocations: 10, cpus: 2, load: 0.9, seed: 1 }), /the arrivals span 104 days; the limit is 7 days/);
+  const big = join(dir, 'big.jsonl');
+  writeFileSync(big, '{"id":7,"funcId":2,"arrivalNs":0,"endNs":700000000000,"cpuNs":700000000000}\n');
+  await assert.rejects(loadWorkloadSource(big, { invocations: 10, cpus: 2, load: 0.9, seed: 1 }), /record id 7: cpuNs 700000000000 is above the 600 s/);
+  const wide = join(dir, 'wide-gaps');
+  writeFileSync(wide, '1 23 fib 1000000000 5002\n2 23 fib 1000000000 5002\n');
+  await assert.rejects(loadWorkloadSource(wide, { invocations: 10, cpus: 2, load: 0.9, seed: 1, msPerUnit: 1000 }), /the arrivals span .* days; the limit is 7 days/);
+});
+
+test("learn on simulate's metrics CSV points at the records file beside it", async () => {
+  const p = join(dir, 'invocations-cfs.csv');
+  writeFileSync(p, 'id,funcId,group,class,turnaroundMs,cpuMs,firstWaitMs,waitMs,slices,contextSwitches,slowdown\n1,2,1,,3.0,1.0,0,0,1,0,1\n');
+  await assert.rejects(async () => {
+    for await (const r of readInvocationRecords(p)) void r;
+  }, /unknown CSV column 'group'.*learn from the records-<scheduler>\.jsonl beside it/);
+});
