@@ -31,7 +31,7 @@ export function missingPrerequisite(): string | undefined {
     return (e as Error).message;
   }
   const k = kernelFiles();
-  if (!existsSync(k.vmlinuz)) return `no VM kernel cached at ${k.vmlinuz} (run \`npm run setup\` or ghost-kernel/vm/fetch-kernel.sh)`;
+  if (!existsSync(k.vmlinuz)) return `no VM kernel cached at ${k.vmlinuz} (run \`ghost-alps vm fetch-kernel\`)`;
   return undefined;
 }
 

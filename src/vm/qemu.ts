@@ -20,6 +20,15 @@ export function qemuBinary(): string {
  */
 export const ICOUNT_SHIFT = 0;
 
+/** ICOUNT_SHIFT, or GHOST_ALPS_VM_ICOUNT_SHIFT (0..10) for experiments. */
+export function icountShift(): number {
+  const env = process.env['GHOST_ALPS_VM_ICOUNT_SHIFT'];
+  if (env === undefined || env === '') return ICOUNT_SHIFT;
+  const n = Number(env);
+  if (!Number.isInteger(n) || n < 0 || n > 10) throw new Error(`GHOST_ALPS_VM_ICOUNT_SHIFT=${env}: expected an integer in 0..10`);
+  return n;
+}
+
 /**
  * qboot (a minimal firmware that only knows how to start a Linux kernel) saves ~0.7 s per boot
  * over SeaBIOS under TCG; SeaBIOS remains the fallback when the ROM is not installed.
@@ -76,7 +85,7 @@ export function qemuArgs(i: QemuArgsInput): string[] {
     i.accel === 'kvm'
       ? ['-accel', 'kvm']
       : i.clock === 'icount'
-        ? ['-accel', 'tcg', '-icount', `shift=${ICOUNT_SHIFT},sleep=off`]
+        ? ['-accel', 'tcg', '-icount', `shift=${icountShift()},sleep=off`]
         : ['-accel', 'tcg,thread=multi'];
   return [
     ...firmwareArgs(),
