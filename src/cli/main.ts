@@ -23,4 +23,9 @@ process.stdout.on('error', (err: NodeJS.ErrnoException) => {
   reportAndExit(err);
 });
 
+// Errors raised outside a command's promise chain (an emitter without an 'error' listener, a
+// callback that throws) end the same way: one line and the documented exit code, never a stack.
+process.on('uncaughtException', reportAndExit);
+process.on('unhandledRejection', reportAndExit);
+
 main(normaliseArgv(hideBin(process.argv))).catch(reportAndExit);
