@@ -9,7 +9,9 @@
  *                                          load the struct_ops (reusing the pinned maps) with
  *                                          timeout_ms = <ms> (runnable_timeout) and enable it
  *   "detach"            -> "detached"      disable the scheduler; tasks continue under CFS
- *   "state"             -> "state <sched_ext state> <exit kind>"
+ *   "state"             -> "state <sched_ext state>"
+ *   "stats"             -> "ghost-scx stats ..." (kernel-side commit and message counters; also
+ *                          printed on stderr whenever the scheduler is detached)
  *   EOF                                    detach, unpin, exit
  *
  * The link lives only in this process: when the agent process dies, its end of the pipe closes,
@@ -71,8 +73,38 @@ static void unpin(void)
 	rmdir(pin_dir);
 }
 
+/* The kernel-side counters, one line: what the agent's commits cost from commit to running. */
+static void print_stats(FILE *out)
+{
+	struct ghost_conf c;
+	__u32 zero = 0;
+	if (bpf_map_lookup_elem(bpf_map__fd(bpf_object__find_map_by_name(base, "ghost_conf")), &zero, &c))
+		return;
+	unsigned long long commits = 0, lat = 0, n = 0, max = 0;
+	int fd = bpf_map__fd(bpf_object__find_map_by_name(base, "ghost_cpus"));
+	for (__u32 k = 0; k < GHOST_SCX_MAX_CPUS; k++) {
+		struct ghost_cpu_state cs;
+		if (bpf_map_lookup_elem(fd, &k, &cs))
+			break;
+		commits += cs.commits;
+		lat += cs.commit_lat_ns;
+		n += cs.commit_lat_n;
+		if (cs.commit_lat_max > max)
+			max = cs.commit_lat_max;
+	}
+	fprintf(out,
+		"ghost-scx stats commits=%llu failed=%llu commit_to_run_n=%llu commit_to_run_mean_ns=%llu commit_to_run_max_ns=%llu "
+		"new=%llu wakeup=%llu blocked=%llu preempt=%llu yield=%llu dead=%llu departed=%llu overflows=%llu\n",
+		commits, (unsigned long long)c.commit_fail, n, n ? lat / n : 0, max, (unsigned long long)c.msgs[0],
+		(unsigned long long)c.msgs[1], (unsigned long long)c.msgs[2], (unsigned long long)c.msgs[3],
+		(unsigned long long)c.msgs[4], (unsigned long long)c.msgs[5], (unsigned long long)c.msgs[6],
+		(unsigned long long)c.overflows);
+}
+
 static void detach(void)
 {
+	if (ops_link)
+		print_stats(stderr);
 	if (ops_link)
 		bpf_link__destroy(ops_link);
 	ops_link = NULL;
@@ -200,6 +232,8 @@ int main(int argc, char **argv)
 		} else if (!strcmp(line, "detach")) {
 			detach();
 			printf("detached\n");
+		} else if (!strcmp(line, "stats")) {
+			print_stats(stdout);
 		} else if (!strcmp(line, "state")) {
 			char st[64];
 			read_state(st, sizeof st);

@@ -3,6 +3,7 @@
  *   bN    burn N ms of this thread's CPU time                     sN  sleep N ms
  *   y     sched_yield()                                           aC  pin to CPU C
  *   w     wait for a line on stdin (the test's go-ahead)          m   print "mark <step> <ns>"
+ *   x     exec the remaining arguments (e.g. `e x sh -c ...`: a command in the enclave)
  * Starts with affinity to every CPU. Prints "pid <tid>" first and "done <tid>" at the end, so the test can tell the steps apart.
  */
 #define _GNU_SOURCE
@@ -68,6 +69,11 @@ int main(int argc, char **argv)
 			if (!fgets(line, sizeof line, stdin)) return 4;
 			break;
 		}
+		case 'x':
+			if (i + 1 >= argc) { fprintf(stderr, "ghost-scx-task: x needs a command\n"); return 2; }
+			execvp(argv[i + 1], argv + i + 1);
+			perror(argv[i + 1]);
+			return 127;
 		case 'm':
 			printf("mark %d %lld\n", i, ns(CLOCK_MONOTONIC));
 			break;

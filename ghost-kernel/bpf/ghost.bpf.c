@@ -496,8 +496,16 @@ void BPF_STRUCT_OPS(ghost_running, struct task_struct *p)
 		cs->latched_commit_ns = 0;
 		cs->latched_pid = 0;
 	}
-	if (t->latched_cpu >= 0)
+	if (t->latched_cpu >= 0) {
 		t->flags |= T_RAN; /* running where a txn put it */
+	} else if (!(p->flags & PF_EXITING) && !p->migration_disabled) {
+		/* Running without a txn: it entered the enclave while running (ghOSt forces such a
+		 * task off its CPU so the agent takes over). Slice 0 + a preempting kick send it
+		 * through ops.enqueue to the enclave DSQ. Exiting and migration-disabled tasks are
+		 * placed by the kernel itself and must be left to finish. */
+		p->scx.slice = 0;
+		scx_bpf_kick_cpu(cpu, SCX_KICK_PREEMPT);
+	}
 	t->latched_cpu = -1;
 	if (t->flags & T_ON_CPU_MSG) {
 		t->flags &= ~T_ON_CPU_MSG;
@@ -793,14 +801,18 @@ static s32 commit_one(struct txn_ctx *x, s32 cpu, struct ghost_txn *txn)
 	} else if (!bpf_cpumask_test_cpu(cpu, p->cpus_ptr)) {
 		ret = GHOST_TXN_INVALID_CPU; /* the task may not run there (affinity) */
 	} else if (x->apply) {
+		/* latched before the move: the target CPU may run it before this program returns,
+		 * and ops.running must see that a txn put it there */
+		t->latched_cpu = cpu;
 		scx_bpf_dsq_move_set_slice(&it, SLICE_INF);
-		if (!scx_bpf_dsq_move(&it, p, SCX_DSQ_LOCAL_ON | (u64)cpu, SCX_ENQ_PREEMPT))
+		if (!scx_bpf_dsq_move(&it, p, SCX_DSQ_LOCAL_ON | (u64)cpu, SCX_ENQ_PREEMPT)) {
+			t->latched_cpu = -1;
 			ret = GHOST_TXN_TARGET_NOT_RUNNABLE; /* lost a race with a dequeue */
+		}
 	}
 	bpf_iter_scx_dsq_destroy(&it);
 	if (ret == GHOST_TXN_COMPLETE && x->apply) {
 		u64 now = bpf_ktime_get_ns();
-		t->latched_cpu = cpu;
 		t->cpu_seqnum = ++cs->cpu_seqnum;
 		t->commit_ns = now;
 		if (rf & GHOST_RUN_SEND_TASK_ON_CPU)

@@ -63,6 +63,8 @@ export interface HostAgentConfig {
   root?: string;
   /** 'native': satellite agent threads in the addon (real kernel); 'none': the caller provides them. */
   satellites?: 'native' | 'none';
+  /** The ghOSt ABI on sched_ext (scx-backend.ts) instead of a ghOSt kernel. */
+  scx?: { loader: string; object: string };
 }
 
 export interface HostAgentSetup {

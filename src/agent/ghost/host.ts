@@ -31,7 +31,7 @@ export interface HostAgentOptions extends Omit<WorkerConfig, 'port'> {
 
 export function startHostAgent(opts: HostAgentOptions): HostAgentHandle {
   // Fail fast on the main thread with the precise reason (no ghostfs / ABI / CAP_SYS_NICE).
-  ghostPreflight(createClient({ root: opts.root ?? GHOSTFS_ROOT }), opts.abi, opts.root ?? GHOSTFS_ROOT);
+  ghostPreflight(createClient({ root: opts.root ?? GHOSTFS_ROOT, ...(opts.scx ? { scx: opts.scx } : {}) }), opts.abi, opts.root ?? GHOSTFS_ROOT);
   const entry = new URL('./worker.js', import.meta.url);
   if (!existsSync(fileURLToPath(entry))) throw new Error(`agent worker ${fileURLToPath(entry)} missing: run \`npm run build\``);
   const { port1, port2 } = new MessageChannel();

@@ -45,7 +45,7 @@ function main(cfg: WorkerConfig): void {
   const port = cfg.port;
   const send = (m: FromWorker): void => port.postMessage(m);
   const emu = cfg.emulator;
-  const setup = setUpHostAgent(cfg, emu ? { emulator: emu.id, pid: emu.pid, tid: emu.tid } : {});
+  const setup = setUpHostAgent(cfg, emu ? { emulator: emu.id, pid: emu.pid, tid: emu.tid } : cfg.scx ? { scx: cfg.scx } : {});
   const { client } = setup;
   const sleep = (ms: number): void => void Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
   // Satellites must be agents before their status words can be looked up.

@@ -37,6 +37,8 @@ export interface GhostAgentArgs {
   ghostfs: string;
   json: boolean;
   telemetry?: number;
+  /** Where the ghOSt ABI comes from: a ghOSt kernel, or the sched_ext scheduler ghost.bpf.c. */
+  backend?: string;
 }
 
 interface AgentArgs extends GhostAgentArgs {
@@ -109,6 +111,7 @@ export function ghostAgentOptions<T>(y: Argv<T>): Argv<T & GhostAgentArgs> {
     .option('cgroup-map', { type: 'string', describe: 'JSON file {"<cgroup path prefix>": "<function name>"} for container sandboxes' })
     .option('destroy-on-exit', { type: 'boolean', default: false, describe: 'destroy a created enclave when the agent stops (tasks return to CFS)' })
     .option('ghostfs', { type: 'string', default: GHOSTFS_ROOT, hidden: true })
+    .option('backend', { type: 'string', default: 'ghost', choices: ['ghost', 'scx'], describe: '--ghost: the ghOSt ABI from a ghOSt kernel (ghost), or from the sched_ext scheduler ghost.bpf.c on a stock kernel (scx; docs/ghost.md)' })
     .option('json', { type: 'boolean', default: false, describe: 'print agent statistics as JSON lines' }) as unknown as Argv<T & GhostAgentArgs>;
 }
 
@@ -143,7 +146,8 @@ export async function runGhostBackend(a: GhostAgentArgs, hooks: GhostBackendHook
   if (a.enclave !== undefined && (!Number.isInteger(a.enclave) || a.enclave < 0)) throw new InputError('--enclave', `'${a.enclave}' is not an enclave id`);
   const cpus = a.cpus ? parseCpuList(a.cpus, '--cpus') : [];
   checkGhostNumbers(a);
-  if (!existsSync(join(a.ghostfs, 'version'))) throw (await import('../../agent/ghost/host-setup.js')).noGhostKernel(a.ghostfs);
+  const scx = a.backend === 'scx' ? (await import('../../agent/ghost/scx-backend.js')).requireScxGhost() : undefined;
+  if (!scx && !existsSync(join(a.ghostfs, 'version'))) throw (await import('../../agent/ghost/host-setup.js')).noGhostKernel(a.ghostfs);
   const create = a.enclave === undefined;
   if (create && !a.cpus) throw new InputError('--cpus', 'required when creating an enclave (e.g. --cpus 0-7)');
   if (create && cpus.length < 2) throw new InputError('--cpus', 'the centralized agent needs at least 2 CPUs (one spins)');
@@ -186,6 +190,7 @@ export async function runGhostBackend(a: GhostAgentArgs, hooks: GhostBackendHook
       cgroupMap,
       destroyOnExit: a['destroy-on-exit'],
       root: a.ghostfs,
+      ...(scx ? { scx } : {}),
       onStats: (m) => {
         tel?.onStats(m.stats);
         hooks.onStats?.(m.stats);
