@@ -223,7 +223,7 @@ const infoCommand: CommandModule<object, { json: boolean }> = {
   describe: 'show whether VM runs work here: qemu, cached kernel, BTF path, accelerator',
   builder: (y: Argv) =>
     y
-      .usage('ghost-alps vm info [--json]\n\nExample:\n  # {"ok": true, "accel": "tcg", ..., "btf": ".../.cache/vm/kernel/vmlinux.btf"}\n  ghost-alps vm info --json')
+      .usage('ghost-alps vm info [--json]\n\nExample:\n  # {"ok": true, "accel": "tcg", ..., "cache": "~/.cache/ghost-alps/vm", "btf": ".../kernel/vmlinux.btf"}\n  ghost-alps vm info --json')
       .option('json', { type: 'boolean', default: false, describe: 'print as JSON' }),
   handler: async (argv) => {
     const { vmAvailability } = await import('../../vm/availability.js');
