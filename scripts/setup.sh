@@ -13,7 +13,7 @@ if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
 
 # --- 1. system packages -------------------------------------------------------------------
 APT_PACKAGES=(build-essential python3 pkg-config clang-19 llvm-19 libelf-dev zlib1g-dev libzstd-dev
-  bpftool qemu-system-x86 busybox-static cpio zstd xz-utils chromium tmux
+  bpftool qemu-system-x86 busybox-static cpio zstd xz-utils chromium tmux libgtest-dev
   prometheus)   # promtool (metrics tests; Debian packages it only inside prometheus)
 BACKPORTS_PACKAGES=(libbpf-dev)   # libbpf >= 1.4: .struct_ops.link and sleepable struct_ops
 
