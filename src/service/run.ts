@@ -12,11 +12,11 @@
  */
 import { readFileSync } from 'node:fs';
 import { cpus as hostCpus } from 'node:os';
-import { ExitCode, InputError } from '../core/errors.js';
+import { ExitCode, InputError, UnsupportedError } from '../core/errors.js';
 import { validatePolicy, type LearnerParams, type Policy, type PolicyLearner } from '../core/policy.js';
 import { createLearner, defaultLearnerParams } from '../learner/index.js';
 import { funcIdOfName } from '../workload/funcs.js';
-import { type AgentConfig, DEFAULT_CONFIG_PATH, explicitFlags, loadConfig, mergeFlags, parseListen } from './config.js';
+import { type AgentConfig, ConfigError, DEFAULT_CONFIG_PATH, explicitFlags, loadConfig, mergeFlags, parseListen } from './config.js';
 import { apiPodSource, DEFAULT_FUNCTION_KEY, filePodSource, resolvePodFunctions, type PodSource } from './k8s.js';
 import { SwitchLearner, TimedLearner } from './learner-wrap.js';
 import { createLogger, type Logger } from './logging.js';
@@ -434,17 +434,35 @@ export async function runAgentService(argv: Record<string, unknown>, rawArgv: re
   const notifier = extra.notifier ?? createNotifier();
   // Children (workloads started by hooks, systemd-notify) must not inherit the socket by accident.
   delete process.env.NOTIFY_SOCKET;
-  const scx = await import('../agent/scx/agent.js');
-  const sched = await import('../agent/scx/scheduler.js');
-  const tel = await import('../agent/scx/telemetry.js');
-  const svc = new AgentService(configPath, argv, given, {
-    runScx: scx.runScxAgent,
-    scxState: sched.scxState,
-    startScxTelemetry: tel.startScxTelemetry,
-    notifier,
-    logger,
-    signals: process,
-    ...extra,
-  });
-  return svc.run();
+  try {
+    const scx = await import('../agent/scx/agent.js');
+    const sched = await import('../agent/scx/scheduler.js');
+    const tel = await import('../agent/scx/telemetry.js');
+    const svc = new AgentService(configPath, argv, given, {
+      runScx: scx.runScxAgent,
+      scxState: sched.scxState,
+      startScxTelemetry: tel.startScxTelemetry,
+      notifier,
+      logger,
+      signals: process,
+      ...extra,
+    });
+    return await svc.run();
+  } catch (e) {
+    // Logged once, structured (the journal keeps the fields); the CLI does not print it again.
+    const code = exitCodeOf(e);
+    const err = e as Error & { hint?: string };
+    logger.error({ event: 'error', kind: err.name, err: err.message, exitCode: code, ...(e instanceof ConfigError ? { problems: e.problems } : {}) }, 'the agent could not run');
+    await notifier.notify({ STATUS: `failed: ${err.message}`, ERRNO: code }).catch(() => undefined);
+    return code;
+  }
+}
+
+/** The README's exit code of an error (0 ok, 1 failure, 3 bad input, 4 unsupported, 5 permission). */
+export function exitCodeOf(e: unknown): number {
+  const code = (e as NodeJS.ErrnoException | undefined)?.code;
+  if (code === 'EACCES' || code === 'EPERM' || (e as Error | undefined)?.name === 'PermissionError') return ExitCode.permission;
+  if (e instanceof InputError) return ExitCode.badInput;
+  if (e instanceof UnsupportedError) return ExitCode.unsupported;
+  return ExitCode.failure;
 }

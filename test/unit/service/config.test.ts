@@ -87,6 +87,13 @@ test('CLI: a bad config key fails with exit 3 naming the key and its line; --met
   const r = spawnSync(process.execPath, [main, 'agent', '--config', bad], { encoding: 'utf8' });
   assert.equal(r.status, 3, r.stderr);
   assert.match(r.stderr, new RegExp(`config ${bad}:4: learner\\.alpah: unknown key`));
+  // Logged once, as one structured line (stderr is not a TTY here).
+  const lines = r.stderr.trim().split('\n');
+  assert.equal(lines.length, 1, r.stderr);
+  const o = JSON.parse(lines[0]!) as { event: string; exitCode: number; problems: { key: string; line: number }[] };
+  assert.equal(o.event, 'error');
+  assert.equal(o.exitCode, 3);
+  assert.deepEqual(o.problems.map((p) => [p.key, p.line]), [['learner.alpah', 4]]);
   const c = spawnSync(process.execPath, [main, 'service', 'check-config', bad], { encoding: 'utf8' });
   assert.equal(c.status, 3, c.stderr);
   assert.match(c.stderr, /learner\.alpah/);
