@@ -5,6 +5,9 @@
  * invocations that alternate 1 ms of CPU with 1 ms of sleep 100 times (many switches and
  * wakeups of tagged tasks, amid the host's own untagged ones), and divides the programs'
  * run-time growth by their run-count growth. Median over runs. Needs root + BTF.
+ * The same run also attaches empty programs on the same hooks (ghost-kernel/bpf/bench_empty.bpf.o):
+ * `baselineNsPerEvent` is their cost under the same load, `ratio` = profiler / baseline, the
+ * figure that carries between machines.
  *
  * `npm run bench -- bpf --real [--json] [--invocations N] [--load U] [--scale S] [--seed N] [--no-calibrate]`:
  * real A/B in the sched_ext VM (2 vCPUs): a Huawei-mix Table 1 trace, calibrated to U of the
@@ -26,6 +29,24 @@ interface Run {
   events: number;
   records: number;
   perProgram: Record<string, { events: number; nsPerEvent: number }>;
+  baselineNsPerEvent: number;
+  baselinePerProgram: Record<string, { events: number; nsPerEvent: number }>;
+}
+
+/** ns/event per program and over all of them, from two progStats snapshots. */
+function delta(before: ProgStats[], after: ProgStats[]): { nsPerEvent: number; events: number; perProgram: Run['perProgram'] } {
+  const perProgram: Run['perProgram'] = {};
+  let dt = 0;
+  let dn = 0;
+  after.forEach((a, i) => {
+    const b = before[i]!;
+    const n = a.runCnt - b.runCnt;
+    const t = a.runTimeNs - b.runTimeNs;
+    perProgram[a.name] = { events: n, nsPerEvent: n > 0 ? t / n : 0 };
+    dt += t;
+    dn += n;
+  });
+  return { nsPerEvent: dn > 0 ? dt / dn : 0, events: dn, perProgram };
 }
 
 function arg(argv: string[], name: string, dflt: number): number {
@@ -37,9 +58,16 @@ function arg(argv: string[], name: string, dflt: number): number {
 
 async function oneRun(tasks: number): Promise<Run> {
   let records = 0;
+  const bpf = loadBpf();
+  const base = new bpf.BpfObject(bpfArtifact('bench_empty.bpf.o'));
+  const baseLinks: { destroy(): void }[] = [];
   const prof = Profiler.start({ onRecords: (r) => (records += r.length) });
   try {
+    base.load();
+    for (const p of base.programs()) baseLinks.push(base.attachProgram(p.name));
+    const baseStats = (): ProgStats[] => base.programs().map((p) => bpf.progStats(p.fd));
     const before = prof.progStats();
+    const baseBefore = baseStats();
     const children = Array.from({ length: tasks }, (_, i) =>
       launchTagged({ funcId: 100 + i, argv: [bpfArtifact('alps-burn'), '1', '1', '100'], tagMaps: [prof.tags] }),
     );
@@ -48,21 +76,13 @@ async function oneRun(tasks: number): Promise<Run> {
     await Promise.all([...children, untagged].map((c) => new Promise((r) => c.on('exit', r))));
     await new Promise((r) => setTimeout(r, 50));
     prof.drain();
-    const after = prof.progStats();
-    const perProgram: Run['perProgram'] = {};
-    let dt = 0;
-    let dn = 0;
-    after.forEach((a: ProgStats, i) => {
-      const b = before[i]!;
-      const n = a.runCnt - b.runCnt;
-      const t = a.runTimeNs - b.runTimeNs;
-      perProgram[a.name] = { events: n, nsPerEvent: n > 0 ? t / n : 0 };
-      dt += t;
-      dn += n;
-    });
-    return { nsPerEvent: dn > 0 ? dt / dn : 0, events: dn, records, perProgram };
+    const p = delta(before, prof.progStats());
+    const b = delta(baseBefore, baseStats());
+    return { ...p, records, baselineNsPerEvent: b.nsPerEvent, baselinePerProgram: b.perProgram };
   } finally {
     prof.close();
+    for (const l of baseLinks) l.destroy();
+    base.close();
   }
 }
 
@@ -144,11 +164,30 @@ export async function bpfBench(argv: string[]): Promise<void> {
   const perProgram = Object.fromEntries(
     progs.map((p) => [p, { nsPerEvent: median(results.map((r) => r.perProgram[p]!.nsPerEvent)), eventsPerRun: median(results.map((r) => r.perProgram[p]!.events)) }]),
   );
+  const baselineNsPerEvent = median(results.map((r) => r.baselineNsPerEvent));
+  const baselinePerProgram = Object.fromEntries(
+    Object.keys(results[0]!.baselinePerProgram).map((p) => [p, { nsPerEvent: median(results.map((r) => r.baselinePerProgram[p]!.nsPerEvent)) }]),
+  );
+  // Ratio per run, then the median: both figures come from the same load.
+  const ratio = median(results.map((r) => (r.baselineNsPerEvent > 0 ? r.nsPerEvent / r.baselineNsPerEvent : NaN)));
+  const r1 = (x: number): number => Math.round(x * 10) / 10;
   if (json) {
-    process.stdout.write(JSON.stringify({ profilerNsPerEvent: Math.round(nsPerEvent * 10) / 10, runs, tasks, perProgram, recordsPerRun: median(results.map((r) => r.records)) }) + '\n');
+    process.stdout.write(
+      JSON.stringify({
+        profilerNsPerEvent: r1(nsPerEvent),
+        baselineNsPerEvent: r1(baselineNsPerEvent),
+        ratio: Math.round(ratio * 100) / 100,
+        runs,
+        tasks,
+        perProgram,
+        baselinePerProgram,
+        recordsPerRun: median(results.map((r) => r.records)),
+      }) + '\n',
+    );
     return;
   }
   process.stdout.write(`BPF profiler cost per event (kernel BPF stats), median of ${runs} runs, ${tasks} tagged tasks:\n`);
-  process.stdout.write(`  all programs   ${nsPerEvent.toFixed(1)} ns/event\n`);
+  process.stdout.write(`  profiler / empty programs on the same hooks: ${ratio.toFixed(2)}x\n`);
+  process.stdout.write(`  all programs   ${nsPerEvent.toFixed(1)} ns/event (empty baseline ${baselineNsPerEvent.toFixed(1)})\n`);
   for (const [p, v] of Object.entries(perProgram)) process.stdout.write(`  ${p.padEnd(16)}${v.nsPerEvent.toFixed(1)} ns/event  (${v.eventsPerRun} events/run)\n`);
 }

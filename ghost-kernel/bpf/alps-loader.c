@@ -30,7 +30,23 @@
 #include <sys/stat.h>
 
 static const char *stat_names[ALPS_ST_NR] = {"enqueue", "enq_tagged", "dispatch", "timer_preempt",
-					    "rank_preempt", "inherit", "select_idle", "starved"};
+					    "rank_preempt", "inherit", "select_idle", "starved",
+					    "escaped", "keep_prev", "hotplug"};
+
+/* Sum of a per-CPU u64 map value. */
+static unsigned long long percpu_sum(int fd, __u32 key)
+{
+	int n = libbpf_num_possible_cpus();
+	if (n <= 0 || n > 4096)
+		return 0;
+	__u64 *v = calloc((size_t)n, sizeof(__u64));
+	unsigned long long s = 0;
+	if (v && !bpf_map_lookup_elem(fd, &key, v))
+		for (int i = 0; i < n; i++)
+			s += v[i];
+	free(v);
+	return s;
+}
 
 static int print_fn(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
@@ -67,7 +83,7 @@ int main(int argc, char **argv)
 {
 	const char *obj_path = "/project/ghost-kernel/bpf/build/alps.bpf.o";
 	const char *pin = NULL;
-	struct { unsigned func, rank; unsigned long long slice_ns; } pol[MAX_POLICY];
+	struct { unsigned func, rank; unsigned long long slice_ns, expected_ns; } pol[MAX_POLICY];
 	int npol = 0, ncg = 0, i;
 	struct { unsigned long long id; unsigned func; } cgs[64];
 	unsigned long long dflt_slice = 0;
@@ -86,7 +102,7 @@ int main(int argc, char **argv)
 			if (*end || dflt_slice < 100000ULL || dflt_slice > 1000000000ULL) return bad(f, v, "must be 100..1000000 us");
 		} else if (!strcmp(f, "--timeout-ms")) {
 			timeout_ms = strtol(v, &end, 10);
-			if (*end || timeout_ms < 100 || timeout_ms > 30000) return bad(f, v, "must be 100..30000 ms");
+			if (*end || timeout_ms < (long)ALPS_WATCHDOG_MIN_MS || timeout_ms > 30000) return bad(f, v, "must be 5000..30000 ms (ALPS_WATCHDOG_MIN_MS)");
 		} else if (!strcmp(f, "--stall-after-ms")) {
 			stall_after = strtol(v, &end, 10);
 			if (*end || stall_after < 0) return bad(f, v, "not a non-negative integer");
@@ -109,10 +125,11 @@ int main(int argc, char **argv)
 			cgs[ncg].func = (unsigned)fn;
 			ncg++;
 		} else if (!strcmp(f, "--policy")) {
-			unsigned long fn, rk; unsigned long long us; char c1, c2;
+			unsigned long fn, rk; unsigned long long us, eus = 0; char c1, c2, c3;
 			if (npol == MAX_POLICY) return bad(f, v, "too many entries");
-			if (sscanf(v, "%lu%c%lu%c%llu", &fn, &c1, &rk, &c2, &us) != 5 || c1 != ':' || c2 != ':')
-				return bad(f, v, "expected FUNC:RANK:SLICE_US");
+			int got = sscanf(v, "%lu%c%lu%c%llu%c%llu", &fn, &c1, &rk, &c2, &us, &c3, &eus);
+			if ((got != 5 && got != 7) || c1 != ':' || c2 != ':' || (got == 7 && c3 != ':'))
+				return bad(f, v, "expected FUNC:RANK:SLICE_US[:EXPECTED_CPU_US]");
 			if (fn == 0 || fn > 0xffffffffUL) return bad(f, v, "funcId out of 1..4294967295");
 			if (rk == 0 || rk > ALPS_MAX_RANK) return bad(f, v, "rank out of 1..16383");
 			if (us > 10000000ULL) return bad(f, v, "slice over 10 s (the learner's limit)");
@@ -121,6 +138,7 @@ int main(int argc, char **argv)
 			pol[npol].func = (unsigned)fn;
 			pol[npol].rank = (unsigned)rk;
 			pol[npol].slice_ns = us * 1000ULL;
+			pol[npol].expected_ns = eus * 1000ULL;
 			npol++;
 		} else return bad(f, v, "unknown option");
 	}
@@ -149,7 +167,7 @@ int main(int argc, char **argv)
 	struct alps_ctl c = {.active_half = 0, .stall_dispatch = 0, .generation = 1, .default_slice_ns = dflt_slice};
 	for (int k = 0; k < npol; k++) {
 		__u64 key = pol[k].func; /* half 0 */
-		struct alps_policy_entry e = {.rank = pol[k].rank, .valid = 1, .slice_ns = pol[k].slice_ns};
+		struct alps_policy_entry e = {.rank = pol[k].rank, .valid = 1, .slice_ns = pol[k].slice_ns, .expected_cpu_ns = pol[k].expected_ns};
 		if (bpf_map_update_elem(pol_fd, &key, &e, BPF_ANY)) { perror("alps-loader: policy"); return 4; }
 	}
 	if (bpf_map_update_elem(ctl_fd, &zero, &c, BPF_ANY)) { perror("alps-loader: ctl"); return 4; }
@@ -189,27 +207,25 @@ int main(int argc, char **argv)
 		c.stall_dispatch = 1;
 		bpf_map_update_elem(ctl_fd, &zero, &c, BPF_ANY);
 	}
-	struct alps_exit_info x;
+	static struct alps_exit_info x;
 	memset(&x, 0, sizeof(x));
 	for (long waited = 0;; waited += 20) {
 		bpf_map_lookup_elem(exit_fd, &zero, &x);
 		if (x.kind || stall_after < 0 || waited >= wait_exit) break;
 		sleep_ms(20);
 	}
-	for (__u32 k = 0; k < ALPS_ST_NR; k++) {
-		__u64 v = 0;
-		bpf_map_lookup_elem(stats_fd, &k, &v);
-		printf("STAT %s %llu\n", stat_names[k], (unsigned long long)v);
-	}
+	for (__u32 k = 0; k < ALPS_ST_NR; k++)
+		printf("STAT %s %llu\n", stat_names[k], percpu_sum(stats_fd, k));
 	for (__u32 k = 0; k < 64; k++) {
-		__u64 v = 0;
-		bpf_map_lookup_elem(hist_fd, &k, &v);
-		if (v) printf("HIST %u %llu\n", k * 250, (unsigned long long)v);
+		unsigned long long v = percpu_sum(hist_fd, k);
+		if (v) printf("HIST %u %llu\n", k * 250, v);
 	}
 	read_state(state, sizeof(state));
 	printf("STATE %s\n", state);
 	if (x.kind)
 		printf("EXIT kind=%d code=%lld reason=%s msg=%s\n", x.kind, (long long)x.exit_code, x.reason, x.msg);
+	if (x.kind && x.dump[0])
+		printf("DUMP %.*s\n", (int)sizeof(x.dump), x.dump);
 	fflush(stdout);
 	bpf_link__destroy(link);
 	if (pin) unlink(pin);

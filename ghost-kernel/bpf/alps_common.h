@@ -64,13 +64,14 @@ enum alps_prof_stat {
  * never sees a half-written table. func_id is any u32 > 0 (names hash to ids). */
 #define ALPS_POLICY_MAX 8192
 /* Kernel ranks are dense (1..number of functions): userspace compresses the learner's u32 ranks
- * preserving order, so rank fits 14 bits of the DSQ key. */
-#define ALPS_MAX_RANK 16383
+ * preserving order, so rank fits 14 bits of the DSQ key (ALPS_MAX_RANK, alps_rule.h). */
+#include "alps_rule.h"
 
 struct alps_policy_entry {
 	__u32 rank;      /* 1 = served first; 0 = slot unused (default treatment) */
 	__u32 valid;     /* 1 if the entry is set */
 	__u64 slice_ns;  /* 0 = default slice */
+	__u64 expected_cpu_ns; /* E[CPU] of one invocation (escape deadline); 0 = unknown */
 };
 
 /* Control word: one-element ARRAY map "alps_ctl". */
@@ -89,18 +90,24 @@ enum alps_sched_stat {
 	ALPS_ST_RANK_PREEMPT = 4, /* kicked a CPU running a worse rank */
 	ALPS_ST_INHERIT = 5,
 	ALPS_ST_SELECT_IDLE = 6,
-	ALPS_ST_STARVED = 7, /* queued tasks moved to a CPU by the anti-starvation scan */
-	ALPS_ST_NR = 8,
+	ALPS_ST_STARVED = 7, /* DSQ heads dispatched by the safety net (waited ALPS_STARVE_NS) */
+	ALPS_ST_ESCAPED = 8, /* ranked tasks moved to the overdue queue (escape deadline passed) */
+	ALPS_ST_KEEP_PREV = 9, /* slice ends where prev still ordered first and kept its CPU */
+	ALPS_ST_HOTPLUG = 10, /* CPU online/offline events */
+	ALPS_ST_NR = 11,
 };
 
-/* Exit info copied out in ops.exit (one-element ARRAY map "alps_exit"). */
+/* Exit info copied out in ops.exit (one-element ARRAY map "alps_exit"), UEI-style: the kernel's
+ * exit kind, code, reason, message and the head of its debug dump. */
 #define ALPS_EXIT_MSG_LEN 256
+#define ALPS_EXIT_DUMP_LEN 4096
 struct alps_exit_info {
 	__s32 kind;       /* scx_exit_kind; 0 = still running */
 	__s32 exit_cpu;
 	__s64 exit_code;
 	char reason[128];
 	char msg[ALPS_EXIT_MSG_LEN];
+	char dump[ALPS_EXIT_DUMP_LEN];
 };
 
 #endif

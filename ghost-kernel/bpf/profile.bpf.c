@@ -85,22 +85,35 @@ enum { SEEN_RUNNING = 0, SEEN_RUNNABLE = 1 };
 
 /* Per-task state of a tagged task, creating it (and counting the task into its invocation)
  * on first sight; NULL for untagged tasks. */
-static __always_inline struct prof_task *track(struct task_struct *p, __u64 now, int role)
+/* Clock read once per event and only when a tracked task needs it (*now == 0: not read yet). */
+static __always_inline __u64 clock_of(__u64 *now)
+{
+	if (!*now)
+		*now = bpf_ktime_get_ns();
+	return *now;
+}
+
+/* The untagged path is the hot one (every switch of every other task on the host): one
+ * task-storage lookup, direct BTF loads for the cgroup id (no probe-read helpers, no clock read),
+ * one hash lookup. */
+static __always_inline struct prof_task *track(struct task_struct *p, __u64 *nowp, int role)
 {
 	struct alps_tag *tag = bpf_task_storage_get(&alps_tags, p, 0, 0);
 	if (!tag || !tag->func_id) {
 		/* Untagged: a task of a mapped cgroup becomes its own invocation (root = its
 		 * process), tagged here so its children inherit like launcher-tagged ones. */
-		__u64 cg = BPF_CORE_READ(p, cgroups, dfl_cgrp, kn, id);
+		__u64 cg = p->cgroups->dfl_cgrp->kn->id;
 		__u32 *f = bpf_map_lookup_elem(&alps_cgfuncs, &cg);
 		if (!f || !*f)
 			return NULL;
+		__u64 now = clock_of(nowp);
 		struct alps_tag t = {.func_id = *f, .inv_pid = (__u32)BPF_CORE_READ(p, tgid), .arrival_ns = now};
 		tag = bpf_task_storage_get(&alps_tags, p, &t, BPF_LOCAL_STORAGE_GET_F_CREATE);
 		if (!tag)
 			return NULL;
 		*tag = t;
 	}
+	__u64 now = clock_of(nowp);
 	struct prof_task *pt = bpf_task_storage_get(&prof_tasks, p, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
 	if (!pt) {
 		stat_add(ALPS_PROF_TRACK_FAIL);
@@ -167,8 +180,8 @@ SEC("tp_btf/sched_switch")
 int BPF_PROG(prof_switch, bool preempt, struct task_struct *prev, struct task_struct *next,
 	     unsigned int prev_state)
 {
-	__u64 now = bpf_ktime_get_ns();
-	struct prof_task *pt = track(prev, now, SEEN_RUNNING);
+	__u64 now = 0; /* read by track() only for a tracked task */
+	struct prof_task *pt = track(prev, &now, SEEN_RUNNING);
 	if (pt) {
 		struct alps_prof_record *inv = bpf_map_lookup_elem(&prof_invs, &pt->inv_pid);
 		stat_add(ALPS_PROF_SWITCHES);
@@ -197,7 +210,7 @@ int BPF_PROG(prof_switch, bool preempt, struct task_struct *prev, struct task_st
 			}
 		}
 	}
-	pt = track(next, now, SEEN_RUNNABLE);
+	pt = track(next, &now, SEEN_RUNNABLE);
 	if (pt) {
 		struct alps_prof_record *inv = bpf_map_lookup_elem(&prof_invs, &pt->inv_pid);
 		if (inv)
@@ -211,8 +224,8 @@ int BPF_PROG(prof_switch, bool preempt, struct task_struct *prev, struct task_st
 
 static __always_inline void on_wakeup(struct task_struct *p)
 {
-	__u64 now = bpf_ktime_get_ns();
-	struct prof_task *pt = track(p, now, SEEN_RUNNABLE);
+	__u64 now = 0;
+	struct prof_task *pt = track(p, &now, SEEN_RUNNABLE);
 	if (!pt)
 		return;
 	if (pt->block_start) {
@@ -247,12 +260,12 @@ int BPF_PROG(prof_fork, struct task_struct *parent, struct task_struct *child)
 	if (!tag || !tag->func_id)
 		return 0;
 	__u64 now = bpf_ktime_get_ns();
-	track(parent, now, SEEN_RUNNING);
+	track(parent, &now, SEEN_RUNNING);
 	struct alps_tag copy = *tag;
 	struct alps_tag *ct = bpf_task_storage_get(&alps_tags, child, &copy, BPF_LOCAL_STORAGE_GET_F_CREATE);
 	if (!ct)
 		return 0;
 	*ct = copy;
-	track(child, now, SEEN_RUNNABLE);
+	track(child, &now, SEEN_RUNNABLE);
 	return 0;
 }

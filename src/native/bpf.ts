@@ -106,7 +106,7 @@ export function loadBpf(): AlpsBpfAddon {
 export function bpfBuildDir(): string {
   return process.env.GHOST_ALPS_BPF_DIR ?? join(projectRoot(), 'ghost-kernel', 'bpf', 'build');
 }
-export const bpfArtifact = (name: 'profile.bpf.o' | 'alps.bpf.o' | 'alps-exec' | 'alps-burn' | 'alps-loader'): string =>
+export const bpfArtifact = (name: 'profile.bpf.o' | 'bench_empty.bpf.o' | 'alps.bpf.o' | 'alps-exec' | 'alps-burn' | 'alps-loader'): string =>
   join(bpfBuildDir(), name);
 
 /** Can BPF programs be loaded here? `reason` says why not (for test skips and CLI errors). */
@@ -129,12 +129,13 @@ export const ALPS_MAX_SLICES = 32;
 /** Functions per policy half (alps_policy holds two halves). */
 export const ALPS_POLICY_MAX = 8192;
 /** Largest rank in the kernel's table (ranks are compressed to 1..n, see PolicyWriter). */
-export const ALPS_MAX_RANK = 16383;
+export { ALPS_MAX_RANK } from '../core/alps-rule.js';
 export const TAG_BYTES = 16;
 export const PROF_RECORD_BYTES = 88 + 8 * ALPS_MAX_SLICES;
-export const POLICY_ENTRY_BYTES = 16;
+export const POLICY_ENTRY_BYTES = 24;
 export const CTL_BYTES = 24;
-export const EXIT_INFO_BYTES = 16 + 128 + 256;
+export const EXIT_DUMP_BYTES = 4096;
+export const EXIT_INFO_BYTES = 16 + 128 + 256 + EXIT_DUMP_BYTES;
 
 export enum ProfStat {
   switches = 0,
@@ -223,13 +224,16 @@ export function toInvocationRecord(r: ProfRecord, name?: string): InvocationReco
 export interface PolicySlot {
   rank: number;
   sliceNs: number;
+  /** E[CPU] of one invocation (the ALPS rule's escape deadline); 0/absent = unknown. */
+  expectedCpuNs?: number;
 }
 export function encodePolicyEntry(e: PolicySlot | undefined): Buffer {
   const b = Buffer.alloc(POLICY_ENTRY_BYTES);
   if (e) {
     b.writeUInt32LE(e.rank, 0);
     b.writeUInt32LE(1, 4);
-    b.writeBigUInt64LE(BigInt(e.sliceNs), 8);
+    b.writeBigUInt64LE(BigInt(Math.round(e.sliceNs)), 8);
+    b.writeBigUInt64LE(BigInt(Math.max(0, Math.round(e.expectedCpuNs ?? 0))), 16);
   }
   return b;
 }
@@ -258,6 +262,8 @@ export interface ExitInfo {
   exitCode: bigint;
   reason: string;
   msg: string;
+  /** Head of the kernel's debug dump (the scheduler's state, runnable tasks), '' if none. */
+  dump: string;
 }
 const cstr = (b: Buffer, off: number, len: number): string => {
   const s = b.subarray(off, off + len);
@@ -265,7 +271,14 @@ const cstr = (b: Buffer, off: number, len: number): string => {
   return s.subarray(0, z < 0 ? len : z).toString('utf8');
 };
 export function decodeExitInfo(b: Buffer): ExitInfo {
-  return { kind: b.readInt32LE(0), exitCpu: b.readInt32LE(4), exitCode: b.readBigInt64LE(8), reason: cstr(b, 16, 128), msg: cstr(b, 144, 256) };
+  return {
+    kind: b.readInt32LE(0),
+    exitCpu: b.readInt32LE(4),
+    exitCode: b.readBigInt64LE(8),
+    reason: cstr(b, 16, 128),
+    msg: cstr(b, 144, 256),
+    dump: b.length >= EXIT_INFO_BYTES ? cstr(b, 400, EXIT_DUMP_BYTES) : '',
+  };
 }
 
 /** alps_policy key: (half << 32) | funcId, as a little-endian u64. */
@@ -274,6 +287,14 @@ export function policyKey(half: number, funcId: number): Buffer {
   b.writeUInt32LE(funcId, 0);
   b.writeUInt32LE(half, 4);
   return b;
+}
+
+/** Sum of a per-CPU u64 value (one 8-byte slot per possible CPU). */
+export function sumPerCpu(b: Buffer | null | undefined): number {
+  if (!b) return 0;
+  let s = 0n;
+  for (let off = 0; off + 8 <= b.length; off += 8) s += b.readBigUInt64LE(off);
+  return Number(s);
 }
 
 export const u32Key = (k: number): Buffer => {

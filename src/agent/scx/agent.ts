@@ -134,7 +134,7 @@ export async function runScxAgent(o: ScxAgentOptions): Promise<string> {
       o.signal?.addEventListener('abort', () => finish('stopped'), { once: true });
       const tick = (): void => {
         const x = sched.exitInfo();
-        if (x) return finish(`the kernel ejected the scheduler: ${x.reason}${x.msg ? ` (${x.msg})` : ''} [kind ${x.kind}]`);
+        if (x) return finish(`the kernel ejected the scheduler: ${x.reason}${x.msg ? ` (${x.msg})` : ''} [kind ${x.kind}]${x.dump ? `\n--- scheduler dump ---\n${x.dump.trimEnd()}` : ''}`);
         const u = util();
         if (o.learner) install(o.learner.learn(Number(process.hrtime.bigint()), u));
         o.onState?.({ generation, functions, records, utilisationPct: u, scheduler: sched.stats(), profiler: profiler!.counters() });

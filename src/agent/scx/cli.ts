@@ -12,6 +12,7 @@ import { createLearner } from '../../learner/index.js';
 import { runScxAgent } from './agent.js';
 import { startScxTelemetry, type ScxTelemetry } from './telemetry.js';
 import { funcIdOfName } from '../../workload/funcs.js';
+import { WATCHDOG_MIN_MS } from '../../core/alps-rule.js';
 
 export interface ScxBackendArgs {
   learn: boolean;
@@ -30,7 +31,7 @@ export interface ScxBackendArgs {
 export async function runScxBackend(a: ScxBackendArgs): Promise<number> {
   if (!(a['slice-ms'] >= 0.1 && a['slice-ms'] <= 1000)) throw new InputError('--slice-ms', `must be in 0.1..1000 for --scx (got ${a['slice-ms']})`);
   const t = a['runnable-timeout-ms'];
-  if (!(t === 0 || (t >= 100 && t <= 30_000))) throw new InputError('--runnable-timeout-ms', `must be 0 (kernel maximum, 30 s) or 100..30000 for --scx (got ${t})`);
+  if (!(t === 0 || (t >= WATCHDOG_MIN_MS && t <= 30_000))) throw new InputError('--runnable-timeout-ms', `must be 0 (kernel maximum, 30 s) or ${WATCHDOG_MIN_MS}..30000 for --scx (got ${t})`);
   let initialPolicy: Policy | undefined;
   if (a['policy-file']) {
     try {

@@ -75,7 +75,7 @@ export class PolicyWriter {
       const vals = Buffer.alloc(POLICY_ENTRY_BYTES * n);
       policy.entries.forEach((e, i) => {
         policyKey(half, e.funcId).copy(keys, 8 * i);
-        encodePolicyEntry({ rank: dense.get(e.rank) ?? ALPS_MAX_RANK, sliceNs: e.sliceNs }).copy(vals, POLICY_ENTRY_BYTES * i);
+        encodePolicyEntry({ rank: dense.get(e.rank) ?? ALPS_MAX_RANK, sliceNs: e.sliceNs, expectedCpuNs: e.expectedCpuNs ?? 0 }).copy(vals, POLICY_ENTRY_BYTES * i);
       });
       this.policyMap.updateBatch(keys, vals, n);
     }

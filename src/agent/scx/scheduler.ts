@@ -17,14 +17,16 @@ import {
   decodeExitInfo,
   encodeCtl,
   loadBpf,
+  sumPerCpu,
   u32Key,
 } from '../../native/bpf.js';
+import { WATCHDOG_MIN_MS } from '../../core/alps-rule.js';
 import { explainLoadError } from './profiler.js';
 import { mapCgroup } from './cgroups.js';
 import { PolicyWriter, type WriteResult } from './policy-writer.js';
 
 const SCX_DIR = '/sys/kernel/sched_ext';
-export const SCX_STAT_NAMES = ['enqueue', 'enqTagged', 'dispatch', 'timerPreempt', 'rankPreempt', 'inherit', 'selectIdle', 'starved'] as const;
+export const SCX_STAT_NAMES = ['enqueue', 'enqTagged', 'dispatch', 'timerPreempt', 'rankPreempt', 'inherit', 'selectIdle', 'starved', 'escaped', 'keepPrev', 'hotplug'] as const;
 export type ScxStats = Record<(typeof SCX_STAT_NAMES)[number], number>;
 
 const readTrim = (p: string): string | undefined => {
@@ -50,7 +52,9 @@ export function scxAvailability(): { ok: boolean; reason: string } {
 
 /** Patch timeout_ms into the struct_ops data (before load) at the offset the object recorded. */
 function setWatchdogTimeout(obj: BpfObject, ms: number): void {
-  if (!Number.isInteger(ms) || ms < 100 || ms > 30_000) throw new InputError('timeoutMs', `must be an integer in 100..30000, got ${ms}`);
+  // Below the rule's floor the watchdog could fire before the safety net (ALPS_STARVE_NS) and
+  // guarded learned slices have had their chance.
+  if (!Number.isInteger(ms) || ms < WATCHDOG_MIN_MS || ms > 30_000) throw new InputError('timeoutMs', `must be an integer in ${WATCHDOG_MIN_MS}..30000, got ${ms}`);
   const off = obj.structOpsData('.rodata').readUInt32LE(0);
   const ops = obj.structOpsData('alps_ops');
   ops.writeUInt32LE(ms, off);
@@ -60,7 +64,7 @@ function setWatchdogTimeout(obj: BpfObject, ms: number): void {
 export interface ScxOptions {
   /** Slice of tasks without a learned one (default 5 ms). */
   defaultSliceNs?: number;
-  /** Watchdog: a runnable task waiting longer than this ejects the scheduler (100..30000, default 30000). */
+  /** Watchdog: a runnable task waiting longer than this ejects the scheduler (5000..30000, default 30000). */
   timeoutMs?: number;
   objectPath?: string;
 }
@@ -156,8 +160,7 @@ export class ScxScheduler {
   stats(): ScxStats {
     const out = {} as ScxStats;
     SCX_STAT_NAMES.forEach((n, i) => {
-      const b = this.maps.stats.lookup(u32Key(i));
-      out[n] = b ? Number(b.readBigUInt64LE(0)) : 0;
+      out[n] = sumPerCpu(this.maps.stats.lookup(u32Key(i)));
     });
     return out;
   }
@@ -166,8 +169,7 @@ export class ScxScheduler {
   runHistogram(): Map<number, number> {
     const h = new Map<number, number>();
     for (let i = 0; i < 64; i++) {
-      const b = this.maps.hist.lookup(u32Key(i));
-      const v = b ? Number(b.readBigUInt64LE(0)) : 0;
+      const v = sumPerCpu(this.maps.hist.lookup(u32Key(i)));
       if (v) h.set(i * 250, v);
     }
     return h;

@@ -15,7 +15,7 @@ import type { WorkloadBundle } from '../../workload/bundle.js';
 import type { Policy } from '../../core/policy.js';
 import type { RunOutcome } from '../report.js';
 import { calibrationPlan, calibrationScript, cpuUse, gapFactor, parseCalibration, parseStatLines, stretchArrivals, STAT_HELPER, type Calibration, type CpuUse } from './calibrate.js';
-import { learnLoaderPolicy, measuredAbScript, scaleBundle, splitSections, summarise, toRealTrace, toRunOutcome, type RealRow, type RealScheduler } from './real-ab.js';
+import { agentFigures, learnLoaderPolicy, measuredAbScript, scaleBundle, splitSections, summarise, toRealTrace, toRunOutcome, type RealRow, type RealScheduler } from './real-ab.js';
 
 export interface GuestFile {
   guestPath: string;
@@ -105,6 +105,10 @@ export interface ArmResult {
   /** /proc/stat over the arm's invoker run. */
   cpu: CpuUse;
   lines: string[];
+  /** Closed loop (`alps-scx`): policy generations the in-guest agent installed (0 for the others). */
+  policyGenerations: number;
+  /** Closed loop: the agent's own CPU time as a share of the guest's CPU over the run. */
+  agentCpuShare?: number;
 }
 
 export interface CalibratedAbResult {
@@ -162,7 +166,14 @@ export async function runCalibratedAb(o: CalibratedAbOptions): Promise<Calibrate
     const cpu = cpuUse(parseStatLines(lines), s);
     if (!cpu) throw new Error(`${s}: no /proc/stat samples in the guest output`);
     const outcome = { ...toRunOutcome(s, bundle.workload, lines, r.wallMs), busyNsPerCpu: cpu.busyNsPerCpu };
-    return { scheduler: s, row: summarise(s, lines), outcome, cpu, lines };
+    const arm: ArmResult = { scheduler: s, row: summarise(s, lines), outcome, cpu, lines, policyGenerations: s === 'alps-scx:oracle' ? 1 : 0 };
+    if (s === 'alps-scx') {
+      const a = agentFigures(lines, cpu.totalNs);
+      if (!a) throw new Error(`alps-scx: the in-guest agent reported no generations or CPU time: ${lines.filter((l) => l.startsWith('agent')).join(' | ')}`);
+      arm.policyGenerations = a.policyGenerations;
+      arm.agentCpuShare = a.agentCpuShare;
+    }
+    return arm;
   });
   return { bundle, calibration, gapFactor: k, predictedUtilisation, policy, arms, calibrationWallMs, abWallMs: r.wallMs };
 }

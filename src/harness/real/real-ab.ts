@@ -50,7 +50,8 @@ export function learnLoaderPolicy(w: Workload, trace: RealTrace, cpus: number, s
   learner.observe(recs);
   const policy = learner.learn(span, 90);
   const dense = denseRanks(policy.entries.map((e) => e.rank));
-  const args = policy.entries.flatMap((e) => ['--policy', `${e.funcId}:${dense.get(e.rank)}:${Math.ceil(e.sliceNs / 1000)}`]);
+  // FUNC:RANK:SLICE_US:EXPECTED_CPU_US — E[CPU] sets the ALPS rule's escape deadline in the kernel.
+  const args = policy.entries.flatMap((e) => ['--policy', `${e.funcId}:${dense.get(e.rank)}:${Math.ceil(e.sliceNs / 1000)}:${Math.round((e.expectedCpuNs ?? 0) / 1000)}`]);
   return { policy, args };
 }
 
@@ -141,9 +142,33 @@ export function toRunOutcome(scheduler: string, w: Workload, lines: string[], wa
   return { scheduler, records, contextSwitches: 0, makespanNs, wallMs };
 }
 
-/** The schedulers a real A/B can run: the guest kernel's own, and ALPS on sched_ext. */
-export const REAL_SCHEDULERS = ['default', 'alps-scx'] as const;
+/**
+ * The schedulers a real A/B can run: the guest kernel's own; `alps-scx`, the product — `agent
+ * --scx --learn` in the guest (BPF profiler → online learner over its window → policy
+ * generations into the scheduler's maps), learning only from what it observes; and
+ * `alps-scx:oracle`, a reference: the policy learned offline from the very trace it replays,
+ * installed once with alps-loader.
+ */
+export const REAL_SCHEDULERS = ['default', 'alps-scx', 'alps-scx:oracle'] as const;
 export type RealScheduler = (typeof REAL_SCHEDULERS)[number];
+
+/**
+ * The closed-loop arm: start the agent, wait for its tag map, sample its CPU time (utime +
+ * stime ticks, /proc/<pid>/stat fields 14-15) around the invoker run, stop it with SIGINT and
+ * report the last policy generation it installed ("agentcpu begin|end U S", "agentgen N").
+ */
+function closedLoopArm(arm: (pin: string) => string, P: string): string {
+  return [
+    `rm -f ${P}; ghost-alps agent --scx --learn --json --tags-pin ${P} > /tmp/agent.out 2> /tmp/agent.err & A=$!`,
+    `i=0; while [ ! -e ${P} ] && [ $i -lt 6000 ] && kill -0 $A 2>/dev/null; do sleep 0.01; i=$((i+1)); done`,
+    `[ -e ${P} ] || { echo "agent did not start" >&2; cat /tmp/agent.err >&2; exit 1; }`,
+    `echo "agentcpu begin $(cut -d' ' -f14,15 /proc/$A/stat)"`,
+    arm(` ${P}`),
+    `echo "agentcpu end $(cut -d' ' -f14,15 /proc/$A/stat)"`,
+    `kill -INT $A; wait $A`,
+    `echo "agentgen $(grep -o '"generation":[0-9]*' /tmp/agent.out | tail -1 | cut -d: -f2)"`,
+  ].join('\n');
+}
 
 /**
  * The in-guest A/B script with /proc/stat samples around each arm's invoker run ("stat ARM
@@ -157,9 +182,30 @@ export function measuredAbScript(schedulers: readonly RealScheduler[], loaderPol
   return schedulers
     .flatMap((s) => [
       `echo "== ${s}"`,
-      s === 'default' ? arm(s, '') : `${build}/alps-loader --pin-tags ${P} ${pol} -- sh -c '${arm(s, ` ${P}`).replace(/'/g, '')}'`,
+      s === 'default'
+        ? arm(s, '')
+        : s === 'alps-scx'
+          ? closedLoopArm((pin) => arm(s, pin), P)
+          : `${build}/alps-loader --pin-tags ${P} ${pol} -- sh -c '${arm(s, ` ${P}`).replace(/'/g, '')}'`,
     ])
     .join('\n');
+}
+
+/**
+ * The closed-loop arm's agent figures: the last policy generation it installed, and its CPU time
+ * (clock ticks, USER_HZ `hz`) as a share of the guest's CPU time over the run (`guestCpuNs`:
+ * busy + idle over all CPUs, from /proc/stat).
+ */
+export function agentFigures(lines: readonly string[], guestCpuNs: number, hz = 100): { policyGenerations: number; agentCpuShare: number } | undefined {
+  const gen = lines.map((l) => /^agentgen (\d*)$/.exec(l)).find((m) => m);
+  const cpu = (k: string): number | undefined => {
+    const m = lines.map((l) => new RegExp(`^agentcpu ${k} (\\d+) (\\d+)$`).exec(l)).find((x) => x);
+    return m ? Number(m[1]) + Number(m[2]) : undefined;
+  };
+  const b = cpu('begin');
+  const e = cpu('end');
+  if (!gen || b === undefined || e === undefined) return undefined;
+  return { policyGenerations: Number(gen[1] || 0), agentCpuShare: guestCpuNs > 0 ? (((e - b) / hz) * 1e9) / guestCpuNs : NaN };
 }
 
 /** Splits guest output into "== <name>" sections. */
