@@ -110,6 +110,7 @@ let cases = 0;
 test('fuzz: hostile flag vectors for every command, in-process through the parser', { timeout: 120_000 }, async () => {
   const before = readdirSync(state);
   const t0 = performance.now();
+  const rss0 = process.memoryUsage().rss;
   await fc.assert(
     fc.asyncProperty(argvArb, async (argv) => {
       cases++;
@@ -126,6 +127,8 @@ test('fuzz: hostile flag vectors for every command, in-process through the parse
     { numRuns: 600, seed: 15, endOnFailure: true },
   );
   assert.deepEqual(readdirSync(state), before, 'no token file or state written by a refused command line');
+  const rssGrowthMb = (process.memoryUsage().rss - rss0) / 2 ** 20;
+  assert.ok(rssGrowthMb < 256, `RSS grew ${rssGrowthMb.toFixed(0)} MB over the property`);
   process.stderr.write(`fuzz flags: ${cases} in-process cases in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
 });
 

@@ -72,6 +72,7 @@ const counts = { jsonl: 0, csv: 0, artifact: 0, long: 0 };
 
 test('fuzz: InvocationRecord traces (JSONL and CSV) are read or refused, never crash', { timeout: 120_000 }, async () => {
   const t0 = performance.now();
+  const rss0 = process.memoryUsage().rss;
   await fc.assert(
     fc.asyncProperty(fc.array(jsonlLine, { maxLength: 8 }), fc.constantFrom<'auto' | 'jsonl'>('auto', 'jsonl'), fc.boolean(), async (lines, format, crlf) => {
       counts.jsonl++;
@@ -99,6 +100,8 @@ test('fuzz: InvocationRecord traces (JSONL and CSV) are read or refused, never c
     }),
     { numRuns: 300, seed: 15 },
   );
+  const rssGrowthMb = (process.memoryUsage().rss - rss0) / 2 ** 20;
+  assert.ok(rssGrowthMb < 256, `RSS grew ${rssGrowthMb.toFixed(0)} MB over the property`);
   process.stderr.write(`fuzz traces: ${counts.jsonl} JSONL + ${counts.csv} CSV cases in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
 });
 

@@ -129,6 +129,7 @@ let frames = 0;
 test('fuzz: hostile WebSocket sessions leave the server up and its state and token unchanged', { timeout: 150_000 }, async () => {
   const t0 = performance.now();
   const params0 = JSON.stringify(target.params);
+  const rss0 = process.memoryUsage().rss;
   await fc.assert(
     fc.asyncProperty(fc.array(frame, { minLength: 1, maxLength: 12 }), fc.boolean(), async (session, reading) => {
       sessions++;
@@ -162,5 +163,7 @@ test('fuzz: hostile WebSocket sessions leave the server up and its state and tok
   });
   ws.close();
   assert.deepEqual(target.calls, ['pause']);
+  const rssGrowthMb = (process.memoryUsage().rss - rss0) / 2 ** 20;
+  assert.ok(rssGrowthMb < 256, `RSS grew ${rssGrowthMb.toFixed(0)} MB over the property`);
   process.stderr.write(`fuzz websocket: ${sessions} sessions, ${frames} frames in ${((performance.now() - t0) / 1000).toFixed(1)} s; refused ${JSON.stringify(server.refused)}\n`);
 });

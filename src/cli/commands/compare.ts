@@ -7,8 +7,6 @@ import { UsageError } from '../errors.js';
 import { intFlag, LIMITS, numFlag, prepareOutDir, seedFlag } from '../flags.js';
 import type { CliCommand } from '../program.js';
 
-/** The real schedulers (REAL_SCHEDULERS of src/harness/real/real-ab; here so --help loads nothing heavy). */
-const REAL_SCHEDULERS: readonly RealScheduler[] = ['default', 'alps-scx'];
 
 interface CompareArgs {
   real: boolean;
@@ -26,7 +24,7 @@ interface CompareArgs {
 }
 
 /** Which simulator model stands for each real scheduler in the sim-vs-real table. */
-const SIM_MODEL: Record<RealScheduler, 'eevdf' | 'alps'> = { default: 'eevdf', 'alps-scx': 'alps' };
+const simModel = (s: RealScheduler): 'eevdf' | 'alps' => (s === 'default' ? 'eevdf' : 'alps');
 
 const EXAMPLES: [string, string][] = [
   ['ghost-alps compare --real', 'Huawei mix, 1,000 invocations, calibrated to 90% real load on 2 vCPUs: default vs ALPS on sched_ext (2 VM boots, ~2 min)'],
@@ -34,11 +32,11 @@ const EXAMPLES: [string, string][] = [
   ['ghost-alps compare --real --workload azure --invocations 400 --scale 0.25 --out /tmp/real-ab', 'Azure mix; report.json, charts and per-invocation CSVs in /tmp/real-ab'],
 ];
 
-function parseSchedulers(s: string): RealScheduler[] {
+function parseSchedulers(s: string, REAL_SCHEDULERS: readonly string[]): RealScheduler[] {
   const list = s.split(',').map((x) => x.trim()).filter(Boolean);
   if (!list.length) throw new InputError('--schedulers', 'empty list');
   for (const x of list) {
-    if (!(REAL_SCHEDULERS as readonly string[]).includes(x)) throw new InputError('--schedulers', `unknown real scheduler "${x}" (known: ${REAL_SCHEDULERS.join(', ')})`);
+    if (!REAL_SCHEDULERS.includes(x)) throw new InputError('--schedulers', `unknown real scheduler "${x}" (known: ${REAL_SCHEDULERS.join(', ')})`);
   }
   if (new Set(list).size !== list.length) throw new InputError('--schedulers', 'a scheduler is listed twice');
   return list as RealScheduler[];
@@ -56,9 +54,10 @@ async function guestRunner(cpus: number): Promise<Parameters<typeof runCalibrate
 }
 
 /** Flag checks before any VM boots (also the fuzz suite's entry point). */
-function checkCompareArgs(argv: CompareArgs): RealScheduler[] {
+async function checkCompareArgs(argv: CompareArgs): Promise<RealScheduler[]> {
   if (!argv.real) throw new UsageError('compare runs real kernels only; pass --real (for simulated schedulers use `ghost-alps simulate`)');
-  const schedulers = parseSchedulers(argv.schedulers);
+  // The list lives with the real A/B harness (imported here, not at start-up: it is heavy).
+  const schedulers = parseSchedulers(argv.schedulers, (await import('../../harness/real/real-ab.js')).REAL_SCHEDULERS);
   intFlag('--invocations', argv.invocations, 20, LIMITS.realInvocations);
   numFlag('--load', argv.load, 0, 0.99);
   intFlag('--cpus', argv.cpus, 1, 16);
@@ -96,7 +95,7 @@ export const compareCommand: CliCommand<CompareArgs> = {
       )
       .example(EXAMPLES)
       .option('real', { type: 'boolean', default: false, describe: 'run on a real kernel (required: simulated comparisons are `ghost-alps simulate`)' })
-      .option('schedulers', { type: 'string', default: 'default,alps-scx', describe: `comma-separated, in run order: ${REAL_SCHEDULERS.join(', ')}` })
+      .option('schedulers', { type: 'string', default: 'default,alps-scx', describe: 'comma-separated, in run order: default, alps-scx (and the other ALPS variants an unknown name lists)' })
       .option('workload', { type: 'string', default: 'huawei', choices: ['huawei', 'azure'], describe: 'Table 1 mix' })
       .option('invocations', { type: 'number', default: 1000, describe: 'invocations per scheduler' })
       .option('load', { type: 'number', default: 0.9, describe: 'real guest CPU utilisation to calibrate to (0..1)' })
@@ -107,11 +106,11 @@ export const compareCommand: CliCommand<CompareArgs> = {
       .option('with-sim', { type: 'boolean', default: true, describe: 'also simulate the same workload and print the sim-vs-real table (--no-with-sim to skip)' })
       .option('json', { type: 'boolean', default: false, describe: 'print the report as JSON (simulate --json shape, plus .real and .simVsReal)' })
       .option('out', { type: 'string', describe: 'directory for report.json, curves.json, SVG charts and per-invocation CSVs' }),
-  check: (argv) => {
-    checkCompareArgs(argv);
+  check: async (argv) => {
+    await checkCompareArgs(argv);
   },
   handler: async (argv) => {
-    const schedulers = checkCompareArgs(argv);
+    const schedulers = await checkCompareArgs(argv);
     const outDir = argv.out !== undefined ? prepareOutDir(argv.out) : undefined;
     const [{ compareOutcomes, runVariant }, { writeComparison }, { formatComparison }, { simulate }, { table1Workload }, { withOverhead }, { runCalibratedAb }, { formatSimVsReal, simRealStats }] = await Promise.all([
       import('../../harness/ab.js'),
@@ -147,7 +146,7 @@ export const compareCommand: CliCommand<CompareArgs> = {
     if (argv['with-sim']) {
       say('simulating the same workload');
       simVsReal = schedulers.map((s, i) => {
-        const model = SIM_MODEL[s];
+        const model = simModel(s);
         const sim = runVariant(simulate, simBundle, { scheduler: model }, argv.seed);
         return {
           sim: model,
@@ -162,6 +161,14 @@ export const compareCommand: CliCommand<CompareArgs> = {
       gapFactor: r.gapFactor,
       predictedUtilisation: r.predictedUtilisation,
       utilisation: Object.fromEntries(r.arms.map((a) => [a.scheduler, a.cpu.utilisation])),
+      // One row per arm: the closed loop's generations and the agent's own CPU share of the guest.
+      arms: r.arms.map((a) => ({
+        scheduler: a.scheduler,
+        meanTurnaroundMs: a.row.meanTurnaroundMs,
+        utilisation: a.cpu.utilisation,
+        policyGenerations: a.policyGenerations,
+        ...(a.agentCpuShare !== undefined ? { agentCpuShare: a.agentCpuShare } : {}),
+      })),
       failed: Object.fromEntries(r.arms.map((a) => [a.scheduler, a.row.failed])),
       policyFunctions: r.policy.entries.length,
       scale: argv.scale,
