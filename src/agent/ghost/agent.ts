@@ -156,6 +156,8 @@ export class GhostAgent {
   private readonly unavailable: Uint8Array;
   private readonly workers: number[];
   private readonly yielding: number[] = [];
+  /** Scratch of schedule(): tasks deferred this pass (reused: no allocation per pass). */
+  private readonly deferred: number[] = [];
   /** head/tail of the queue ring (zero-copy): an empty queue costs no native call. */
   private readonly ring: Uint32Array;
   private lastOverflow = 0;
@@ -464,7 +466,8 @@ export class GhostAgent {
     const { sw, ordering } = this.o;
     const txns = this.txns;
     txns.clear();
-    const deferred: number[] = [];
+    const deferred = this.deferred;
+    deferred.length = 0;
     for (const c of this.workers) {
       const ai = this.agentSw[c] as number;
       if (ai < 0 || (sw.flags(ai) & SwFlag.CPU_AVAIL) === 0 || this.unavailable[c]) continue;
@@ -502,10 +505,12 @@ export class GhostAgent {
       const t = this.tasks[h];
       if (t && t.state === TS.Yielding) this.enqueue(t, now, true);
     }
-    for (const h of this.yielding.splice(0)) {
-      const t = this.tasks[h];
+    const yielding = this.yielding;
+    for (let i = 0; i < yielding.length; i++) {
+      const t = this.tasks[yielding[i] as number];
       if (t && t.state === TS.Yielding) this.enqueue(t, now, false);
     }
+    yielding.length = 0;
     if (txns.count === 0) return 0;
     this.o.client.commitBound(txns.count);
     return this.reap(now);
