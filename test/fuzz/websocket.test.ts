@@ -85,8 +85,19 @@ const frameObj = fc.record(
   },
   { requiredKeys: [] },
 );
+/** Well-formed control operations with a wrong token: they reach the token check, and stop there. */
+const wrongToken = fc.oneof(fc.string({ maxLength: 40 }), fc.constant(TOKEN.slice(1)), fc.constant(`${TOKEN} `), fc.constant(TOKEN.toUpperCase()));
+const wellFormed = fc.oneof(
+  fc.record({ op: fc.constantFrom('pause', 'resume', 'snapshot') }),
+  fc.record({ op: fc.constant('set-params'), params: fc.record({ alpha: fc.double({ min: 0, max: 10, noNaN: true }) }) }),
+  fc.record({ op: fc.constant('pin'), funcId: fc.integer({ min: 1, max: 100 }), rank: fc.integer({ min: 1, max: 9 }) }),
+  fc.record({ op: fc.constant('unpin'), funcId: fc.integer({ min: 1, max: 100 }) }),
+);
+const controlWithWrongToken = fc.tuple(wellFormed, wrongToken).map(([o, token]) => ({ text: JSON.stringify({ v: 1, type: 'control', id: 'w', token, ...o }) }));
+
 /** What goes on the wire: JSON (prototype keys spelled out), garbage text, binary or bad UTF-8. */
 const frame = fc.oneof(
+  { weight: 3, arbitrary: controlWithWrongToken },
   { weight: 6, arbitrary: frameObj.map((o) => ({ text: JSON.stringify(o) })) },
   { weight: 1, arbitrary: fc.constantFrom('{"__proto__":{"polluted":1},"v":1,"type":"ping","id":"p"}', '{"v":1,"type":"control","op":"pause","token":null}', '[]', 'null', '{', '"x"').map((text) => ({ text })) },
   { weight: 1, arbitrary: fc.string({ maxLength: 60 }).map((text) => ({ text })) },
@@ -146,6 +157,7 @@ test('fuzz: hostile WebSocket sessions leave the server up and its state and tok
       ws.terminate();
       assert.deepEqual(crashed, [], 'no handler threw');
       assert.deepEqual(target.calls, [], 'no control operation without the token');
+      assert.equal(server.refused.unsupported + server.refused.internal + server.refused.rejected, 0);
       assert.equal(JSON.stringify(target.params), params0);
       assert.equal(target.pins.size, 0);
       assert.equal(target.paused, false);
@@ -153,6 +165,7 @@ test('fuzz: hostile WebSocket sessions leave the server up and its state and tok
     }),
     { numRuns: 120, seed: 15 },
   );
+  assert.ok(server.refused.unauthorized > 0, 'well-formed operations with wrong tokens were tried');
   await alive();
   assert.ok(tokenMatches(TOKEN, TOKEN) && !tokenMatches(TOKEN, TOKEN.slice(1)));
   // The token still works after all of it: one authorised pause reaches the target.
