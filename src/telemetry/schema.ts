@@ -186,13 +186,23 @@ function str(o: Obj, k: string, where: string, max = 256): string {
 
 function num(o: Obj, k: string, where: string): number {
   const v = o[k];
-  need(typeof v === 'number' && Number.isFinite(v), `${where}.${k}`, `must be a finite number, got ${JSON.stringify(v)}`);
+  need(typeof v === 'number' && Number.isFinite(v), `${where}.${k}`, `must be a finite number, got ${shown(v)}`);
   return v;
+}
+
+/**
+ * A value quoted in an error frame: JSON, cut to 60 characters. Errors echo what was wrong, but a
+ * 16 kB bad field must not come back as a 16 kB reply (replies cost the server memory while a
+ * client does not read them).
+ */
+export function shown(v: unknown): string {
+  const s = JSON.stringify(v) ?? String(v);
+  return s.length > 60 ? `${s.slice(0, 57)}...` : s;
 }
 
 function envelope(raw: unknown): Obj {
   need(isObj(raw), 'message', 'must be a JSON object');
-  need(raw['v'] === SCHEMA_VERSION, 'message.v', `must be ${SCHEMA_VERSION} (this server speaks schema v${SCHEMA_VERSION}), got ${JSON.stringify(raw['v'])}`);
+  need(raw['v'] === SCHEMA_VERSION, 'message.v', `must be ${SCHEMA_VERSION} (this server speaks schema v${SCHEMA_VERSION}), got ${shown(raw['v'])}`);
   need(typeof raw['type'] === 'string', 'message.type', 'must be a string');
   return raw;
 }
@@ -227,19 +237,19 @@ export function parseParamsPatch(raw: unknown, where = 'params'): ParamsPatch {
     const f = `${where}.${k}`;
     switch (kind) {
       case 'number':
-        need(typeof v === 'number' && Number.isFinite(v), f, `must be a finite number, got ${JSON.stringify(v)}`);
+        need(typeof v === 'number' && Number.isFinite(v), f, `must be a finite number, got ${shown(v)}`);
         break;
       case 'int':
-        need(typeof v === 'number' && Number.isSafeInteger(v), f, `must be an integer, got ${JSON.stringify(v)}`);
+        need(typeof v === 'number' && Number.isSafeInteger(v), f, `must be an integer, got ${shown(v)}`);
         break;
       case 'bool':
-        need(typeof v === 'boolean', f, `must be true or false, got ${JSON.stringify(v)}`);
+        need(typeof v === 'boolean', f, `must be true or false, got ${shown(v)}`);
         break;
       case 'model':
-        need(typeof v === 'string' && (SLICE_MODELS as readonly string[]).includes(v), f, `must be one of ${SLICE_MODELS.join(', ')}, got ${JSON.stringify(v)}`);
+        need(typeof v === 'string' && (SLICE_MODELS as readonly string[]).includes(v), f, `must be one of ${SLICE_MODELS.join(', ')}, got ${shown(v)}`);
         break;
       case 'mode':
-        need(typeof v === 'string' && (LEARNER_MODES as readonly string[]).includes(v), f, `must be one of ${LEARNER_MODES.join(', ')}, got ${JSON.stringify(v)}`);
+        need(typeof v === 'string' && (LEARNER_MODES as readonly string[]).includes(v), f, `must be one of ${LEARNER_MODES.join(', ')}, got ${shown(v)}`);
         break;
     }
     out[k] = v;
@@ -267,11 +277,11 @@ export function parseClientMessage(raw: unknown): ClientMessage {
     onlyKeys(o, ['v', 'type', 'id'], 'message');
     return { v: 1, type: 'ping', id: str(o, 'id', 'message', 64) };
   }
-  need(type === 'control', 'message.type', `must be "ping" or "control", got ${JSON.stringify(type)}`);
+  need(type === 'control', 'message.type', `must be "ping" or "control", got ${shown(type)}`);
   const id = str(o, 'id', 'message', 64);
   const token = str(o, 'token', 'message', 256);
   const op = o['op'];
-  need(typeof op === 'string' && (CONTROL_OPS as readonly string[]).includes(op), 'message.op', `unknown operation ${JSON.stringify(op)} (known: ${CONTROL_OPS.join(', ')})`);
+  need(typeof op === 'string' && (CONTROL_OPS as readonly string[]).includes(op), 'message.op', `unknown operation ${shown(op)} (known: ${CONTROL_OPS.join(', ')})`);
   const base = { v: 1 as const, type: 'control' as const, id, token };
   const common = ['v', 'type', 'id', 'token', 'op'];
   switch (op as ControlOp) {
@@ -285,7 +295,7 @@ export function parseClientMessage(raw: unknown): ClientMessage {
       return { ...base, op: op as 'pause' | 'resume' | 'snapshot' };
     case 'pin': {
       onlyKeys(o, [...common, 'funcId', 'rank', 'sliceNs'], 'message');
-      need(isFuncId(o['funcId']), 'message.funcId', `must be a function id (integer 1..2^32-1), got ${JSON.stringify(o['funcId'])}`);
+      need(isFuncId(o['funcId']), 'message.funcId', `must be a function id (integer 1..2^32-1), got ${shown(o['funcId'])}`);
       const rank = optRank(o, 'message');
       const sliceNs = optSlice(o, 'message');
       need(rank !== undefined || sliceNs !== undefined, 'message', 'pin needs rank, sliceNs or both');
@@ -293,7 +303,7 @@ export function parseClientMessage(raw: unknown): ClientMessage {
     }
     case 'unpin':
       onlyKeys(o, [...common, 'funcId'], 'message');
-      need(isFuncId(o['funcId']), 'message.funcId', `must be a function id (integer 1..2^32-1), got ${JSON.stringify(o['funcId'])}`);
+      need(isFuncId(o['funcId']), 'message.funcId', `must be a function id (integer 1..2^32-1), got ${shown(o['funcId'])}`);
       return { ...base, op: 'unpin', funcId: o['funcId'] as number };
   }
 }
@@ -308,7 +318,7 @@ const SERVER_TYPES = ['hello', 'functions', 'policy', 'stats', 'util', 'rates', 
 export function parseServerMessage(raw: unknown): ServerMessage {
   const o = envelope(raw);
   const type = o['type'] as string;
-  need((SERVER_TYPES as readonly string[]).includes(type), 'message.type', `unknown server message type ${JSON.stringify(type)}`);
+  need((SERVER_TYPES as readonly string[]).includes(type), 'message.type', `unknown server message type ${shown(type)}`);
   switch (type) {
     case 'hello':
       need(isObj(o['source']), 'message.source', 'must be an object');
