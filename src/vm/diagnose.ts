@@ -48,7 +48,7 @@ export function diagnose(console: string, end: VmEnd): VmDiagnosis {
         ? {
             hint:
               'an int3 at a static-key site is live text patching racing the other vCPU under multi-threaded TCG; ' +
-              'the default clock (icount, one host thread for all vCPUs) avoids it (docs/vm.md, "Clock")',
+              '--clock icount (one host thread for all vCPUs) avoids it (docs/vm.md, "Clock")',
           }
         : {}),
     };
@@ -58,7 +58,7 @@ export function diagnose(console: string, end: VmEnd): VmDiagnosis {
     return {
       kind: 'hang',
       cause: `guest hang${at}: ${lockup}`,
-      ...(ipi ? { hint: 'a vCPU waits forever on a cross-CPU call; seen under multi-threaded TCG only (docs/vm.md, "Clock")' } : {}),
+      ...(ipi ? { hint: 'a vCPU waits forever on a cross-CPU call, the multi-threaded TCG race family (docs/vm.md, "Clock"; --clock icount avoids it)' } : {}),
     };
   }
   if (oom) return { kind: 'oom', cause: `guest out of memory: ${oom}`, hint: 'give the guest more memory (--mem MB)' };

@@ -40,12 +40,17 @@ export function firmwareArgs(): string[] {
   return existsSync(qboot) ? ['-bios', qboot] : [];
 }
 
-/** Which clock a run uses when the caller says 'auto': icount exists only under TCG. */
-export function resolveClock(accel: Accel, asked: VmClock | 'auto' | undefined): VmClock {
+/**
+ * Which clock a run uses when the caller says 'auto' (or GHOST_ALPS_VM_CLOCK): 'host'. icount
+ * removes the multi-threaded-TCG crash but runs all vCPUs on one host thread in turns, which
+ * delays cross-vCPU preemption to the next turn (a learned 2-ms slice ran 2-8 ms) and makes
+ * CPU-heavy guests ~10x slower; so it is opt-in, for runs that attach schedulers but do not
+ * measure sub-tick timing (docs/vm.md, "Clock").
+ */
+export function resolveClock(_accel: Accel, asked: VmClock | 'auto' | undefined): VmClock {
   const env = process.env['GHOST_ALPS_VM_CLOCK'];
   const want = asked && asked !== 'auto' ? asked : env === 'icount' || env === 'host' ? env : 'auto';
-  if (want === 'auto') return accel === 'tcg' ? 'icount' : 'host';
-  return want;
+  return want === 'auto' ? 'host' : want;
 }
 
 /**

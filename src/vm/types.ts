@@ -15,11 +15,13 @@ export interface AccelChoice {
 /**
  * What the guest's clock follows (docs/vm.md, "Clock"):
  *   icount  TCG only: guest time advances with the instructions executed (`-icount
- *           shift=…,sleep=off`, one host thread for all vCPUs), so a busy host slows the run
- *           down but does not change what the guest measures. The default under TCG.
+ *           shift=…,sleep=off`, one host thread running every vCPU in turn): no cross-vCPU
+ *           text-patching race, and a busy host slows busy guest work down without changing
+ *           what the guest measures; but cross-vCPU preemption waits for the next turn.
  *   host    guest time is host time: multi-threaded TCG (one host thread per vCPU), or KVM.
- *           Faster on an idle host; the guest's timings move with the host's load.
- *   auto    icount under TCG, host under KVM.
+ *           Faithful sub-ms scheduling; the guest's timings move with the host's load, and
+ *           under TCG live text patching can crash the guest (retried by the callers).
+ *   auto    host (the default; GHOST_ALPS_VM_CLOCK overrides).
  */
 export type VmClock = 'icount' | 'host';
 
@@ -45,7 +47,7 @@ export interface VmRunOptions {
   cwd?: string;
   /** 'auto' (default, or GHOST_ALPS_VM_ACCEL): KVM only if a probe boot showed it works here. */
   accel?: Accel | 'auto';
-  /** 'auto' (default, or GHOST_ALPS_VM_CLOCK): icount under TCG, host under KVM. */
+  /** 'auto' (default, or GHOST_ALPS_VM_CLOCK): host. See VmClock. */
   clock?: VmClock | 'auto';
   /**
    * Guest paths (files or directories) to copy back after the command has ended; every regular

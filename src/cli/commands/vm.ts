@@ -39,8 +39,8 @@ const RUN_EXAMPLES = `Examples:
   ghost-alps vm run --collect /tmp/o:./vm-out -- sh -c 'mkdir /tmp/o; uname -r > /tmp/o/uname.txt'
   # one JSON object: exitCode, stdout, stderr, bootMs, ...
   ghost-alps vm run --json -- node -e 'console.log(process.version)'
-  # guest time = host time (multi-threaded TCG): faster on an idle host, load-dependent
-  ghost-alps vm run --clock host -- sh -c 'cat /proc/cpuinfo | grep -c processor'`;
+  # instruction-counted guest clock: no TCG text-patching crash, guest sleeps cost no host time
+  ghost-alps vm run --clock icount -- sh -c 'sleep 30; cat /proc/uptime'`;
 
 const VM_EXAMPLES = `Subcommands:
   ghost-alps vm run [options] -- CMD   boot the sched_ext kernel, run CMD as root, exit with its code
@@ -134,7 +134,7 @@ const runCommand: CommandModule<object, RunArgs> & { check: (argv: RunArgs) => v
         type: 'string',
         default: 'auto',
         choices: [...VM_CLOCKS],
-        describe: 'guest clock: icount = counts instructions (host load cannot change guest timings; TCG only), host = host time; auto = icount under TCG, host under KVM',
+        describe: 'guest clock: host = host time (multi-threaded TCG or KVM); icount = counts instructions (TCG, one host thread: no text-patching crash, host load cannot change busy guest timings, coarse cross-vCPU preemption); auto = host',
       })
       .option('file', { type: 'string', array: true, default: [], describe: 'HOST_PATH:GUEST_PATH to copy into the guest (file or directory; repeatable)' })
       .option('collect', { type: 'string', array: true, default: [], describe: 'GUEST_PATH:HOST_PATH to copy back after the command (file or directory; repeatable)' })

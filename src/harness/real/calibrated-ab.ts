@@ -46,7 +46,7 @@ export type GuestRunner = (script: string, files: GuestFile[], timeoutMs: number
 export async function vmRunner(cpus: number, clockOpt?: 'auto' | 'icount' | 'host'): Promise<GuestRunner> {
   const { runInVm, VmError } = await import('../../vm/index.js');
   const env = process.env['GHOST_ALPS_VM_CLOCK'];
-  const clock = clockOpt ?? (env === 'icount' || env === 'host' || env === 'auto' ? env : 'host');
+  const clock = clockOpt ?? (env === 'icount' || env === 'host' ? env : 'host');
   const racy = (accel: string | undefined, c: string | undefined): boolean => accel === 'tcg' && c === 'host';
   return async (script, files, timeoutMs) => {
     for (let attempt = 0; ; attempt++) {

@@ -179,7 +179,8 @@ test('qemu command line: icount means single-threaded TCG with tsc=reliable; KVM
   const kvm = qemuArgs({ ...base, accel: 'kvm', clock: 'host' });
   assert.equal(at(kvm, '-accel'), 'kvm');
   assert.doesNotMatch(at(kvm, '-append') ?? '', /tsc=/);
-  assert.equal(resolveClock('tcg', 'auto'), 'icount');
+  assert.equal(resolveClock('tcg', 'auto'), 'host');
+  assert.equal(resolveClock('tcg', 'icount'), 'icount');
   assert.equal(resolveClock('kvm', undefined), 'host');
   assert.equal(resolveClock('tcg', 'host'), 'host');
   assert.throws(() => validateVmOptions({ command: ['true'], clock: 'icount', accel: 'kvm' }), (e: unknown) => e instanceof InputError && /needs TCG/.test(e.message));
