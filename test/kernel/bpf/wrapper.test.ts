@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type BpfError, bpfArtifact, bpfAvailability, encodeTag, loadBpf, u32Key } from '../../../src/native/bpf.js';
+import { type BpfError, bpfArtifact, bpfAvailability, decodeExitInfo, encodePolicyEntry, encodeTag, EXIT_INFO_BYTES, loadBpf, POLICY_ENTRY_BYTES, sumPerCpu, u32Key } from '../../../src/native/bpf.js';
 
 const avail = bpfAvailability('profile.bpf.o');
 const skip = avail.ok ? false : avail.reason;
@@ -82,4 +82,28 @@ test('run-time statistics count while a stats handle is open', { skip }, async (
     stats.close();
     obj.close();
   }
+});
+
+test('scheduler codecs match alps_common.h: policy entries carry E[CPU], exit info carries the dump, per-CPU counters sum', () => {
+  const e = encodePolicyEntry({ rank: 3, sliceNs: 2_000_000, expectedCpuNs: 45_000_000 });
+  assert.equal(e.length, POLICY_ENTRY_BYTES);
+  assert.equal(POLICY_ENTRY_BYTES, 24);
+  assert.deepEqual([e.readUInt32LE(0), e.readUInt32LE(4), Number(e.readBigUInt64LE(8)), Number(e.readBigUInt64LE(16))], [3, 1, 2_000_000, 45_000_000]);
+  assert.equal(Number(encodePolicyEntry({ rank: 1, sliceNs: 0 }).readBigUInt64LE(16)), 0, 'unknown E[CPU] is 0');
+  const x = Buffer.alloc(EXIT_INFO_BYTES);
+  x.writeInt32LE(1026, 0);
+  x.write('runnable task stall', 16);
+  x.write('watchdog failed', 144);
+  x.write('alps: queued overdue=0 ordinary=3 ranked=1', 400);
+  const d = decodeExitInfo(x);
+  assert.equal(d.kind, 1026);
+  assert.equal(d.reason, 'runnable task stall');
+  assert.equal(d.msg, 'watchdog failed');
+  assert.equal(d.dump, 'alps: queued overdue=0 ordinary=3 ranked=1');
+  const per = Buffer.alloc(8 * 3);
+  per.writeBigUInt64LE(5n, 0);
+  per.writeBigUInt64LE(7n, 8);
+  per.writeBigUInt64LE(30n, 16);
+  assert.equal(sumPerCpu(per), 42);
+  assert.equal(sumPerCpu(null), 0);
 });

@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { table1Workload } from '../../../src/workload/index.js';
 import { cpuDemandNs } from '../../../src/core/workload.js';
-import { learnLoaderPolicy, realAbScript, summarise, toRealTrace } from '../../../src/harness/real/real-ab.js';
+import { agentFigures, learnLoaderPolicy, measuredAbScript, realAbScript, summarise, toRealTrace } from '../../../src/harness/real/real-ab.js';
 
 const bundle = table1Workload({ mix: 'huawei', invocations: 300, cpus: 2, load: 0.9, seed: 3 });
 
@@ -52,4 +52,17 @@ test('summaries: mean, p99 and per-group numbers from alps-invoke output; failur
   assert.equal(r.meanTurnaroundMs, 265);
   assert.equal(r.p99TurnaroundMs, 900);
   assert.deepEqual(r.groups, { '1': { n: 2, meanMs: 30, p99Ms: 40 }, '3': { n: 2, meanMs: 500, p99Ms: 900 } });
+});
+
+test('closed-loop arm: the agent runs in the guest around the invoker; its generations and CPU share are parsed', () => {
+  const script = measuredAbScript(['default', 'alps-scx', 'alps-scx:oracle'], ['--policy', '1:1:0:5000']);
+  const sec = (name: string): string => script.split(`echo "== ${name}"`)[1]!.split('echo "== ')[0]!;
+  assert.match(sec('alps-scx'), /ghost-alps agent --scx --learn --json --tags-pin \/sys\/fs\/bpf\/alps_tags .*alps-invoke \/tmp\/trace\.txt \/sys\/fs\/bpf\/alps_tags.*kill -INT \$A/s);
+  assert.doesNotMatch(sec('alps-scx'), /alps-loader/, 'the product arm learns online: no offline policy');
+  assert.match(sec('alps-scx:oracle'), /alps-loader --pin-tags \S+ '--policy' '1:1:0:5000'/);
+  const lines = ['agentcpu begin 10 5', 'inv 0 1 1 1 1 0', 'agentcpu end 60 15', 'agentgen 7'];
+  // 60 ticks = 0.6 s of agent CPU over 2 CPUs x 10 s of guest time = 3 %.
+  const a = agentFigures(lines, 2 * 10e9);
+  assert.deepEqual(a, { policyGenerations: 7, agentCpuShare: 0.03 });
+  assert.equal(agentFigures(['agentgen 3'], 1e9), undefined, 'no CPU samples: not a measurement');
 });
