@@ -115,6 +115,17 @@ export function ghostAgentOptions<T>(y: Argv<T>): Argv<T & GhostAgentArgs> {
     .option('json', { type: 'boolean', default: false, describe: 'print agent statistics as JSON lines' }) as unknown as Argv<T & GhostAgentArgs>;
 }
 
+/** `--cgroup-map`: an object of cgroup path prefix → function name, copied without a prototype. */
+function cgroupMapOf(v: unknown, path: string): Record<string, string> {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new InputError(`--cgroup-map ${path}`, 'expected a JSON object {"<cgroup path prefix>": "<function name>"}');
+  const out = Object.create(null) as Record<string, string>;
+  for (const [k, name] of Object.entries(v)) {
+    if (typeof name !== 'string' || name === '') throw new InputError(`--cgroup-map ${path}`, `the value of ${JSON.stringify(k).slice(0, 60)} must be a function name`);
+    out[k] = name;
+  }
+  return out;
+}
+
 /** Bounds of the ghOSt backend's number flags. */
 function checkGhostNumbers(a: GhostAgentArgs): void {
   numFlag('--slice-ms', a['slice-ms'], 0, 3_600_000);
@@ -153,11 +164,13 @@ export async function runGhostBackend(a: GhostAgentArgs, hooks: GhostBackendHook
   if (create && cpus.length < 2) throw new InputError('--cpus', 'the centralized agent needs at least 2 CPUs (one spins)');
   let cgroupMap: Record<string, string> = {};
   if (a['cgroup-map']) {
+    let parsed: unknown;
     try {
-      cgroupMap = JSON.parse(readFileSync(a['cgroup-map'], 'utf8')) as Record<string, string>;
+      parsed = JSON.parse(readFileSync(a['cgroup-map'], 'utf8'));
     } catch (e) {
       throw new InputError(`--cgroup-map ${a['cgroup-map']}`, (e as Error).message);
     }
+    cgroupMap = cgroupMapOf(parsed, a['cgroup-map']);
   }
   const initialPolicy = a['policy-file'] ? readPolicy(a['policy-file']) : undefined;
   const [{ createLearner }, { startHostAgent }, { startGhostTelemetry }] = await Promise.all([
@@ -258,7 +271,7 @@ export const agentCommand: CliCommand<AgentArgs> = {
     // scheduler, so by default it gets the kernel's own (longest) bound.
     argv['runnable-timeout-ms'] ??= argv.scx ? 0 : 2000;
     if (argv.scx) {
-      const { runScxBackend } = await import('../../agent/scx/cli.js');
+      const { runScxBackend } = await import('../agent-scx.js');
       process.exitCode = await runScxBackend(argv);
       return;
     }
