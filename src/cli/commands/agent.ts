@@ -1,7 +1,7 @@
 /**
  * `ghost-alps agent --ghost|--scx …`: enforce an ALPS policy on this host, either delegated (a
  * ghOSt enclave scheduled through the ghOSt ABI) or in-kernel (the sched_ext BPF scheduler).
- * One exported runner per backend (`runGhostBackend` here, `runScxBackend` in src/agent/scx);
+ * One exported runner per backend (`runGhostBackend` here, `runScxBackend` in src/cli/agent-scx.ts);
  * `handler` only picks one.
  */
 import { existsSync, readFileSync } from 'node:fs';

@@ -5,14 +5,14 @@
  * needs one branch (`if (argv.scx) return runScxBackend(argv)`).
  */
 import { readFileSync } from 'node:fs';
-import { ExitCode, InputError } from '../../core/errors.js';
-import type { Policy } from '../../core/policy.js';
-import { msToNs } from '../../core/time.js';
-import { createLearner } from '../../learner/index.js';
-import { runScxAgent } from './agent.js';
-import { startScxTelemetry, type ScxTelemetry } from './telemetry.js';
-import { funcIdOfName } from '../../workload/funcs.js';
-import { WATCHDOG_MIN_MS } from '../../core/alps-rule.js';
+import { ExitCode, InputError } from '../core/errors.js';
+import type { Policy } from '../core/policy.js';
+import { msToNs } from '../core/time.js';
+import { createLearner } from '../learner/index.js';
+import { runScxAgent } from '../agent/scx/agent.js';
+import { startScxTelemetry, type ScxTelemetry } from '../agent/scx/telemetry.js';
+import { funcIdOfName } from '../workload/funcs.js';
+import { WATCHDOG_MIN_MS } from '../core/alps-rule.js';
 
 export interface ScxBackendArgs {
   learn: boolean;
