@@ -160,6 +160,17 @@ static __always_inline void stat_add(u32 idx)
 		(*v)++;
 }
 
+/* One completed pick of a function task, `ns` of CPU, into the 250 us histogram. */
+static __always_inline void hist_add(u64 ns)
+{
+	u32 b = ns / HIST_BUCKET_NS;
+	if (b >= HIST_BUCKETS)
+		b = HIST_BUCKETS - 1;
+	u64 *h = bpf_map_lookup_elem(&alps_run_hist, &b);
+	if (h)
+		(*h)++;
+}
+
 static __always_inline struct alps_ctl *ctl(void)
 {
 	u32 zero = 0;
@@ -499,10 +510,14 @@ void BPF_STRUCT_OPS(alps_dispatch, s32 cpu, struct task_struct *prev)
 			u64 hk = 0;
 			u32 hl = best_head(mono, &hk);
 			if (rule_before(pl, key_of(tc, pl, mono), hl, hk)) {
-				/* A new pick: account the old one, restart its slice (and its timer). */
+				/* A new pick: account the old one (and record it as a completed
+				 * pick), restart its slice (and its timer). */
 				if (tc->run_start && now > tc->run_start) {
 					u32 w = prev->scx.weight ? prev->scx.weight : 100;
-					tc->vtime += (now - tc->run_start) * 100 / w;
+					u64 ran = now - tc->run_start;
+					tc->vtime += ran * 100 / w;
+					if (tc->rank)
+						hist_add(tc->pick_used + ran);
 				}
 				tc->run_start = now;
 				tc->pick_used = 0;
@@ -624,12 +639,7 @@ void BPF_STRUCT_OPS(alps_stopping, struct task_struct *p, bool runnable)
 	if (!tc->rank || (tc->learned && tc->pick_used + PICK_DONE_SLACK_NS < tc->learned))
 		return; /* ordinary, or a learned pick interrupted by a kthread: it resumes */
 	/* A pick ended (slice used up, or preempted): record its CPU time. */
-	u32 b = tc->pick_used / HIST_BUCKET_NS;
-	if (b >= HIST_BUCKETS)
-		b = HIST_BUCKETS - 1;
-	u64 *h = bpf_map_lookup_elem(&alps_run_hist, &b);
-	if (h)
-		(*h)++;
+	hist_add(tc->pick_used);
 	tc->pick_used = 0;
 }
 
