@@ -31,6 +31,12 @@ function errnoOf(err: unknown): string | undefined {
   return cause && cause !== err ? errnoOf(cause) : undefined;
 }
 
+/** EACCES/EPERM, whatever raised it (commands rethrow these as they are: exit 5). */
+export function isPermissionError(err: unknown): boolean {
+  const code = errnoOf(err);
+  return code !== undefined && PERMISSION_CODES.has(code);
+}
+
 /** The README's exit code for an error any command threw. */
 export function exitCodeOf(err: unknown): number {
   if (err instanceof UsageError) return ExitCode.usage;

@@ -13,7 +13,7 @@ import type { AgentStats } from '../../agent/ghost/agent.js';
 import { msToNs } from '../../core/time.js';
 import { AGENT_POLICY_KINDS, parsePolicyKind } from '../../agent/ghost/ordering.js';
 import { DEFAULT_REGISTRY_DIR } from '../../workload/funcs.js';
-import { UsageError } from '../errors.js';
+import { isPermissionError, UsageError } from '../errors.js';
 import { intFlag, LIMITS, numFlag } from '../flags.js';
 import type { CliCommand } from '../program.js';
 
@@ -87,6 +87,7 @@ function readPolicy(path: string): Policy {
   try {
     v = JSON.parse(readFileSync(path, 'utf8'));
   } catch (e) {
+    if (isPermissionError(e)) throw e; // exit 5, not "bad input"
     throw new InputError(`--policy-file ${path}`, (e as Error).message);
   }
   // The one policy check every consumer runs (ranks, slices, funcIds, generation in range).
@@ -168,6 +169,7 @@ export async function runGhostBackend(a: GhostAgentArgs, hooks: GhostBackendHook
     try {
       parsed = JSON.parse(readFileSync(a['cgroup-map'], 'utf8'));
     } catch (e) {
+      if (isPermissionError(e)) throw e;
       throw new InputError(`--cgroup-map ${a['cgroup-map']}`, (e as Error).message);
     }
     cgroupMap = cgroupMapOf(parsed, a['cgroup-map']);
