@@ -90,7 +90,7 @@ const num = (minimum: number, maximum: number, integer = false) => ({ type: inte
 
 /**
  * Ranges here are the ones the agent enforces (learner: src/learner/params.ts; --scx slices and
- * watchdog: src/agent/scx/cli.ts); the learner re-validates the merged parameters on every change.
+ * watchdog: src/cli/agent-scx.ts); the learner re-validates the merged parameters on every change.
  */
 export const CONFIG_SCHEMA: JSONSchemaType<AgentConfig> = {
   type: 'object',
