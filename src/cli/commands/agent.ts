@@ -106,7 +106,7 @@ export function ghostAgentOptions<T>(y: Argv<T>): Argv<T & GhostAgentArgs> {
     .option('learn', { type: 'boolean', default: false, describe: 'run the ALPS learner on the agent\'s own invocation records and install each new policy live' })
     .option('policy-file', { type: 'string', describe: 'initial Policy JSON (e.g. from `ghost-alps learn --json`)' })
     .option('abi', { type: 'number', describe: 'ghOSt ABI (84, 90, 91; default: newest the kernel offers)' })
-    .option('runnable-timeout-ms', { type: 'number', describe: 'watchdog: if a runnable task waits this long the kernel ejects the scheduler and returns every task to the default class (--ghost: default 2000, 0 = off; --scx: default 0 = the kernel maximum, 30 s)' })
+    .option('runnable-timeout-ms', { type: 'number', describe: 'watchdog: if a runnable task waits this long the kernel ejects the scheduler and returns every task to the default class (--ghost: 1..3600000, default 2000; --scx: 100..30000, default 0 = the kernel maximum, 30 s)' })
     .option('slice-ms', { type: 'number', default: 3, describe: 'default slice for functions without a learned one (and for --policy cfs)' })
     .option('registry', { type: 'string', default: DEFAULT_REGISTRY_DIR, describe: 'launcher registry written by `ghost-alps exec`' })
     .option('cgroup-map', { type: 'string', describe: 'JSON file {"<cgroup path prefix>": "<function name>"} for container sandboxes' })
