@@ -6,7 +6,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { CommitFlag, SwFlag, Target, txnStateName } from '../../../src/native/ghost.js';
+import { CommitFlag, Target, txnStateName } from '../../../src/native/ghost.js';
 import { admit, drainAll, ESTALE, makeRig, nativeSkipReason, waitFor, type Rig } from '../../support/ghost-rig.js';
 
 const skip = nativeSkipReason();
