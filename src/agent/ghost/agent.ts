@@ -26,7 +26,8 @@ import {
   type StatusWords,
 } from '../../native/ghost.js';
 import { RunQueue } from './runqueue.js';
-import type { Ordering } from './ordering.js';
+import { ruleLevel, type Ordering } from './ordering.js';
+import { LEVEL_ORDINARY, preempts } from '../../core/alps-rule.js';
 import type { FuncResolver } from '../../workload/funcs.js';
 
 const enum TS {
@@ -163,6 +164,8 @@ export class GhostAgent {
   private lastOverflow = 0;
   private minVruntime = 0;
   private fifoCounter = 0;
+  /** Earliest escape deadline of a queued task (the ALPS rule's tail bound): re-key then. */
+  private nextEscapeNs = Infinity;
   readonly stats: AgentStats = {
     passes: 0,
     messages: 0,
@@ -204,11 +207,26 @@ export class GhostAgent {
   /** Install a new policy; queued tasks are re-keyed at once, running ones at their next enqueue. */
   setPolicy(policy: Policy): void {
     this.o.ordering.setPolicy(policy);
+    this.rekey(this.o.clock());
+  }
+
+  /** Re-place every queued task by the ordering at `now` (new policy, or an escape deadline passed). */
+  private rekey(now: Ns): void {
+    this.nextEscapeNs = Infinity;
     for (const t of this.tasks) {
-      if (!t) continue;
-      t.rank = this.o.ordering.rank(t.funcId);
-      if (t.state === TS.Queued) this.rq.push(t.handle, t.rank, this.rq.keyOf(t.handle));
+      if (!t || t.state !== TS.Queued) continue;
+      const fairKey = this.o.ordering.fair ? t.vruntime : this.rq.keyOf(t.handle);
+      this.place(t, now, fairKey, false);
     }
+  }
+
+  /** Queue `t` at its (level, key) under the ALPS rule (src/core/alps-rule.ts) via the Ordering. */
+  private place(t: Task, now: Ns, fairKey: number, front: boolean): void {
+    const pos = this.o.ordering.position(t.funcId, t.arrivalNs, fairKey, now);
+    t.rank = pos.level;
+    this.rq.push(t.handle, pos.level, pos.key, front);
+    const d = this.o.ordering.deadlineNs(t.funcId, t.arrivalNs);
+    if (d > now && d < this.nextEscapeNs) this.nextEscapeNs = d;
   }
 
   /** Tasks the agent currently tracks. */
@@ -233,11 +251,12 @@ export class GhostAgent {
       const sliceEnd = t.dispatchNs + t.sliceNs;
       if (sliceEnd > now) {
         d = Math.min(d, sliceEnd);
-      } else if (head >= 0 && this.o.ordering.fair && this.rq.rankOf(head) === t.rank) {
+      } else if (head >= 0 && this.o.ordering.fair && this.rq.rankOf(head) === t.rank && (this.o.ordering.kind !== 'alps' || t.rank === LEVEL_ORDINARY)) {
+        // Keys compare vruntimes only at the ordinary level (ranked: arrival; overdue: deadline).
         d = Math.min(d, Math.max(now + 1, t.dispatchNs + (this.rq.keyOf(head) - t.vruntime) + 1));
       }
     }
-    return d;
+    return head >= 0 ? Math.min(d, this.nextEscapeNs) : d;
   }
 
   /** One agent iteration: drain, decide, commit. Returns the number of successful decisions. */
@@ -417,9 +436,7 @@ export class GhostAgent {
     t.state = TS.Queued;
     t.enqueuedNs = now;
     t.cpu = -1;
-    t.rank = this.o.ordering.rank(t.funcId);
-    const key = this.o.ordering.fair ? t.vruntime : ++this.fifoCounter;
-    this.rq.push(t.handle, t.rank, key, front);
+    this.place(t, now, this.o.ordering.fair ? t.vruntime : ++this.fifoCounter, front);
   }
 
   /** The task left its CPU: account the slice and release the CPU if it still holds it. */
@@ -464,6 +481,7 @@ export class GhostAgent {
 
   private schedule(now: Ns): number {
     const { sw, ordering } = this.o;
+    if (now >= this.nextEscapeNs) this.rekey(now);
     const txns = this.txns;
     txns.clear();
     const deferred = this.deferred;
@@ -478,17 +496,14 @@ export class GhostAgent {
         if (!victim) {
           this.cpuTask[c] = 0;
         } else {
-          // A strictly better rank preempts at once (the rank order is the policy); against its
-          // own rank or worse the task is protected until its learned slice is used, then only
-          // something that orders before it wins. The in-kernel ALPS model applies the same rule.
+          // The ALPS rule (src/core/alps-rule.ts `displaces`): a strictly lower level preempts at
+          // once; otherwise the task is protected until its slice is used, then only something
+          // that orders before it wins.
           const head = this.rq.peek();
           if (head < 0) continue;
-          if (this.rq.rankOf(head) >= victim.rank) {
-            const ran = now - victim.dispatchNs;
-            if (ran < victim.sliceNs) continue;
-            const key = ordering.fair ? victim.vruntime + ran : Infinity;
-            if (!this.rq.before(head, victim.rank, key)) continue;
-          }
+          const ran = now - victim.dispatchNs;
+          const v = ordering.position(victim.funcId, victim.arrivalNs, ordering.fair ? victim.vruntime + ran : Infinity, now);
+          if (!preempts(ruleLevel(this.rq.rankOf(head)), ruleLevel(v.level)) && !(ran >= victim.sliceNs && this.rq.before(head, v.level, v.key))) continue;
         }
       }
       const next = this.pickRunnable(deferred);
