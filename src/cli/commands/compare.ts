@@ -18,6 +18,7 @@ interface CompareArgs {
   seed: number;
   scale: number;
   calibrate: boolean;
+  repeat: number;
   'with-sim': boolean;
   json: boolean;
   out?: string;
@@ -61,6 +62,7 @@ async function checkCompareArgs(argv: CompareArgs): Promise<RealScheduler[]> {
   intFlag('--invocations', argv.invocations, 20, LIMITS.realInvocations);
   numFlag('--load', argv.load, 0, 0.99);
   intFlag('--cpus', argv.cpus, 1, 16);
+  intFlag('--repeat', argv.repeat, 1, 9);
   seedFlag(argv.seed);
   numFlag('--scale', argv.scale, 0, 10);
   return schedulers;
@@ -77,6 +79,14 @@ function measuredLines(r: CalibratedAbResult, cpus: number): string {
   } else out.push('calibration: off (arrival gaps as generated)');
   for (const a of r.arms) {
     out.push(`measured utilisation (/proc/stat over the run) ${a.scheduler.padEnd(8)} ${(100 * a.cpu.utilisation).toFixed(1)}%  failed invocations ${a.row.failed}`);
+  }
+  const base = r.arms[0];
+  for (const a of r.arms) {
+    const ms = a.repetitionMeansMs;
+    const spread = ms.length > 1 ? `, runs ${ms.map((x) => x.toFixed(0)).join(' / ')} ms (spread ${(Math.max(...ms) - Math.min(...ms)).toFixed(0)} ms)` : '';
+    const ratio = base && a !== base ? `, median mean / ${base.scheduler} ${(a.row.meanTurnaroundMs / base.row.meanTurnaroundMs).toFixed(3)}` : '';
+    const loop = a.scheduler === 'alps-scx' ? `, ${a.policyGenerations} policy generations, agent ${(100 * (a.agentCpuShare ?? NaN)).toFixed(2)}% of guest CPU` : '';
+    out.push(`${a.scheduler}: median mean ${a.row.meanTurnaroundMs.toFixed(1)} ms${spread}${ratio}${loop}`);
   }
   return out.join('\n');
 }
@@ -103,6 +113,7 @@ export const compareCommand: CliCommand<CompareArgs> = {
       .option('seed', { type: 'number', default: 1, describe: 'seed of the workload' })
       .option('scale', { type: 'number', default: 0.5, describe: 'multiply every CPU demand and gap of the generated trace (keeps runs short)' })
       .option('calibrate', { type: 'boolean', default: true, describe: 'calibrate the arrival gaps to the measured guest capacity (--no-calibrate: nominal load)' })
+      .option('repeat', { type: 'number', default: 3, describe: 'repetitions of every arm in the one A/B boot; each arm reports its median run and the spread (1..9)' })
       .option('with-sim', { type: 'boolean', default: true, describe: 'also simulate the same workload and print the sim-vs-real table (--no-with-sim to skip)' })
       .option('json', { type: 'boolean', default: false, describe: 'print the report as JSON (simulate --json shape, plus .real and .simVsReal)' })
       .option('out', { type: 'string', describe: 'directory for report.json, curves.json, SVG charts and per-invocation CSVs' }),
@@ -136,6 +147,7 @@ export const compareCommand: CliCommand<CompareArgs> = {
       seed: argv.seed,
       run: await guestRunner(argv.cpus),
       noCalibration: !argv.calibrate,
+      repetitions: argv.repeat,
       onPhase: say,
     });
     // The simulator sees what the guest really spent per invocation (demand + measured overhead).
@@ -167,6 +179,7 @@ export const compareCommand: CliCommand<CompareArgs> = {
         meanTurnaroundMs: a.row.meanTurnaroundMs,
         utilisation: a.cpu.utilisation,
         policyGenerations: a.policyGenerations,
+        repetitionMeansMs: a.repetitionMeansMs,
         ...(a.agentCpuShare !== undefined ? { agentCpuShare: a.agentCpuShare } : {}),
       })),
       failed: Object.fromEntries(r.arms.map((a) => [a.scheduler, a.row.failed])),

@@ -95,6 +95,12 @@ export interface CalibratedAbOptions {
   calibrationInvocations?: number;
   /** Skip calibration (gap factor 1): the uncalibrated nominal-load run, for comparison. */
   noCalibration?: boolean;
+  /**
+   * Repetitions of the whole arm sequence in the one A/B boot (default 1). With more, each arm
+   * reports its median run (by mean turnaround) and the spread of its runs: one run is not a
+   * verdict (three quiet runs of the same A/B gave ratios 0.60, 0.53, 0.39).
+   */
+  repetitions?: number;
   onPhase?: (what: string) => void;
 }
 
@@ -109,6 +115,8 @@ export interface ArmResult {
   policyGenerations: number;
   /** Closed loop: the agent's own CPU time as a share of the guest's CPU over the run. */
   agentCpuShare?: number;
+  /** Mean turnaround (ms) of every repetition, in run order; the arm's figures are the median run's. */
+  repetitionMeansMs: number[];
 }
 
 export interface CalibratedAbResult {
@@ -155,18 +163,36 @@ export async function runCalibratedAb(o: CalibratedAbOptions): Promise<Calibrate
     ? (demandNs + inv.length * calibration.overheadNs) / (o.cpus * spanNs * k) + calibration.background
     : NaN;
 
-  o.onPhase?.(`running ${o.schedulers.join(', ')}`);
+  const reps = o.repetitions ?? 1;
+  if (!Number.isInteger(reps) || reps < 1 || reps > 9) throw new Error(`repetitions must be an integer in 1..9, got ${reps}`);
+  o.onPhase?.(`running ${o.schedulers.join(', ')}${reps > 1 ? ` (${reps} repetitions)` : ''}`);
   // Generous bound: every arm replays the whole span and drains its queue.
-  const timeoutMs = Math.max(300_000, Math.round(((spanNs * k) / 1e6) * o.schedulers.length * 6));
-  const r = await o.run(measuredAbScript(o.schedulers, args), [stFile, { guestPath: '/tmp/trace.txt', content: trace.text }], timeoutMs);
+  const timeoutMs = Math.max(300_000, Math.round(((spanNs * k) / 1e6) * o.schedulers.length * reps * 6));
+  // Repetition k > 0 renames its sections "<arm>#k" (arms alternate, so host drift hits all).
+  const script = Array.from({ length: reps }, (_, rep) =>
+    rep === 0 ? measuredAbScript(o.schedulers, args) : measuredAbScript(o.schedulers, args).replace(/^echo "== (\S+)"$/gm, `echo "== $1#${rep}"`).replace(/st\.sh (\S+) (begin|end)/g, `st.sh $1#${rep} $2`),
+  ).join('\n');
+  const r = await o.run(script, [stFile, { guestPath: '/tmp/trace.txt', content: trace.text }], timeoutMs);
   const sections = splitSections(r.stdout);
-  if (r.exitCode !== 0 || o.schedulers.some((s) => !sections.has(s))) throw fail('the A/B run', r);
+  const name = (s: string, rep: number): string => (rep === 0 ? s : `${s}#${rep}`);
+  if (r.exitCode !== 0 || o.schedulers.some((s) => Array.from({ length: reps }, (_, i) => name(s, i)).some((n) => !sections.has(n)))) throw fail('the A/B run', r);
   const arms = o.schedulers.map((s): ArmResult => {
-    const lines = sections.get(s)!;
-    const cpu = cpuUse(parseStatLines(lines), s);
-    if (!cpu) throw new Error(`${s}: no /proc/stat samples in the guest output`);
+    const runs = Array.from({ length: reps }, (_, i) => ({ label: name(s, i), row: summarise(s, sections.get(name(s, i))!) }));
+    const order = [...runs].sort((a, b) => a.row.meanTurnaroundMs - b.row.meanTurnaroundMs);
+    const median = order[Math.floor((order.length - 1) / 2)]!;
+    const lines = sections.get(median.label)!;
+    const cpu = cpuUse(parseStatLines(lines), median.label);
+    if (!cpu) throw new Error(`${median.label}: no /proc/stat samples in the guest output`);
     const outcome = { ...toRunOutcome(s, bundle.workload, lines, r.wallMs), busyNsPerCpu: cpu.busyNsPerCpu };
-    const arm: ArmResult = { scheduler: s, row: summarise(s, lines), outcome, cpu, lines, policyGenerations: s === 'alps-scx:oracle' ? 1 : 0 };
+    const arm: ArmResult = {
+      scheduler: s,
+      row: median.row,
+      outcome,
+      cpu,
+      lines,
+      policyGenerations: s === 'alps-scx:oracle' ? 1 : 0,
+      repetitionMeansMs: runs.map((x) => x.row.meanTurnaroundMs),
+    };
     if (s === 'alps-scx') {
       const a = agentFigures(lines, cpu.totalNs);
       if (!a) throw new Error(`alps-scx: the in-guest agent reported no generations or CPU time: ${lines.filter((l) => l.startsWith('agent')).join(' | ')}`);

@@ -14,6 +14,8 @@ import type { Policy } from '../../core/policy.js';
 import { createLearner } from '../../learner/index.js';
 import { denseRanks } from '../../agent/scx/policy-writer.js';
 import { percentileSorted } from '../stats.js';
+// The agent pins its tag map here (agent --scx); the invoker tags invocations through it.
+const DEFAULT_TAGS_PIN = '/sys/fs/bpf/ghost-alps/alps_tags';
 
 export interface RealTrace {
   /** alps-invoke input: "<arrival_us> <func_id> <cpu_us>" per line. */
@@ -157,9 +159,9 @@ export type RealScheduler = (typeof REAL_SCHEDULERS)[number];
  * stime ticks, /proc/<pid>/stat fields 14-15) around the invoker run, stop it with SIGINT and
  * report the last policy generation it installed ("agentcpu begin|end U S", "agentgen N").
  */
-function closedLoopArm(arm: (pin: string) => string, P: string): string {
+function closedLoopArm(arm: (pin: string) => string, P: string = DEFAULT_TAGS_PIN): string {
   return [
-    `rm -f ${P}; ghost-alps agent --scx --learn --json --tags-pin ${P} > /tmp/agent.out 2> /tmp/agent.err & A=$!`,
+    `rm -f ${P}; ghost-alps agent --scx --learn --json > /tmp/agent.out 2> /tmp/agent.err & A=$!`,
     `i=0; while [ ! -e ${P} ] && [ $i -lt 6000 ] && kill -0 $A 2>/dev/null; do sleep 0.01; i=$((i+1)); done`,
     `[ -e ${P} ] || { echo "agent did not start" >&2; cat /tmp/agent.err >&2; exit 1; }`,
     `echo "agentcpu begin $(cut -d' ' -f14,15 /proc/$A/stat)"`,
@@ -185,7 +187,7 @@ export function measuredAbScript(schedulers: readonly RealScheduler[], loaderPol
       s === 'default'
         ? arm(s, '')
         : s === 'alps-scx'
-          ? closedLoopArm((pin) => arm(s, pin), P)
+          ? closedLoopArm((pin) => arm(s, pin))
           : `${build}/alps-loader --pin-tags ${P} ${pol} -- sh -c '${arm(s, ` ${P}`).replace(/'/g, '')}'`,
     ])
     .join('\n');

@@ -57,7 +57,7 @@ test('summaries: mean, p99 and per-group numbers from alps-invoke output; failur
 test('closed-loop arm: the agent runs in the guest around the invoker; its generations and CPU share are parsed', () => {
   const script = measuredAbScript(['default', 'alps-scx', 'alps-scx:oracle'], ['--policy', '1:1:0:5000']);
   const sec = (name: string): string => script.split(`echo "== ${name}"`)[1]!.split('echo "== ')[0]!;
-  assert.match(sec('alps-scx'), /ghost-alps agent --scx --learn --json --tags-pin \/sys\/fs\/bpf\/alps_tags .*alps-invoke \/tmp\/trace\.txt \/sys\/fs\/bpf\/alps_tags.*kill -INT \$A/s);
+  assert.match(sec('alps-scx'), /ghost-alps agent --scx --learn --json .*alps-invoke \/tmp\/trace\.txt \/sys\/fs\/bpf\/ghost-alps\/alps_tags.*kill -INT \$A/s);
   assert.doesNotMatch(sec('alps-scx'), /alps-loader/, 'the product arm learns online: no offline policy');
   assert.match(sec('alps-scx:oracle'), /alps-loader --pin-tags \S+ '--policy' '1:1:0:5000'/);
   const lines = ['agentcpu begin 10 5', 'inv 0 1 1 1 1 0', 'agentcpu end 60 15', 'agentgen 7'];
