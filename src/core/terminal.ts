@@ -8,7 +8,9 @@
 
 // C0 controls, DEL, C1 controls, and the Unicode line/paragraph separators and bidi overrides
 // (which reorder what a terminal shows without being "control characters" to ASCII).
+// eslint-disable-next-line no-control-regex -- matching control characters is this module's job
 const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+// eslint-disable-next-line no-control-regex -- as above, with \n allowed
 const UNSAFE_KEEP_NL = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
 
 function visible(c: string): string {

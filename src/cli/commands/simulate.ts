@@ -1,6 +1,5 @@
 import { join } from 'node:path';
 import type { Argv } from 'yargs';
-import { InputError } from '../../core/errors.js';
 import type { InvocationRecord } from '../../core/records.js';
 import { usToNs } from '../../core/time.js';
 import type { Workload } from '../../core/workload.js';
