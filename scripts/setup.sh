@@ -53,8 +53,9 @@ else
 fi
 
 # VM kernel: Debian's sched_ext cloud kernel from trixie-backports, downloaded with a private apt
-# state under .cache/vm (the host's apt sources are not touched), unpacked, never installed; plus
-# its BTF (.cache/vm/kernel/vmlinux.btf). Cached: a second run does no network I/O. Without it
+# state under the user cache (~/.cache/ghost-alps/vm, or $XDG_CACHE_HOME/ghost-alps/vm; the host's
+# apt sources are not touched), unpacked, never installed; plus its BTF (vm/kernel/vmlinux.btf).
+# Cached: a second run does no network I/O. Without it
 # the VM tests skip with a reason, so a failure here is a warning, not the end of setup.
 if command -v apt-get >/dev/null 2>&1; then
   # The Debian archive key verifies the download (always present on Debian; optional on Ubuntu).
