@@ -10,12 +10,15 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFile, execFileSync, spawnSync } from 'node:child_process';
+import { availableParallelism } from 'node:os';
+import { promisify } from 'node:util';
 import { existsSync, mkdirSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { projectRoot } from '../../../src/native/load.js';
 
 const root = projectRoot();
+const execFileAsync = promisify(execFile);
 const hasGtest = existsSync('/usr/include/gtest/gtest.h') && existsSync('/usr/lib/x86_64-linux-gnu/libgtest.a');
 const hasCompiler = spawnSync('g++', ['--version']).status === 0;
 const skip = !hasCompiler
@@ -54,21 +57,28 @@ function stale(obj: string, dep: string): boolean {
   return files.some((f) => !f || !existsSync(join(root, f)) || statSync(join(root, f)).mtimeMs > built);
 }
 
-function build(variant: keyof typeof VARIANTS): string {
+/** Compiles what changed (as many compilers at once as there are CPUs), then links. */
+async function build(variant: keyof typeof VARIANTS): Promise<string> {
   const out = join(root, 'build/cpp-tests', variant);
   const objs: string[] = [];
-  let relink = false;
+  const jobs: { src: string; obj: string; dep: string }[] = [];
   for (const src of sources()) {
     const obj = join(out, src.replace(/\.cc$/, '.o'));
     const dep = obj.replace(/\.o$/, '.d');
     objs.push(obj);
-    if (!stale(obj, dep)) continue;
-    mkdirSync(dirname(obj), { recursive: true });
-    execFileSync('g++', [...FLAGS, ...VARIANTS[variant], ...INCLUDES, '-MMD', '-MF', dep, '-c', src, '-o', obj], { cwd: root, stdio: 'pipe' });
-    relink = true;
+    if (stale(obj, dep)) jobs.push({ src, obj, dep });
   }
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < jobs.length) {
+      const { src, obj, dep } = jobs[next++]!;
+      mkdirSync(dirname(obj), { recursive: true });
+      await execFileAsync('g++', [...FLAGS, ...VARIANTS[variant], ...INCLUDES, '-MMD', '-MF', dep, '-c', src, '-o', obj], { cwd: root, maxBuffer: 16 << 20 });
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, availableParallelism()) }, worker));
   const exe = join(out, 'ghost_cpp_tests');
-  if (relink || !existsSync(exe)) {
+  if (jobs.length > 0 || !existsSync(exe)) {
     execFileSync('g++', [...FLAGS, ...VARIANTS[variant], ...objs, '-lgtest', '-lgtest_main', '-o', exe], { cwd: root, stdio: 'pipe' });
   }
   return exe;
@@ -76,10 +86,10 @@ function build(variant: keyof typeof VARIANTS): string {
 
 for (const variant of Object.keys(VARIANTS) as (keyof typeof VARIANTS)[]) {
   // A first build of the emulator under ASan takes minutes on a loaded 2-core machine.
-  test(`C++ unit tests (googletest, ${variant} build): decoder, client against the emulator, emulator txn validation`, { skip, timeout: 20 * 60_000 }, () => {
+  test(`C++ unit tests (googletest, ${variant} build): decoder, client against the emulator, emulator txn validation`, { skip, timeout: 20 * 60_000 }, async () => {
     let exe: string;
     try {
-      exe = build(variant);
+      exe = await build(variant);
     } catch (e) {
       const err = e as { stderr?: Buffer; message: string };
       assert.fail(`building the ${variant} C++ tests failed: ${err.stderr?.toString() ?? err.message}`);
