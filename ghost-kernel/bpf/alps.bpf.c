@@ -510,18 +510,24 @@ void BPF_STRUCT_OPS(alps_dispatch, s32 cpu, struct task_struct *prev)
 			u64 hk = 0;
 			u32 hl = best_head(mono, &hk);
 			if (rule_before(pl, key_of(tc, pl, mono), hl, hk)) {
-				/* A new pick: account the old one (and record it as a completed
-				 * pick), restart its slice (and its timer). */
-				if (tc->run_start && now > tc->run_start) {
-					u32 w = prev->scx.weight ? prev->scx.weight : 100;
-					u64 ran = now - tc->run_start;
-					tc->vtime += ran * 100 / w;
+				/* Account the run so far. If the learned slice is used up this is a
+				 * completed pick (recorded) and prev starts a new one; if not (a kick
+				 * whose enqueuer lost to prev), the pick goes on with what is left. */
+				u64 ran = tc->run_start && now > tc->run_start ? now - tc->run_start : 0;
+				u32 w = prev->scx.weight ? prev->scx.weight : 100;
+				tc->vtime += ran * 100 / w;
+				u64 used = tc->pick_used + ran;
+				u64 slice = tc->slice;
+				if (tc->learned && used + PICK_DONE_SLACK_NS < tc->learned) {
+					tc->pick_used = used;
+					slice = tc->learned - used;
+				} else {
 					if (tc->rank)
-						hist_add(tc->pick_used + ran);
+						hist_add(used);
+					tc->pick_used = 0;
 				}
 				tc->run_start = now;
-				tc->pick_used = 0;
-				prev->scx.slice = tc->slice;
+				prev->scx.slice = slice;
 				u32 key = (u32)cpu;
 				struct cpu_state *st = bpf_map_lookup_elem(&alps_cpus, &key);
 				if (st) {
@@ -530,7 +536,7 @@ void BPF_STRUCT_OPS(alps_dispatch, s32 cpu, struct task_struct *prev)
 					st->level = pl;
 					if (tc->learned) {
 						st->armed_seq = st->seq;
-						bpf_timer_start(&st->timer, tc->learned, BPF_F_TIMER_CPU_PIN_);
+						bpf_timer_start(&st->timer, slice, BPF_F_TIMER_CPU_PIN_);
 					}
 				}
 				stat_add(ALPS_ST_KEEP_PREV);
