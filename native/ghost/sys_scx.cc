@@ -427,6 +427,7 @@ class ScxSys final : public Sys {
     if (it == files_.end()) return -EBADF;
     if (fd == online_) {
       online_ = -1;
+      printStats();
       loaderCmd("detach", "detached");  // agent_online closed: the enclave's tasks go back to CFS
     }
     files_.erase(it);
@@ -807,6 +808,33 @@ class ScxSys final : public Sys {
     if (c.unavail_pid) s += "scx_last_cpu_unavail " + std::to_string(c.unavail_pid) + " " + std::string(c.unavail_comm) + "\n";
     if (c.exit_kind) s += "scx_exit " + std::to_string(c.exit_kind) + " " + std::string(c.exit_reason) + "\n";
     return s;
+  }
+  // One line on stderr when the agent goes offline: the kernel side's view of its commits.
+  void printStats() {
+    ghost_conf c{};
+    if (!lookupConf(c)) return;
+    uint64_t commits = 0, latSum = 0, latN = 0, latMax = 0;
+    for (uint32_t k = 0; k < GHOST_SCX_MAX_CPUS; k++) {
+      ghost_cpu_state cs{};
+      bpf_attr a{};
+      a.map_fd = static_cast<uint32_t>(cpusFd_);
+      a.key = reinterpret_cast<uint64_t>(&k);
+      a.value = reinterpret_cast<uint64_t>(&cs);
+      if (sysBpf(BPF_MAP_LOOKUP_ELEM, &a) != 0) break;
+      commits += cs.commits;
+      latSum += cs.commit_lat_ns;
+      latN += cs.commit_lat_n;
+      latMax = std::max<uint64_t>(latMax, cs.commit_lat_max);
+    }
+    std::fprintf(stderr,
+                 "ghost-scx stats commits=%llu failed=%llu commit_to_run_n=%llu commit_to_run_mean_ns=%llu "
+                 "commit_to_run_max_ns=%llu new=%llu wakeup=%llu blocked=%llu preempt=%llu yield=%llu dead=%llu "
+                 "departed=%llu overflows=%llu\n",
+                 (unsigned long long)commits, (unsigned long long)c.commit_fail, (unsigned long long)latN,
+                 (unsigned long long)(latN ? latSum / latN : 0), (unsigned long long)latMax,
+                 (unsigned long long)c.msgs[0], (unsigned long long)c.msgs[1], (unsigned long long)c.msgs[2],
+                 (unsigned long long)c.msgs[3], (unsigned long long)c.msgs[4], (unsigned long long)c.msgs[5],
+                 (unsigned long long)c.msgs[6], (unsigned long long)c.overflows);
   }
   std::string tasksText() {
     std::string s;

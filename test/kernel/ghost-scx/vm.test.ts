@@ -1,5 +1,6 @@
 /**
- * The ghOSt ABI (91) on sched_ext, in the Debian 7.3 guest (3 vCPUs, one boot): the unmodified
+ * The ghOSt ABI (91) on sched_ext, in the Debian 7.3 guest (3 vCPUs, one boot, icount clock: one
+ * host thread runs every vCPU, so sched_ext's enable cannot race TCG's text patching): the unmodified
  * native/ghost client drives ghost-kernel/bpf/ghost.bpf.c through native/ghost/sys_scx.cc.
  * fixtures/scenarios.sh runs the scripted lifecycle, preemption and txn-state scenarios of
  * fixtures/guest-abi.ts, then the real `agent --ghost --backend scx` twice (a full run, and a
@@ -34,12 +35,12 @@ const sections = new Map<string, string[]>();
 before(async () => {
   if (skip) return;
   const once = (): Promise<VmRunResult> =>
-    runInVm({ command: ['sh', '-c', readFileSync(scriptPath, 'utf8')], cpus: 3, memMb: 2048, timeoutMs: 900_000 });
+    runInVm({ command: ['sh', '-c', readFileSync(scriptPath, 'utf8')], cpus: 3, memMb: 2048, timeoutMs: 900_000, clock: 'icount' });
   try {
     run = await once();
   } catch (e) {
     // TCG artefact seen with sched_ext enable (see test/kernel/scx/vm.test.ts): retry once.
-    if (!(e instanceof VmError) || !/smp_text_poke|Oops: int3/.test(e.console ?? '')) throw e;
+    if (!(e instanceof VmError) || !/smp_text_poke|Oops: int3/.test(`${e.message}\n${e.console ?? ''}`)) throw e;
     run = await once();
   }
   let cur = '';
