@@ -128,6 +128,9 @@ test('txn states: stale barrier, not runnable, wrong CPU, committed twice, sync 
   };
   for (const [k, v] of Object.entries(want)) assert.equal(state(k), v, `${k}:\n${dump(s)}`);
   assert.ok(s.some((l) => /^DONE txn true/.test(l)), `every task of the scenario finished:\n${dump(s)}`);
+  const bench = Number(/^BENCH commit_round_trip_ns ([\d.]+)$/.exec(s.find((l) => l.startsWith('BENCH ')) ?? '')?.[1]);
+  assert.ok(bench > 0, dump(s));
+  process.stderr.write(`ghost-scx (TCG guest): one COMMIT_TXN round trip (open, BPF_PROG_RUN, state) ${(bench / 1000).toFixed(1)} us\n`);
 });
 
 test('agent --ghost --backend scx schedules real tasks to completion', T, () => {
