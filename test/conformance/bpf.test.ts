@@ -2,7 +2,8 @@ import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { projectRoot, runInVm, vmAvailability, VmError, type VmRunResult } from '../../src/vm/index.js';
+import { projectRoot, vmAvailability, type VmRunResult } from '../../src/vm/index.js';
+import { runGuestSession } from '../support/guest.js';
 import { completionOrder, conformance, funcIdOf, SCENARIOS, type Scenario } from './scenarios.js';
 
 /**
@@ -50,25 +51,14 @@ export function scenarioScript(s: Scenario): string {
 }
 
 let run: VmRunResult | undefined;
-const sections = new Map<string, string[]>();
+let sections = new Map<string, string[]>();
 
 before(async () => {
   if (skip) return;
   const script = SCENARIOS.map(scenarioScript).join('\n');
-  const once = (): Promise<VmRunResult> => runInVm({ command: ['sh', '-c', script], cpus: 2, timeoutMs: 300_000 });
-  try {
-    run = await once();
-  } catch (e) {
-    // The TCG int3 live-patching Oops (see test/kernel/scx/vm.test.ts): retry once.
-    if (!(e instanceof VmError) || !/smp_text_poke|Oops: int3/.test(e.console ?? '')) throw e;
-    run = await once();
-  }
-  let cur = '';
-  for (const line of run.stdout.split('\n')) {
-    const m = /^== ([\w-]+)$/.exec(line);
-    if (m) sections.set((cur = m[1]!), []);
-    else if (cur) sections.get(cur)!.push(line);
-  }
+  const r = await runGuestSession({ command: ['sh', '-c', script], cpus: 2, timeoutMs: 300_000 });
+  run = r.run;
+  sections = r.sections;
 });
 
 function observed(s: Scenario): string[] {

@@ -41,7 +41,7 @@ export type GuestRunner = (script: string, files: GuestFile[], timeoutMs: number
  * calibration's background term with it, so calibrated runs miss their target load; until the
  * calibration measures around that, the A/B keeps guest time = host time. In that mode the
  * kernel can oops on an int3 while live-patching its text (a multi-threaded-TCG race, not a
- * scheduler fault): such a run, and only such a run, is retried once.
+ * scheduler fault): such a run, and only such a run, is retried (up to 3 boots in all).
  */
 export async function vmRunner(cpus: number, clockOpt?: 'auto' | 'icount' | 'host'): Promise<GuestRunner> {
   const { runInVm, VmError } = await import('../../vm/index.js');
@@ -52,10 +52,10 @@ export async function vmRunner(cpus: number, clockOpt?: 'auto' | 'icount' | 'hos
     for (let attempt = 0; ; attempt++) {
       try {
         const r = await runInVm({ command: ['sh', '-c', script], cpus, timeoutMs, files, clock });
-        if (attempt === 0 && r.exitCode !== 0 && racy(r.accel, r.clock) && /Oops: int3/.test(r.console)) continue;
+        if (attempt < 2 && r.exitCode !== 0 && racy(r.accel, r.clock) && /Oops: int3/.test(r.console)) continue;
         return { exitCode: r.exitCode, stdout: r.stdout, stderr: r.stderr, wallMs: r.wallMs, console: r.console };
       } catch (e) {
-        if (attempt === 0 && e instanceof VmError && racy(e.accel, e.clock) && e.diagnosis?.kind === 'oops' && /Oops: int3/.test(e.console)) continue;
+        if (attempt < 2 && e instanceof VmError && racy(e.accel, e.clock) && e.diagnosis?.kind === 'oops' && /Oops: int3/.test(e.console)) continue;
         throw e;
       }
     }

@@ -10,7 +10,8 @@ import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { projectRoot, runInVm, vmAvailability, VmError, type VmRunResult } from '../../../src/vm/index.js';
+import { projectRoot, vmAvailability, type VmRunResult } from '../../../src/vm/index.js';
+import { runGuestSession } from '../../support/guest.js';
 
 const root = projectRoot();
 const build = join(root, 'ghost-kernel', 'bpf', 'build');
@@ -29,26 +30,13 @@ async function skipReason(): Promise<string | false> {
 const skip = await skipReason();
 
 let run: VmRunResult | undefined;
-const sections = new Map<string, string[]>();
+let sections = new Map<string, string[]>();
 
 before(async () => {
   if (skip) return;
-  const once = (): Promise<VmRunResult> => runInVm({ command: ['sh', '-c', readFileSync(scriptPath, 'utf8')], cpus: 2, timeoutMs: 900_000 });
-  try {
-    run = await once();
-  } catch (e) {
-    // Seen about once in ten boots under TCG: the kernel takes an int3 Oops while live-patching
-    // its own text (smp_text_poke_*) as sched_ext flips static keys during enable — an
-    // emulation artefact of cross-CPU code modification, not a scheduler fault. Retry once.
-    if (!(e instanceof VmError) || !/smp_text_poke|Oops: int3/.test(e.console ?? '')) throw e;
-    run = await once();
-  }
-  let cur = '';
-  for (const line of run.stdout.split('\n')) {
-    const m = /^== (\w+)$/.exec(line);
-    if (m) sections.set((cur = m[1]!), []);
-    else if (cur) sections.get(cur)!.push(line);
-  }
+  const r = await runGuestSession({ command: ['sh', '-c', readFileSync(scriptPath, 'utf8')], cpus: 2, timeoutMs: 900_000 });
+  run = r.run;
+  sections = r.sections;
 });
 
 const section = (name: string): string[] => {

@@ -10,7 +10,8 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { projectRoot, runInVm, vmAvailability, VmError, type VmRunResult } from '../../../src/vm/index.js';
+import { projectRoot, vmAvailability, type VmRunResult } from '../../../src/vm/index.js';
+import { runGuestSession } from '../../support/guest.js';
 
 const root = projectRoot();
 const build = join(root, 'ghost-kernel', 'bpf', 'build');
@@ -53,20 +54,9 @@ let s: Summary;
 
 before(async () => {
   if (skip) return;
-  const once = (): Promise<VmRunResult> => runInVm({ command: ['node', guestJs.replace(root, '/project')], cpus: 2, timeoutMs: 400_000 });
-  try {
-    run = await once();
-  } catch (e) {
-    // The TCG int3 Oops while sched_ext flips static keys (see test/kernel/scx/vm.test.ts): retry once.
-    if (!(e instanceof VmError) || !/smp_text_poke|Oops: int3/.test(e.console ?? '')) throw e;
-    run = await once();
-  }
-  let cur = '';
-  for (const line of run.stdout.split('\n')) {
-    const m = /^== (\w+)$/.exec(line);
-    if (m) sections.set((cur = m[1]!), []);
-    else if (cur) sections.get(cur)!.push(line);
-  }
+  const r = await runGuestSession({ command: ['node', guestJs.replace(root, '/project')], cpus: 2, timeoutMs: 400_000 });
+  run = r.run;
+  for (const [k, v] of r.sections) sections.set(k, v);
   const sum = sections.get('summary')?.find((l) => l.startsWith('{'));
   assert.ok(sum, `no summary; stdout:\n${run.stdout}\nstderr:\n${run.stderr}\nconsole tail:\n${run.console.slice(-3000)}`);
   s = JSON.parse(sum) as Summary;
