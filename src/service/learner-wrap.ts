@@ -4,53 +4,27 @@
  * while the service swaps what is behind it (a reload that restarts telemetry replaces the
  * ControlledLearner that wraps the ALPS learner; the agent must not notice).
  */
-import type { LearnerParams, Policy, PolicyLearner } from '../core/policy.js';
-import type { InvocationRecord } from '../core/records.js';
+import { DelegatingLearner } from '../core/delegating-learner.js';
+import type { Policy, PolicyLearner } from '../core/policy.js';
 import type { Ns } from '../core/time.js';
 
-export class SwitchLearner implements PolicyLearner {
-  constructor(private target: PolicyLearner) {}
+export class SwitchLearner extends DelegatingLearner {
   switchTo(l: PolicyLearner): void {
-    this.target = l;
-  }
-  get params(): Readonly<LearnerParams> {
-    return this.target.params;
-  }
-  get current(): Policy | undefined {
-    return this.target.current;
-  }
-  observe(records: readonly InvocationRecord[]): void {
-    this.target.observe(records);
-  }
-  learn(nowNs: Ns, utilisationPct: number): Policy {
-    return this.target.learn(nowNs, utilisationPct);
-  }
-  setParams(patch: Partial<LearnerParams>): void {
-    this.target.setParams(patch);
+    this.inner = l;
   }
 }
 
-export class TimedLearner implements PolicyLearner {
+export class TimedLearner extends DelegatingLearner {
   constructor(
-    private readonly inner: PolicyLearner,
+    inner: PolicyLearner,
     private readonly onRound: (seconds: number, policy: Policy, utilisationPct: number) => void,
-  ) {}
-  get params(): Readonly<LearnerParams> {
-    return this.inner.params;
+  ) {
+    super(inner);
   }
-  get current(): Policy | undefined {
-    return this.inner.current;
-  }
-  observe(records: readonly InvocationRecord[]): void {
-    this.inner.observe(records);
-  }
-  learn(nowNs: Ns, utilisationPct: number): Policy {
+  override learn(nowNs: Ns, utilisationPct: number): Policy {
     const t0 = process.hrtime.bigint();
     const p = this.inner.learn(nowNs, utilisationPct);
     this.onRound(Number(process.hrtime.bigint() - t0) / 1e9, p, utilisationPct);
     return p;
-  }
-  setParams(patch: Partial<LearnerParams>): void {
-    this.inner.setParams(patch);
   }
 }

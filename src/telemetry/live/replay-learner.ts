@@ -1,6 +1,6 @@
 import type { FuncId } from '../../core/ids.js';
+import { DelegatingLearner } from '../../core/delegating-learner.js';
 import type { LearnerParams, Policy, PolicyLearner } from '../../core/policy.js';
-import type { InvocationRecord } from '../../core/records.js';
 import type { Ns } from '../../core/time.js';
 import type { ParamsPatch } from '../schema.js';
 
@@ -42,30 +42,20 @@ export function applyEvent(learner: LiveLearner, ev: ControlEvent): void {
  * applied live, so every replay reproduces the same generations. While paused a round installs
  * nothing new: it returns the policy already in force.
  */
-export class ReplayLearner implements PolicyLearner {
+export class ReplayLearner extends DelegatingLearner<LiveLearner> {
   private next = 0;
   private paused = false;
   /** (time, measured utilisation) of every round, for the utilisation timeline. */
   readonly rounds: Array<{ atNs: Ns; utilisationPct: number }> = [];
 
   constructor(
-    private readonly inner: LiveLearner,
+    inner: LiveLearner,
     private readonly log: readonly ControlEvent[],
-  ) {}
-
-  get params(): Readonly<LearnerParams> {
-    return this.inner.params;
+  ) {
+    super(inner);
   }
 
-  get current(): Policy | undefined {
-    return this.inner.current;
-  }
-
-  observe(records: readonly InvocationRecord[]): void {
-    this.inner.observe(records);
-  }
-
-  learn(nowNs: Ns, utilisationPct: number): Policy {
+  override learn(nowNs: Ns, utilisationPct: number): Policy {
     while (this.next < this.log.length && this.log[this.next]!.atNs <= nowNs) {
       const ev = this.log[this.next++]!;
       if (ev.kind === 'pause') this.paused = true;
@@ -75,9 +65,5 @@ export class ReplayLearner implements PolicyLearner {
     this.rounds.push({ atNs: nowNs, utilisationPct });
     if (this.paused) return this.inner.current ?? { generation: 0, params: { ...this.inner.params }, entries: [] };
     return this.inner.learn(nowNs, utilisationPct);
-  }
-
-  setParams(patch: Partial<LearnerParams>): void {
-    this.inner.setParams(patch);
   }
 }
