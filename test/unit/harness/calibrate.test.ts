@@ -82,13 +82,18 @@ test('gapFactor: the stretched trace spends exactly the target share of the gues
   assert.throws(() => gapFactor({ demandNs, invocations: inv.length, spanNs, cpus: 2, target: 1, cal }), InputError);
 });
 
-test('the A/B script samples /proc/stat inside each arm, ALPS arm inside the loader', () => {
-  const s = measuredAbScript(['default', 'alps-scx'], ['--policy', '1:1:5000']);
+test('the A/B script samples /proc/stat inside each arm: the oracle arm inside the loader, the closed loop around the invoker while the agent runs', () => {
+  const s = measuredAbScript(['default', 'alps-scx:oracle', 'alps-scx'], ['--policy', '1:1:5000']);
   const lines = s.split('\n');
   assert.equal(lines[0], 'echo "== default"');
   assert.match(lines[1]!, /^sh \/tmp\/st\.sh default begin; \S+alps-invoke \/tmp\/trace\.txt; sh \/tmp\/st\.sh default end$/);
-  assert.equal(lines[2], 'echo "== alps-scx"');
-  assert.match(lines[3]!, /alps-loader --pin-tags \S+ '--policy' '1:1:5000' -- sh -c 'sh \/tmp\/st\.sh alps-scx begin; \S+alps-invoke \/tmp\/trace\.txt \/sys\/fs\/bpf\/alps_tags; sh \/tmp\/st\.sh alps-scx end'$/);
+  assert.equal(lines[2], 'echo "== alps-scx:oracle"');
+  assert.match(lines[3]!, /alps-loader --pin-tags \S+ '--policy' '1:1:5000' -- sh -c 'sh \/tmp\/st\.sh alps-scx:oracle begin; \S+alps-invoke \/tmp\/trace\.txt \/sys\/fs\/bpf\/alps_tags; sh \/tmp\/st\.sh alps-scx:oracle end'$/);
+  assert.equal(lines[4], 'echo "== alps-scx"');
+  const loop = lines.slice(5).join('\n');
+  assert.match(loop, /ghost-alps agent --scx --learn --json .*&/, 'the closed loop starts the agent in the background');
+  assert.match(loop, /sh \/tmp\/st\.sh alps-scx begin; \S+alps-invoke \/tmp\/trace\.txt \S+alps_tags; sh \/tmp\/st\.sh alps-scx end/, 'and samples around the invoker');
+  assert.doesNotMatch(loop, /alps-loader/, 'no offline policy in the closed loop');
   assert.deepEqual(measuredAbScript(['alps-scx'], []).split('\n')[0], 'echo "== alps-scx"');
 });
 

@@ -165,7 +165,8 @@ test('pins override rank and/or slice from the next round; unpin restores learni
   l.pin(2, { rank: 1, sliceNs: 3 * MS });
   l.pin(99, { sliceNs: 7 * MS });
   const p = l.learn(100 * MS, 0);
-  assert.deepEqual(p.entries.find((e) => e.funcId === 2), { funcId: 2, rank: 1, sliceNs: 3 * MS });
+  // A pin overrides rank and slice; the learned E[CPU] (the escape deadline's input) stays.
+  assert.deepEqual(p.entries.find((e) => e.funcId === 2), { funcId: 2, rank: 1, sliceNs: 3 * MS, expectedCpuNs: 20 * MS });
   const pinned99 = p.entries.find((e) => e.funcId === 99)!;
   assert.equal(pinned99.sliceNs, 7 * MS);
   assert.ok(pinned99.rank > 1);
