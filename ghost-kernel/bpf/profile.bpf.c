@@ -133,7 +133,17 @@ static __always_inline struct prof_task *track(struct task_struct *p, __u64 *now
 		__builtin_memset(tmpl, 0, sizeof(*tmpl));
 		tmpl->inv_pid = key;
 		tmpl->func_id = tag->func_id;
-		tmpl->arrival_ns = tag->arrival_ns && tag->arrival_ns <= now ? tag->arrival_ns : now;
+		/* Arrival is no later than the root process's fork: its CPU time counts from
+		 * creation (below), so an arrival at tagging time (after the fork and the
+		 * launcher's exec) could make a single-threaded invocation's turnaround shorter
+		 * than its own CPU time on a slow host. */
+		__u64 arrival = tag->arrival_ns && tag->arrival_ns <= now ? tag->arrival_ns : now;
+		if ((__u32)BPF_CORE_READ(p, tgid) == key) {
+			__u64 born = BPF_CORE_READ(p, group_leader, start_time);
+			if (born && born < arrival)
+				arrival = born;
+		}
+		tmpl->arrival_ns = arrival;
 		bpf_map_update_elem(&prof_invs, &key, tmpl, BPF_NOEXIST);
 		inv = bpf_map_lookup_elem(&prof_invs, &key);
 		if (!inv) {
