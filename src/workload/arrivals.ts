@@ -26,6 +26,17 @@ export interface BurstOptions {
   burstArrivals?: number;
 }
 
+/** What every generated workload is sized and paced by (the Table 1 mixes, io-mix, `--workload`). */
+export interface GenerationOptions {
+  invocations: number;
+  cpus: number;
+  /** Target average CPU utilisation, 0 < load (1 = every CPU busy on average). */
+  load: number;
+  seed: number;
+  arrivals?: ArrivalLaw;
+  burst?: BurstOptions;
+}
+
 /** Mean of the artifact's Poisson gap counts (docs/artifact-traces.md §3). */
 export const ARTIFACT_GAP_MEAN_UNITS = 25;
 

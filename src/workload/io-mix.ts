@@ -2,7 +2,7 @@ import type { FuncId } from '../core/ids.js';
 import { msToNs, NS_PER_S } from '../core/time.js';
 import { groupOf, type FunctionInfo, type InvocationSpec, type Phase } from '../core/workload.js';
 import { appCostNs } from './apps.js';
-import { arrivalTimes, type ArrivalLaw, type BurstOptions } from './arrivals.js';
+import { arrivalTimes, type GenerationOptions } from './arrivals.js';
 import type { WorkloadBundle } from './bundle.js';
 import { Rng } from '../core/prng.js';
 import { JITTER_SIGMA, validateScale } from './table1.js';
@@ -58,14 +58,7 @@ export const IO_CLASSES: readonly IoClass[] = [
 
 const SCALES = [0.8, 1, 1.2];
 
-export interface IoMixOptions {
-  invocations: number;
-  cpus: number;
-  load: number;
-  seed: number;
-  arrivals?: ArrivalLaw;
-  burst?: BurstOptions;
-}
+export type IoMixOptions = GenerationOptions;
 
 export function ioMixWorkload(opts: IoMixOptions): WorkloadBundle {
   const { invocations: n, cpus, load, seed } = opts;

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { InputError } from '../core/errors.js';
-import type { ArrivalLaw, BurstOptions } from './arrivals.js';
+import type { GenerationOptions } from './arrivals.js';
 import type { WorkloadBundle } from './bundle.js';
 import { formatFromLine, formatFromPath } from './invocation-io/stream.js';
 import { openTraceFile, readLines } from './invocation-io/lines.js';
@@ -12,13 +12,7 @@ import { readArtifactTrace } from './trace.js';
 /** Names `--workload` accepts besides a file path. */
 export const WORKLOAD_NAMES = ['huawei', 'azure', 'io-mix'] as const;
 
-export interface SourceOptions {
-  invocations: number;
-  cpus: number;
-  load: number;
-  seed: number;
-  arrivals?: ArrivalLaw;
-  burst?: BurstOptions;
+export interface SourceOptions extends GenerationOptions {
   /** Trace files only: fixed gap unit instead of scaling to `load`. */
   msPerUnit?: number;
 }

@@ -2,7 +2,7 @@ import { InputError } from '../core/errors.js';
 import type { Group } from '../core/workload.js';
 import { PAPER_DEPLOYMENTS, type Deployment } from './deployments.js';
 import { appCostNs } from './apps.js';
-import { arrivalTimes, type ArrivalLaw, type BurstOptions } from './arrivals.js';
+import { arrivalTimes, type GenerationOptions } from './arrivals.js';
 import type { WorkloadBundle } from './bundle.js';
 import { Rng } from '../core/prng.js';
 import type { InvocationSpec } from '../core/workload.js';
@@ -22,15 +22,8 @@ export const TABLE1_MIXES: readonly Table1Mix[] = ['huawei', 'azure'];
  */
 export const JITTER_SIGMA = 0.03;
 
-export interface Table1Options {
+export interface Table1Options extends GenerationOptions {
   mix: Table1Mix;
-  invocations: number;
-  cpus: number;
-  /** Target average CPU utilisation, 0 < load (1 = every CPU busy on average). */
-  load: number;
-  seed: number;
-  arrivals?: ArrivalLaw;
-  burst?: BurstOptions;
   deployments?: readonly Deployment[];
 }
 
