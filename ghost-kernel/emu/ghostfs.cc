@@ -21,6 +21,7 @@ using namespace ghost::emu::detail;
 // ---- ghostfs files (§2) ------------------------------------------------------------------------
 
 void Kernel::enterGhost(EEnclave& e, EThread& th) {
+  fairOff(th);  // leaves the default class (and its CPU there)
   auto existing = tasks_.find(th.gtid);
   if (existing != tasks_.end() && existing->second->gated) {
     // Re-entry before the agent freed the old status word: TASK_NEW is held until SW_FREE (§7.6).
@@ -30,6 +31,7 @@ void Kernel::enterGhost(EEnclave& e, EThread& th) {
     t->runnableSince = now_;
     t->q = e.defaultQ.lock();
     th.task = t;
+    th.taskRtBase = t->runtime;
     return;
   }
   auto t = std::make_unique<ETask>();
@@ -47,6 +49,7 @@ void Kernel::enterGhost(EEnclave& e, EThread& th) {
   ETask* raw = t.get();
   tasks_[th.gtid] = std::move(t);
   th.task = raw;
+  th.taskRtBase = 0;
   syncTaskSw(*raw);
   sendTaskNew(*raw);
 }

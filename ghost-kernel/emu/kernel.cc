@@ -199,8 +199,8 @@ void Kernel::syncAgentFlags(int c) {
   uint32_t f = aref(w->flags).load(std::memory_order_relaxed) & ~(kSwCpuAvail | kSwBoostPrio | kSwTaskRunnable | kSwTaskOnCpu);
   // Available: no non-ghost task wants the CPU. BOOST_PRIO: the agent holds the CPU while one does
   // (ghost_update_boost_prio at the agent's pick); it is expected to give the CPU back.
-  if (!C.busy) f |= kSwCpuAvail;
-  if (C.busy && agentOnCpu(C)) f |= kSwBoostPrio;
+  if (!higherClass(C)) f |= kSwCpuAvail;
+  if (higherClass(C) && agentOnCpu(C)) f |= kSwBoostPrio;
   if (!C.agentAsleep) f |= kSwTaskRunnable;  // parked in RUN still counts as runnable
   if (agentOnCpu(C)) f |= kSwTaskOnCpu;
   publishSw(w, f);

@@ -16,6 +16,12 @@
 //
 // Simplifications (docs/ghost.md, fidelity table): time only moves in `advance`; a remotely latched
 // task gets on its CPU at the next scheduling point (any `advance`, including advance(0)).
+//
+// Work and the default class (fair.cc): a driver may give a thread a program (CPU and blocking
+// phases). The kernel then runs it in whatever class the thread is in — a ghOSt task on the CPU its
+// agent committed, any other thread under a modelled fair class (CFS-like: vruntime order, one
+// global runqueue, equal weights, tick preemption) on CPUs ghOSt leaves free — and counts
+// completions and remaining work itself. On enclave destroy, tasks return to that class.
 #pragma once
 
 #include <sys/types.h>
@@ -116,6 +122,7 @@ struct ECpu {
   bool notifyNotIdle = false;
   bool pendingCommit = false;  // a READY greedy / at-schedule txn waits for this CPU
   bool elideNext = false;      // the latch that displaces `current` asked for ELIDE_PREEMPT
+  int fairTid = 0;  // the modelled fair class runs this (programmed, non-ghOSt) thread here
 };
 
 struct EEnclave {
@@ -132,6 +139,12 @@ struct EEnclave {
   std::vector<int> cpus;
 };
 
+/** One phase of a thread's program: `ns` of CPU work, or `ns` blocked. */
+struct Phase {
+  bool cpu = true;
+  int64_t ns = 0;
+};
+
 struct EThread {
   int tid = 0;
   int pid = 0;
@@ -139,6 +152,51 @@ struct EThread {
   bool runnable = true;  // as a CFS thread
   uint64_t gtid = 0;
   ETask* task = nullptr;  // when in ghOSt
+  uint64_t taskRtBase = 0;  // task->runtime when it (re-)entered ghOSt
+
+  // A program (setProgram): the kernel runs it in the thread's class. Threads without one (agents,
+  // launchers, threads a test drives by hand) do no modelled work and never take a CPU in the
+  // fair class.
+  bool programmed = false;
+  std::vector<Phase> program;
+  size_t phase = 0;
+  int64_t startNs = 0;
+  uint64_t cpuBase = 0;   // CPU time of finished ghOSt stays and fair-class runs
+  uint64_t ghostNs = 0;   // the part of cpuBase consumed in ghOSt
+  uint64_t fairNs = 0;    // the part of cpuBase consumed in the fair class
+  uint64_t phaseEnd = 0;  // thread CPU time at which the current CPU phase ends
+  int64_t wakeAt = -1;    // in a blocking phase: when it ends
+  // fair class
+  int fairCpu = -1;       // CPU it runs on in the fair class, or -1
+  int64_t fairSwitch = 0;
+  uint64_t vruntime = 0;
+};
+
+/** A program that ran to its end (the thread exited), as the kernel accounted it. */
+struct Completion {
+  int tid = 0;
+  int pid = 0;
+  int64_t startNs = 0;
+  int64_t endNs = 0;
+  uint64_t cpuNs = 0;
+  uint64_t ghostNs = 0;
+  uint64_t fairNs = 0;
+  bool underFair = false;  // it ended in the fair class (not in ghOSt)
+};
+
+/** Kernel-side totals over every program given to this kernel. */
+struct Accounting {
+  uint64_t started = 0;
+  uint64_t completed = 0;
+  uint64_t completedUnderFair = 0;
+  uint64_t killed = 0;     // threads killed before their program ended
+  uint64_t live = 0;       // started - completed - killed
+  uint64_t liveInGhost = 0;
+  uint64_t liveInFair = 0;
+  uint64_t cpuNs = 0;      // CPU work done so far (completed and live programs)
+  uint64_t ghostNs = 0;
+  uint64_t fairNs = 0;
+  uint64_t remainingCpuNs = 0;  // CPU work the live programs still need
 };
 
 struct EFile {
@@ -204,12 +262,23 @@ class Kernel : public std::enable_shared_from_this<Kernel> {
   void setCpuOffline(int cpu, bool offline);
   /** SIGKILL: every thread of `pid` dies and every fd it held is closed. */
   void killProcess(int pid);
+  /** Give thread `tid` (not in ghOSt yet) its work: the kernel runs the phases in its class,
+   *  blocks/wakes it between them and exits it after the last one (recorded as a Completion). */
+  void setProgram(int tid, std::vector<Phase> phases);
+  /** The next time a program needs the kernel (a CPU phase ends on a CPU, a block ends); INT64_MAX
+   *  if none. Runnable threads that wait for a CPU have no event of their own. */
+  int64_t nextProgramEvent() const;
+  /** Programs that ended since the last call, in order. */
+  std::vector<Completion> takeCompletions();
+  Accounting accounting() const;
 
   // ---- inspection ----------------------------------------------------------------------------
   const EThread* thread(int tid) const;
   const ECpu* cpu(int c) const;
   const EEnclave* enclave(uint64_t id) const;
   uint64_t runtimeOf(const ETask& t) const;
+  /** CPU time of a thread across classes (ghOSt stays and fair-class runs). */
+  uint64_t threadCpu(const EThread& th) const;
   uint64_t messagesProduced() const { return produced_; }
   /** Record every status-word publication from now on (on=true) or stop and clear. */
   void traceStatusWords(bool on);
@@ -241,6 +310,9 @@ class Kernel : public std::enable_shared_from_this<Kernel> {
   void agentBarrierInc(int cpu);   // locked increment: counter and SW copy
   int agentCpuOf(int tid) const;
   bool agentOnCpu(const ECpu& C) const { return C.agentTid && !C.blockedInRun && !C.agentAsleep; }
+  /** A task of a class above ghOSt holds the CPU: driver-declared (setCpuBusy) or the fair model. */
+  bool higherClass(const ECpu& C) const { return C.busy || C.fairTid; }
+  void higherClassChanged(int cpu, int nextTid);
 
   // messages
   void produce(EQueue& q, uint16_t type, uint32_t seq, const void* payload, size_t len);
@@ -273,6 +345,19 @@ class Kernel : public std::enable_shared_from_this<Kernel> {
   void enterGhost(EEnclave& e, EThread& th);
   void removeTask(ETask* t);
   void die(ETask* t);
+  void leaveGhost(EThread& th, const ETask& t);  // fold the stay's runtime into the thread
+
+  // programs and the fair class (fair.cc)
+  void runPrograms();
+  void enterPhase(EThread& th);  // apply program[phase]: run, block, or finish
+  void finishProgram(EThread& th);
+  void forgetThread(EThread& th);  // before threads_.erase: free its fair CPU, close its program
+  void scheduleFair();
+  void fairTick();
+  void fairOn(EThread& th, int cpu);
+  void fairOff(EThread& th);
+  uint64_t vruntimeOf(const EThread& th) const;
+  bool fairMayUse(const ECpu& C) const;
 
   // ioctl handlers
   int iocCommit(EEnclave& e, int tid, const abi::IocCommitTxn& a, bool sync);
@@ -309,6 +394,10 @@ class Kernel : public std::enable_shared_from_this<Kernel> {
   std::vector<uint64_t> pendingDestroy_;  // enclaves the watchdog condemned (work queue)
   bool tracing_ = false;
   std::vector<SwEvent> swTrace_;
+  std::set<int> programmed_;  // live threads with a program
+  std::vector<Completion> completions_;
+  Accounting done_;           // totals over finished programs (completed / killed)
+  uint64_t fairMinVruntime_ = 0;
 };
 
 }  // namespace ghost::emu

@@ -66,9 +66,16 @@ void Kernel::destroyEnclave(EEnclave& e, const std::string& reason) {
     // TASK_DEPARTED messages are not produced: every agent of the enclave is dead by then.
     auto th = threads_.find(t->tid);
     if (th != threads_.end()) {
-      th->second.task = nullptr;
-      th->second.runnable = t->runnable;
-      if (!th->second.alive) threads_.erase(th);  // a killed task dies under the default class
+      // (A departed, gated task's thread already lives in the default class.)
+      if (th->second.task == t) {
+        leaveGhost(th->second, *t);  // its ghOSt runtime, this stay's included; the fair class continues
+        th->second.task = nullptr;
+        th->second.runnable = t->runnable;
+      }
+      if (!th->second.alive) {  // a killed task dies under the default class
+        forgetThread(th->second);
+        threads_.erase(th);
+      }
     }
     it = tasks_.erase(it);
   }
@@ -102,7 +109,10 @@ void Kernel::killProcess(int pid) {
   }
   for (int tid : tids) {
     auto it = threads_.find(tid);
-    if (it != threads_.end() && !it->second.task) threads_.erase(it);
+    if (it != threads_.end() && !it->second.task) {
+      forgetThread(it->second);
+      threads_.erase(it);
+    }
   }
   auto it = fds_.find(pid);
   if (it != fds_.end()) {
@@ -120,8 +130,12 @@ void Kernel::removeTask(ETask* t) {
   if (StatusWord* w = sw(*e, t->swIndex)) aref(w->flags).fetch_or(kSwFCanFree, std::memory_order_release);
   auto th = threads_.find(t->tid);
   if (th != threads_.end()) {
+    leaveGhost(th->second, *t);
     th->second.task = nullptr;
-    if (!th->second.alive) threads_.erase(th);
+    if (!th->second.alive) {
+      forgetThread(th->second);
+      threads_.erase(th);
+    }
   }
   tasks_.erase(t->gtid);
 }
@@ -167,11 +181,14 @@ void Kernel::runDeferredWork() {
 
 void Kernel::advance(int64_t ns) {
   if (ns < 0) throw std::invalid_argument("emulator: advance(ns) needs ns >= 0");
+  runPrograms();
   scheduleAll();
   const int64_t target = now_ + ns;
   while (now_ < target) {
     int64_t next = std::min(target, nextTick_);
     for (const TimerEvent& t : timers_) next = std::min(next, std::max(t.at, now_));
+    // Program events (a CPU phase ends, a block ends); one already due waits at most 1 ns.
+    next = std::min(next, std::max(nextProgramEvent(), now_ + 1));
     now_ = next;
     std::vector<TimerEvent> due;
     for (auto it = timers_.begin(); it != timers_.end();) {
@@ -190,8 +207,10 @@ void Kernel::advance(int64_t ns) {
       p.cookie = t.cookie;
       cpuMsg(t.cpu, kMsgCpuTimerExpired, &p, sizeof p);
     }
+    runPrograms();
     if (now_ == nextTick_) {
       tick();
+      fairTick();
       nextTick_ += opts_.tickNs;
     }
     runDeferredWork();

@@ -79,12 +79,12 @@ void Kernel::scheduleCpu(int c, bool mayPreempt) {
   if (!e->alive) return;
   // _balance_ghost: a greedy txn is committed by its CPU only when the agent is parked, nothing is
   // latched and no higher-class task wants the CPU.
-  if (C.pendingCommit && C.agentTid && !agentOnCpu(C) && !C.latched && !C.busy) {
+  if (C.pendingCommit && C.agentTid && !agentOnCpu(C) && !C.latched && !higherClass(C)) {
     C.pendingCommit = false;
     Txn* t = txn(*e, c);
     if (aref(t->state).load(std::memory_order_acquire) == kTxnReady) commitOne(*e, c, c, false);
   }
-  if (!C.busy && C.latched && !agentOnCpu(C) && (!C.current || mayPreempt)) {
+  if (!higherClass(C) && C.latched && !agentOnCpu(C) && (!C.current || mayPreempt)) {
     if (C.current) preemptCurrent(c, C.elideNext);
     C.elideNext = false;
     ETask* t = C.latched;
@@ -118,12 +118,13 @@ void Kernel::scheduleCpu(int c, bool mayPreempt) {
 void Kernel::checkIdleRtla(int c) {
   ECpu& C = cpus_[size_t(c)];
   // RTLA_ON_IDLE: at a pick with nothing to run, the parked agent runs instead of the idle task.
-  if (C.blockedInRun && (C.parkFlags & kRtlaOnIdle) && !C.busy && !C.current && !C.latched && !C.idleLatched)
+  if (C.blockedInRun && (C.parkFlags & kRtlaOnIdle) && !higherClass(C) && !C.current && !C.latched && !C.idleLatched)
     scheduleAgent(c);
 }
 
 void Kernel::scheduleAll() {
   for (int c = 0; c < opts_.ncpus; c++) scheduleCpu(c, opts_.autoPreempt);
+  scheduleFair();  // the default class takes what ghOSt left free
 }
 
 }  // namespace ghost::emu

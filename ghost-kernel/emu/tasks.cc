@@ -37,7 +37,10 @@ void Kernel::wake(int tid, int wakerCpu) {
   if (it == threads_.end()) throw bad("no such thread", tid);
   ETask* t = it->second.task;
   if (!t) {
-    it->second.runnable = true;
+    EThread& th = it->second;
+    // A fair-class thread joins the runqueue no earlier than its minimum vruntime.
+    if (!th.runnable) th.vruntime = std::max(th.vruntime, fairMinVruntime_);
+    th.runnable = true;
     return;
   }
   if (t->runnable) return;  // a "light" wakeup: still on the runqueue, no message
@@ -62,6 +65,7 @@ void Kernel::block(int tid) {
   if (!t) {
     auto it = threads_.find(tid);
     if (it == threads_.end()) throw bad("no such thread", tid);
+    fairOff(it->second);
     it->second.runnable = false;
     return;
   }
@@ -105,7 +109,10 @@ void Kernel::exit(int tid) {
     it->second.alive = false;
     die(t);
   }
-  threads_.erase(tid);
+  auto left = threads_.find(tid);  // die() may have removed it already
+  if (left == threads_.end()) return;
+  forgetThread(left->second);
+  threads_.erase(left);
 }
 
 void Kernel::die(ETask* t) {
@@ -145,8 +152,10 @@ void Kernel::depart(int tid) {
   clearOnCpu(*t);  // no PREEMPT/BLOCKED for a departing running task
   t->runnable = false;
   auto th = threads_.find(tid);
+  leaveGhost(th->second, *t);
   th->second.task = nullptr;
-  th->second.runnable = true;
+  // Back in the default class; a thread with a program keeps the state its program gives it.
+  th->second.runnable = !th->second.programmed || th->second.wakeAt < 0;
 }
 
 void Kernel::setAffinity(int tid) {
@@ -200,7 +209,16 @@ void Kernel::setCpuBusy(int c, bool busy, int nextTid) {
   if (c < 0 || c >= opts_.ncpus) throw std::invalid_argument("emulator: no CPU " + std::to_string(c));
   ECpu& C = cpus_[size_t(c)];
   if (C.busy == busy) return;
+  const bool was = higherClass(C);
   C.busy = busy;
+  if (higherClass(C) != was) higherClassChanged(c, nextTid);
+}
+
+// The CPU's "a class above ghOSt holds it" state changed: a driver-declared task (setCpuBusy) or
+// the modelled fair class (fair.cc).
+void Kernel::higherClassChanged(int c, int nextTid) {
+  ECpu& C = cpus_[size_t(c)];
+  const bool busy = higherClass(C);
   if (busy) {
     preemptCurrent(c, false);
     preemptLatched(c);

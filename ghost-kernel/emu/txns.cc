@@ -49,7 +49,7 @@ int32_t Kernel::validate(const EEnclave& e, int c, const Txn& t, int callerCpu, 
     return kTxnInvalidTarget;
   } else if (g == kIdleGtid && !(cf & kAllowTaskOnCpu)) {
     // The idle task is already "running" on an idle CPU.
-    const bool idle = !C.current && !C.latched && !C.busy && !agentOnCpu(C);
+    const bool idle = !C.current && !C.latched && !higherClass(C) && !agentOnCpu(C);
     if (idle) return kTxnTargetOnCpu;
   }
   if (!C.agentTid) return kTxnNoAgent;
@@ -58,7 +58,7 @@ int32_t Kernel::validate(const EEnclave& e, int c, const Txn& t, int callerCpu, 
   if (callerCpu >= 0 && cpus_[size_t(callerCpu)].enclave != e.id) return kTxnNotPermitted;
   // DO_NOT_PREEMPT: any ghost-policy task current there (the agent itself included) or a latch.
   if (realTarget && (rf & kDoNotPreempt) && (C.current || C.latched || agentOnCpu(C))) return kTxnAgentStale;
-  if (realTarget && C.busy) return kTxnCpuUnavail;
+  if (realTarget && higherClass(C)) return kTxnCpuUnavail;
   if (local && g != kAgentGtid) {
     // The local blocking commit parks the agent, then checks the synced agent barrier.
     syncAgentSw(c);

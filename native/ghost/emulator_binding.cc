@@ -2,8 +2,10 @@
 // under the kernel lock, so agent threads may use the same kernel at the same time.
 #include "ghost/emulator_binding.h"
 
+#include <cmath>
 #include <map>
 #include <mutex>
+#include <vector>
 
 #include "emu/kernel.h"
 #include "ghost/binding_util.h"
@@ -68,6 +70,10 @@ class Emulator : public Napi::ObjectWrap<Emulator> {
                            InstanceMethod("messagesProduced", &Emulator::MessagesProduced),
                            InstanceMethod("traceStatusWords", &Emulator::TraceStatusWords),
                            InstanceMethod("swTrace", &Emulator::SwTrace),
+                           InstanceMethod("setProgram", &Emulator::SetProgram),
+                           InstanceMethod("nextProgramEvent", &Emulator::NextProgramEvent),
+                           InstanceMethod("takeCompletions", &Emulator::TakeCompletions),
+                           InstanceMethod("accounting", &Emulator::Accounting),
                        });
   }
 
@@ -176,6 +182,9 @@ class Emulator : public Napi::ObjectWrap<Emulator> {
     o.Set("onCpu", t && t->oncpu ? t->cpu : -1);
     o.Set("latchedCpu", t ? t->latchedCpu : -1);
     o.Set("runtimeNs", t ? double(kernel_->runtimeOf(*t)) : 0.0);
+    o.Set("cpuNs", double(kernel_->threadCpu(*th)));
+    o.Set("fairCpu", th->fairCpu);
+    o.Set("programmed", th->programmed);
     return o;
   }
   Napi::Value Cpu(const Napi::CallbackInfo& info) {
@@ -192,6 +201,7 @@ class Emulator : public Napi::ObjectWrap<Emulator> {
     o.Set("agentBarrier", c->agentBarrier);
     o.Set("current", c->current ? c->current->tid : 0);
     o.Set("latched", c->latched ? c->latched->tid : 0);
+    o.Set("fairTid", c->fairTid);
     return o;
   }
   Napi::Value Enclave(const Napi::CallbackInfo& info) {
@@ -230,6 +240,79 @@ class Emulator : public Napi::ObjectWrap<Emulator> {
       a.Set(uint32_t(i), e);
     }
     return a;
+  }
+
+  // setProgram(tid, [{kind: 'cpu' | 'block', ns}]): fractional ns round up (a Workload's phases).
+  Napi::Value SetProgram(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    const int tid = argInt(info, 0, "tid");
+    if (info.Length() < 2 || !info[1].IsArray()) throw Napi::TypeError::New(env, "argument phases must be an array");
+    Napi::Array a = info[1].As<Napi::Array>();
+    std::vector<ghost::emu::Phase> phases;
+    phases.reserve(a.Length());
+    for (uint32_t i = 0; i < a.Length(); i++) {
+      Napi::Value v = a.Get(i);
+      if (!v.IsObject()) throw Napi::TypeError::New(env, "phase " + std::to_string(i) + " must be {kind, ns}");
+      Napi::Object p = v.As<Napi::Object>();
+      const std::string kind = p.Get("kind").ToString().Utf8Value();
+      const double ns = p.Get("ns").ToNumber().DoubleValue();
+      if (kind != "cpu" && kind != "block")
+        throw Napi::RangeError::New(env, "phase " + std::to_string(i) + ": kind must be 'cpu' or 'block'");
+      if (!std::isfinite(ns) || ns < 0 || ns > 9.0e15)
+        throw Napi::RangeError::New(env, "phase " + std::to_string(i) + ": ns must be in 0..9e15");
+      phases.push_back({kind == "cpu", int64_t(std::ceil(ns))});
+    }
+    return Do(info, [&](K& k) { k.setProgram(tid, std::move(phases)); });
+  }
+  // nextProgramEvent(): virtual ns of the next program event, or Infinity when none.
+  Napi::Value NextProgramEvent(const Napi::CallbackInfo& info) {
+    auto l = kernel_->lock();
+    const int64_t at = kernel_->nextProgramEvent();
+    return Napi::Number::New(info.Env(), at == INT64_MAX ? INFINITY : double(at));
+  }
+  Napi::Value TakeCompletions(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    std::vector<ghost::emu::Completion> cs;
+    {
+      auto l = kernel_->lock();
+      cs = kernel_->takeCompletions();
+    }
+    Napi::Array a = Napi::Array::New(env, cs.size());
+    for (size_t i = 0; i < cs.size(); i++) {
+      const auto& c = cs[i];
+      Napi::Object o = Napi::Object::New(env);
+      o.Set("tid", c.tid);
+      o.Set("pid", c.pid);
+      o.Set("startNs", double(c.startNs));
+      o.Set("endNs", double(c.endNs));
+      o.Set("cpuNs", double(c.cpuNs));
+      o.Set("ghostNs", double(c.ghostNs));
+      o.Set("fairNs", double(c.fairNs));
+      o.Set("underFair", c.underFair);
+      a.Set(uint32_t(i), o);
+    }
+    return a;
+  }
+  Napi::Value Accounting(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    ghost::emu::Accounting acc;
+    {
+      auto l = kernel_->lock();
+      acc = kernel_->accounting();
+    }
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("started", double(acc.started));
+    o.Set("completed", double(acc.completed));
+    o.Set("completedUnderFair", double(acc.completedUnderFair));
+    o.Set("killed", double(acc.killed));
+    o.Set("live", double(acc.live));
+    o.Set("liveInGhost", double(acc.liveInGhost));
+    o.Set("liveInFair", double(acc.liveInFair));
+    o.Set("cpuNs", double(acc.cpuNs));
+    o.Set("ghostNs", double(acc.ghostNs));
+    o.Set("fairNs", double(acc.fairNs));
+    o.Set("remainingCpuNs", double(acc.remainingCpuNs));
+    return o;
   }
 
   std::shared_ptr<K> kernel_;

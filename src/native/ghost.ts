@@ -153,6 +153,12 @@ export interface EmuThread {
   onCpu: number;
   latchedCpu: number;
   runtimeNs: number;
+  /** CPU time across classes (ghOSt stays and the modelled fair class). */
+  cpuNs: number;
+  /** CPU the modelled fair class runs it on, or -1. */
+  fairCpu: number;
+  /** It has a program (setProgram) that has not ended. */
+  programmed: boolean;
 }
 export interface EmuCpu {
   enclave: number;
@@ -165,6 +171,42 @@ export interface EmuCpu {
   agentBarrier: number;
   current: number;
   latched: number;
+  /** Thread the modelled fair (default) class runs here, or 0. */
+  fairTid: number;
+}
+/** One phase of a thread's program: CPU work, or a blocking wait (fractional ns round up). */
+export interface EmuPhase {
+  kind: 'cpu' | 'block';
+  ns: number;
+}
+/** A program that ran to its end (its thread exited), as the emulated kernel accounted it. */
+export interface EmuCompletion {
+  tid: number;
+  pid: number;
+  startNs: number;
+  endNs: number;
+  cpuNs: number;
+  ghostNs: number;
+  fairNs: number;
+  /** It ended in the default class, not in ghOSt. */
+  underFair: boolean;
+}
+/** Kernel-side totals over every program given to the emulator. */
+export interface EmuAccounting {
+  started: number;
+  completed: number;
+  completedUnderFair: number;
+  /** Killed before their program ended. */
+  killed: number;
+  live: number;
+  liveInGhost: number;
+  liveInFair: number;
+  /** CPU work done so far by all programs (completed and live), and its split by class. */
+  cpuNs: number;
+  ghostNs: number;
+  fairNs: number;
+  /** CPU work the live programs still need. */
+  remainingCpuNs: number;
 }
 export interface EmuEnclave {
   alive: boolean;
@@ -213,6 +255,18 @@ export interface Emulator {
   traceStatusWords(on: boolean): void;
   /** [gtid, barrier, flags] for each publication since tracing started, in order. */
   swTrace(): [string, number, number][];
+  /**
+   * Give a thread (not yet in ghOSt) its work. The kernel runs it in whatever class the thread is
+   * in — in ghOSt where its agent commits it, otherwise (also after its enclave is destroyed) in the
+   * modelled fair class on CPUs ghOSt leaves free — blocks and wakes it between phases and exits it
+   * after the last one.
+   */
+  setProgram(tid: number, phases: readonly EmuPhase[]): void;
+  /** Virtual time of the next program event (a CPU phase or a block ends); Infinity if none. */
+  nextProgramEvent(): number;
+  /** Programs that ended since the last call, in order. */
+  takeCompletions(): EmuCompletion[];
+  accounting(): EmuAccounting;
 }
 
 export interface ClientOptions {

@@ -103,6 +103,16 @@ test('agent killed mid-run: runnable_timeout destroys the enclave and every invo
   assert.equal(r.records.length, 90, 'no invocation is lost');
   assert.ok(r.finishedUnderCfs > 0);
   assert.ok(r.agentRecords.length < 90);
+  // Counted by the emulated kernel, not by the machine: it ran every program to its end, the
+  // handed-back ones in its default class, with exactly the CPU work the workload asks for.
+  const demand = (id: number): number => (w.invocations[id]?.phases ?? []).reduce((a, p) => a + (p.kind === 'cpu' ? p.ns : 0), 0);
+  assert.equal(r.kernel.completed, 90);
+  assert.equal(r.kernel.live, 0);
+  assert.equal(r.kernel.killed, 0);
+  assert.equal(r.kernel.completedUnderFair, r.finishedUnderCfs);
+  assert.ok(r.kernel.fairNs > 0 && r.kernel.ghostNs > 0);
+  assert.equal(r.kernel.cpuNs, w.invocations.reduce((a, inv) => a + demand(inv.id), 0));
+  for (const rec of r.records) assert.equal(rec.cpuNs, demand(rec.id ?? -1), `invocation ${rec.id}: CPU time equals its demand, none redone`);
 });
 
 test('agent: a task whose status word is ahead of its token is deferred, never committed; busy CPUs are skipped', { skip }, () => {
