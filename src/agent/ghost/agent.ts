@@ -25,6 +25,7 @@ import {
   type GhostClient,
   type StatusWords,
 } from '../../native/ghost.js';
+import { LOOKUP_STRIDE, QueueDecoder } from '../../native/ghost-queue.js';
 import { RunQueue } from './runqueue.js';
 import { ruleLevel, type Ordering } from './ordering.js';
 import { LEVEL_ORDINARY, preempts } from '../../core/alps-rule.js';
@@ -137,6 +138,9 @@ export class QueueOverflowError extends Error {
   }
 }
 
+/** Longest a finished task's SW_FREE waits for a commit to ride on (ns on the agent's clock). */
+const FREE_DELAY_NS = 1_000_000;
+
 /** Transaction results that mean the agent itself is wrong, not a race. */
 const INVALID_STATES: ReadonlySet<number> = new Set([
   TxnState.INVALID_FLAGS,
@@ -161,6 +165,13 @@ export class GhostAgent {
   private readonly deferred: number[] = [];
   /** head/tail of the queue ring (zero-copy): an empty queue costs no native call. */
   private readonly ring: Uint32Array;
+  /** Decodes the queue in JS over its mapping: a drain costs no native call (ghost-queue.ts). */
+  private readonly decoder: QueueDecoder;
+  /** Handles to SW_FREE, flushed with the pass's commit (one native call for both). */
+  private readonly frees: Int32Array;
+  private nfree = 0;
+  /** When the oldest pending free was queued: passes without a commit flush after FREE_DELAY_NS. */
+  private freeSinceNs = 0;
   private lastOverflow = 0;
   private minVruntime = 0;
   private fifoCounter = 0;
@@ -194,8 +205,12 @@ export class GhostAgent {
     this.unavailable = new Uint8Array(maxCpu);
     this.workers = (o.cpuOrder ?? o.cpus).filter((c) => c !== o.globalCpu && o.cpus.includes(c));
     this.txns = new TxnBatch(this.workers.length);
-    this.ring = new Uint32Array(o.client.queueView(o.queue), 64, 3);
-    o.client.bindBuffers(o.queue, this.batch.buffer, this.txns.ops);
+    const view = o.client.queueView(o.queue);
+    this.ring = new Uint32Array(view, 64, 3);
+    const lookups = new Uint32Array(LOOKUP_STRIDE * this.batch.capacity);
+    this.frees = new Int32Array(this.batch.capacity);
+    o.client.bindBuffers(o.queue, this.batch.buffer, this.txns.ops, lookups, this.frees);
+    this.decoder = new QueueDecoder(view, o.client.abiVersion(), this.batch, lookups, (k) => o.client.resolveBound(k));
     this.lastOverflow = this.ring[2] as number;
     for (const c of this.workers) this.agentSw[c] = o.client.agentSwIndex(c);
   }
@@ -207,6 +222,8 @@ export class GhostAgent {
   /** Install a new policy; queued tasks are re-keyed at once, running ones at their next enqueue. */
   setPolicy(policy: Policy): void {
     this.o.ordering.setPolicy(policy);
+    // Dispatched tasks keep their old level until their next enqueue: no fast path for them.
+    for (const t of this.tasks) if (t && t.state === TS.Running) t.rank = Infinity;
     this.rekey(this.o.clock());
   }
 
@@ -267,7 +284,7 @@ export class GhostAgent {
     const now = this.o.clock();
     if (now >= this.nextProbeNs) this.reprobe(now);
     while (this.ring[0] !== this.ring[1]) {
-      const n = (this.batch.count = this.o.client.drainBound());
+      const n = this.decoder.drain();
       for (let i = 0; i < n; i++) this.handle(i, now);
       this.stats.messages += n;
       if (n < this.batch.capacity) break;
@@ -276,6 +293,7 @@ export class GhostAgent {
       const lost = ((this.ring[2] as number) - this.lastOverflow) >>> 0;
       this.lastOverflow = this.ring[2] as number;
       this.stats.overflows += lost;
+      this.flushFrees();
       throw new QueueOverflowError(lost);
     }
     return this.schedule(now);
@@ -301,6 +319,12 @@ export class GhostAgent {
     // ESTALE (a message arrived since the barrier was read) just means: run another pass.
     this.o.client.run(0, barrier, this.o.globalCpu, RunFlag.RTLA_ON_IDLE);
     return 0;
+  }
+
+  /** SW_FREE the handles of finished tasks now (normally they ride on the pass's commit). */
+  private flushFrees(): void {
+    this.o.client.commitBound(0, false, this.nfree);
+    this.nfree = 0;
   }
 
   /** Probe CPUs lost to NO_AGENT / CPU_OFFLINE again: a new agent or a replugged CPU is reused. */
@@ -456,8 +480,12 @@ export class GhostAgent {
     this.rq.remove(t.handle);
     t.state = TS.Gone;
     this.tasks[t.handle] = undefined;
-    // Free the status word so a re-entering task is not gated forever (§11 item 7).
-    this.o.client.swFree(t.handle);
+    // Free the status word so a re-entering task is not gated forever (§11 item 7); batched
+    // with this pass's commit.
+    this.decoder.forget(t.handle);
+    if (this.nfree === 0) this.freeSinceNs = now;
+    this.frees[this.nfree++] = t.handle;
+    if (this.nfree === this.frees.length) this.flushFrees();
     if (!dead || !this.o.onRecord || t.funcId === 0) return;
     const name = this.o.funcs?.nameOf(t.funcId);
     const rec: InvocationRecord = {
@@ -485,7 +513,7 @@ export class GhostAgent {
     const txns = this.txns;
     txns.clear();
     const deferred = this.deferred;
-    deferred.length = 0;
+    if (deferred.length !== 0) deferred.length = 0; // (setting length is a runtime call)
     for (const c of this.workers) {
       const ai = this.agentSw[c] as number;
       if (ai < 0 || (sw.flags(ai) & SwFlag.CPU_AVAIL) === 0 || this.unavailable[c]) continue;
@@ -502,6 +530,10 @@ export class GhostAgent {
           const head = this.rq.peek();
           if (head < 0) continue;
           const ran = now - victim.dispatchNs;
+          // Fast path: inside its slice only a strictly lower level displaces it, and a task's
+          // level never rises while it waits or runs (it can only become overdue), so its level
+          // at its last enqueue (t.rank) bounds its level now.
+          if (ran < victim.sliceNs && !preempts(ruleLevel(this.rq.rankOf(head)), ruleLevel(victim.rank))) continue;
           const v = ordering.position(victim.funcId, victim.arrivalNs, ordering.fair ? victim.vruntime + ran : Infinity, now);
           if (!preempts(ruleLevel(this.rq.rankOf(head)), ruleLevel(v.level)) && !(ran >= victim.sliceNs && this.rq.before(head, v.level, v.key))) continue;
         }
@@ -516,7 +548,8 @@ export class GhostAgent {
       if (victim) this.stats.preemptions++;
       txns.add(c, next.handle, next.seq, 0, 0, this.o.commitFlags ?? CommitFlag.AT_TXN_COMMIT);
     }
-    for (const h of deferred) {
+    for (let i = 0; i < deferred.length; i++) {
+      const h = deferred[i] as number;
       const t = this.tasks[h];
       if (t && t.state === TS.Yielding) this.enqueue(t, now, true);
     }
@@ -525,9 +558,15 @@ export class GhostAgent {
       const t = this.tasks[yielding[i] as number];
       if (t && t.state === TS.Yielding) this.enqueue(t, now, false);
     }
-    yielding.length = 0;
-    if (txns.count === 0) return 0;
-    this.o.client.commitBound(txns.count);
+    if (yielding.length !== 0) yielding.length = 0;
+    if (txns.count === 0) {
+      // Frees ride on the next commit; without one they wait at most FREE_DELAY_NS (or until
+      // nothing is runnable), so an idle agent does not keep dead tasks' words allocated.
+      if (this.nfree && (now - this.freeSinceNs >= FREE_DELAY_NS || this.rq.size === 0)) this.flushFrees();
+      return 0;
+    }
+    this.o.client.commitBound(txns.count, false, this.nfree);
+    this.nfree = 0;
     return this.reap(now);
   }
 
