@@ -95,6 +95,7 @@ class Client : public Napi::ObjectWrap<Client> {
             InstanceMethod("drainBound", &Client::DrainBound),
             InstanceMethod("commitBound", &Client::CommitBound),
             InstanceMethod("resolveBound", &Client::ResolveBound),
+            InstanceMethod("actAs", &Client::ActAs),
             InstanceMethod("txnState", &Client::TxnState),
             InstanceMethod("abortTxn", &Client::AbortTxn),
             InstanceMethod("cpuDataView", &Client::CpuDataView),
@@ -459,6 +460,18 @@ class Client : public Napi::ObjectWrap<Client> {
       if (l[2]) st_->tasks.get(h)->sw = abi::SwInfo{l[3], l[4]};
       l[5] = h;
     }
+    return env.Undefined();
+  }
+  // actAs(tid): emulator only. Later calls of this client are made by emulated thread `tid` of
+  // the same process (its fds and mappings stay valid): how the global agent's loop continues on
+  // another CPU's agent thread when it moves (ghost-userspace PickNextGlobalCPU).
+  Napi::Value ActAs(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!st_->machine) throw Napi::Error::New(env, "actAs: only under the emulator (a real process changes threads)");
+    int tid = argInt(info, 0, "tid");
+    st_->sys = st_->machine->sysFor(st_->pid, tid);
+    st_->tid = tid;
+    if (st_->enclave) st_->enclave->setSys(st_->sys);
     return env.Undefined();
   }
   Napi::Value TxnState(const Napi::CallbackInfo& info) {

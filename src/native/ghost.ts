@@ -280,6 +280,8 @@ export interface GhostClient {
   commitBound(count: number, sync?: boolean, nfree?: number): number;
   /** Task handles for the first `k` bound lookups (LOOKUP_STRIDE u32 each, see ghost-queue.ts). */
   resolveBound(k: number): void;
+  /** Emulator only: later calls are made by emulated thread `tid` of this client's process. */
+  actAs(tid: number): void;
   txnState(cpu: number): number;
   abortTxn(cpu: number): boolean;
   cpuDataView(): ArrayBuffer;

@@ -30,6 +30,7 @@ import { RunQueue } from './runqueue.js';
 import { ruleLevel, type Ordering } from './ordering.js';
 import { LEVEL_ORDINARY, preempts } from '../../core/alps-rule.js';
 import type { FuncResolver } from '../../workload/funcs.js';
+import type { CpuTopology } from './topology.js';
 
 const enum TS {
   Blocked = 0,
@@ -88,6 +89,16 @@ export interface GhostAgentOptions {
   /** Where the agent reports errors it survives (INVALID_* transactions). Default: stderr. */
   onError?: (message: string) => void;
   onRecord?: (r: InvocationRecord) => void;
+  /**
+   * BOOST_PRIO (a CFS task needs the global agent's CPU): make CPU `to`'s agent thread run this
+   * loop from now on and park `from`'s agent, as ghost-userspace's PickNextGlobalCPU does (ping
+   * the target's agent, LocalYield on the old CPU). False: it could not; the agent then yields.
+   * Without it the agent always yields its CPU until it is idle again (RUN with RTLA_ON_IDLE).
+   * The emulator's: emulatedMoveGlobal (emulated.ts).
+   */
+  moveGlobal?: (from: number, to: number) => boolean;
+  /** Core and LLC of each CPU (topology.ts readTopology): the global role moves to the nearest. */
+  topology?: ReadonlyMap<number, CpuTopology>;
   /** Called for every committed placement (CPU, task's TID), e.g. to mirror it elsewhere. */
   onPlace?: (cpu: number, tid: number) => void;
   /** Messages per drain call. */
@@ -110,8 +121,10 @@ export interface AgentStats {
   /** INVALID_* transaction results (agent bugs), and tasks dropped because of them. */
   invalid: number;
   dropped: number;
-  /** Times the global agent gave its CPU back because of BOOST_PRIO. */
+  /** Times the global agent gave its CPU back because of BOOST_PRIO (parked, or moved). */
   boostYields: number;
+  /** Times the global role moved to another CPU because of BOOST_PRIO. */
+  globalMoves: number;
   /** CPUs currently lost (NO_AGENT / CPU_OFFLINE) and successful re-probes. */
   lostCpus: number;
   reprobed: number;
@@ -189,15 +202,19 @@ export class GhostAgent {
     invalid: 0,
     dropped: 0,
     boostYields: 0,
+    globalMoves: 0,
     lostCpus: 0,
     reprobed: 0,
   };
   /** Status-word index of the global agent (-1 until it is an agent). */
   private globalSw = -1;
+  /** The CPU whose agent thread runs this loop (moves on BOOST_PRIO with moveGlobal). */
+  private globalCpuNow: number;
   /** When lost CPUs are probed next (Infinity: none lost). */
   private nextProbeNs = Infinity;
 
   constructor(private readonly o: GhostAgentOptions) {
+    this.globalCpuNow = o.globalCpu;
     this.batch = new MessageBatch(o.batchSize ?? 512);
     const maxCpu = Math.max(...o.cpus) + 1;
     this.cpuTask = new Int32Array(maxCpu);
@@ -280,7 +297,7 @@ export class GhostAgent {
   step(): number {
     this.stats.passes++;
     if (this.globalSw < 0 && (this.stats.passes & 1023) === 1) this.findGlobalSw();
-    if (this.globalSw >= 0 && (this.o.sw.flags(this.globalSw) & SwFlag.BOOST_PRIO) !== 0) return this.yieldCpu();
+    if (this.globalSw >= 0 && (this.o.sw.flags(this.globalSw) & SwFlag.BOOST_PRIO) !== 0) return this.onBoost();
     const now = this.o.clock();
     if (now >= this.nextProbeNs) this.reprobe(now);
     while (this.ring[0] !== this.ring[1]) {
@@ -301,23 +318,75 @@ export class GhostAgent {
 
   private findGlobalSw(): void {
     try {
-      this.globalSw = this.o.client.agentSwIndex(this.o.globalCpu);
+      this.globalSw = this.o.client.agentSwIndex(this.globalCpuNow);
     } catch {
       this.globalSw = -1; // not an agent yet (or no more)
     }
   }
 
+  /** The CPU whose agent thread currently runs the global loop. */
+  get globalCpu(): number {
+    return this.globalCpuNow;
+  }
+
   /**
-   * BOOST_PRIO: a CFS (or RT) task wants the global agent's CPU. The agent gives the CPU back by
-   * parking in RUN with RTLA_ON_IDLE, so it runs again as soon as that CPU has nothing else to
-   * run. (ghost-userspace moves the global role to another CPU instead; here the global agent is
-   * one JS thread, and the satellites' CPUs keep running what was latched meanwhile.)
+   * BOOST_PRIO: a CFS (or RT) task wants the global agent's CPU. With moveGlobal the role moves to
+   * the nearest enclave CPU that is available (a sibling, then the same LLC, then any; an idle one
+   * first) and scheduling goes on from there; otherwise, or with no such CPU, the agent yields.
    */
-  private yieldCpu(): number {
+  private onBoost(): number {
     this.stats.boostYields++;
+    const move = this.o.moveGlobal;
+    if (move) {
+      const to = this.pickNextGlobalCpu();
+      if (to >= 0 && move(this.globalCpuNow, to)) {
+        this.adoptGlobal(to);
+        return 0;
+      }
+    }
+    return this.yieldCpu();
+  }
+
+  /** ghost-userspace PickNextGlobalCPU: nearest available worker CPU, skipping boosted ones. */
+  private pickNextGlobalCpu(): number {
+    const topo = this.o.topology;
+    const here = topo?.get(this.globalCpuNow);
+    let best = -1;
+    let bestRank = Infinity;
+    for (const c of this.workers) {
+      const ai = this.agentSw[c] as number;
+      if (ai < 0 || this.unavailable[c]) continue;
+      const f = this.o.sw.flags(ai);
+      if ((f & SwFlag.CPU_AVAIL) === 0 || (f & SwFlag.BOOST_PRIO) !== 0) continue;
+      const t = topo?.get(c);
+      const distance = here && t ? (t.core === here.core ? 0 : t.llc === here.llc ? 1 : 2) : 2;
+      // An idle CPU first: moving there preempts nobody.
+      const rank = distance * 2 + (this.cpuTask[c] ? 1 : 0);
+      if (rank < bestRank) {
+        best = c;
+        bestRank = rank;
+      }
+    }
+    return best;
+  }
+
+  /** The loop now runs on `to`'s agent thread; the old global CPU becomes a worker in its place. */
+  private adoptGlobal(to: number): void {
+    const from = this.globalCpuNow;
+    this.workers[this.workers.indexOf(to)] = from;
+    this.agentSw[from] = this.globalSw; // its agent stays, parked: tasks run there once CFS leaves
+    this.globalSw = this.agentSw[to] as number;
+    this.agentSw[to] = -1;
+    this.globalCpuNow = to;
+    this.stats.globalMoves++;
+    // What ran on `to` is preempted by its agent; its TASK_PREEMPT releases the CPU (offCpu).
+  }
+
+  /** Give the CPU back by parking in RUN with RTLA_ON_IDLE: run again once it has nothing else. */
+  private yieldCpu(): number {
     const barrier = this.o.sw.barrier(this.globalSw);
     // ESTALE (a message arrived since the barrier was read) just means: run another pass.
-    this.o.client.run(0, barrier, this.o.globalCpu, RunFlag.RTLA_ON_IDLE);
+    this.o.client.run(0, barrier, this.globalCpuNow, RunFlag.RTLA_ON_IDLE);
     return 0;
   }
 
