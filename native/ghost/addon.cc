@@ -94,6 +94,8 @@ class Client : public Napi::ObjectWrap<Client> {
             InstanceMethod("bindBuffers", &Client::BindBuffers),
             InstanceMethod("drainBound", &Client::DrainBound),
             InstanceMethod("commitBound", &Client::CommitBound),
+            InstanceMethod("resolveBound", &Client::ResolveBound),
+            InstanceMethod("actAs", &Client::ActAs),
             InstanceMethod("txnState", &Client::TxnState),
             InstanceMethod("abortTxn", &Client::AbortTxn),
             InstanceMethod("cpuDataView", &Client::CpuDataView),
@@ -188,6 +190,8 @@ class Client : public Napi::ObjectWrap<Client> {
     boundQueue_ = nullptr;
     out_ = nullptr;
     ops_ = nullptr;
+    lookups_ = nullptr;
+    frees_ = nullptr;
     guarded(info.Env(), [&] {
       st_->enclave = ghost::Enclave::attach(st_->sys, st_->root, id, abiV);
       return 0;
@@ -325,10 +329,12 @@ class Client : public Napi::ObjectWrap<Client> {
   }
   // swFree(handle): SW_FREE of the task's word and release of the handle. 0 or -errno.
   Napi::Value SwFree(const Napi::CallbackInfo& info) {
-    int32_t h = argInt(info, 0, "task");
+    return Napi::Number::New(info.Env(), freeTask(info.Env(), argInt(info, 0, "task")));
+  }
+  int freeTask(Napi::Env env, int32_t h) {
     ghost::TaskEntry* e = st_->tasks.get(uint32_t(h));
-    if (!e) return Napi::Number::New(info.Env(), -ENOENT);
-    ghost::Enclave& en = enc(info.Env());
+    if (!e) return -ENOENT;
+    ghost::Enclave& en = enc(env);
     int rc = en.swFree(e->sw);
     // The kernel answers EINVAL both for "not CANFREE yet" and for a word that is already free (a
     // double free). Keep the handle only in the first case — the word is still this task's and
@@ -341,7 +347,7 @@ class Client : public Napi::ObjectWrap<Client> {
       }
     }
     if (!stillOurs) st_->tasks.release(uint32_t(h));
-    return Napi::Number::New(info.Env(), rc);
+    return rc;
   }
   Napi::Value Null(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), enc(info.Env()).null()); }
 
@@ -382,14 +388,16 @@ class Client : public Napi::ObjectWrap<Client> {
       throw toJs(env, err);
     }
   }
-  // bindBuffers(queue, out ArrayBuffer, ops Int32Array): the hot-loop buffers, bound once so
-  // drainBound()/commitBound(n) marshal no arguments. The buffers must stay attached (not
-  // transferred) while bound; references keep them alive.
+  // bindBuffers(queue, out ArrayBuffer, ops Int32Array[, lookups Uint32Array, frees Int32Array]):
+  // the hot-loop buffers, bound once so drainBound()/commitBound(n)/resolveBound(k) marshal no
+  // buffers. The buffers must stay attached (not transferred) while bound; references keep them
+  // alive. `lookups` (kLookupStride u32 per entry) and `frees` serve an agent that decodes the
+  // queue itself over queueView(): it only asks the task table about gtids it has not seen.
   Napi::Value BindBuffers(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     boundQueue_ = &queue(info, 0);
     if (info.Length() < 3 || !info[1].IsArrayBuffer() || !info[2].IsTypedArray())
-      throw Napi::TypeError::New(env, "bindBuffers(queue, out: ArrayBuffer, ops: Int32Array)");
+      throw Napi::TypeError::New(env, "bindBuffers(queue, out: ArrayBuffer, ops: Int32Array[, lookups, frees])");
     Napi::ArrayBuffer ab = info[1].As<Napi::ArrayBuffer>();
     Napi::Int32Array ops = info[2].As<Napi::Int32Array>();
     if (reinterpret_cast<uintptr_t>(ab.Data()) % alignof(ghost::Decoded) != 0)
@@ -400,6 +408,23 @@ class Client : public Napi::ObjectWrap<Client> {
     outCap_ = ab.ByteLength() / sizeof(ghost::Decoded);
     ops_ = ops.Data();
     opsCap_ = ops.ElementLength() / op::kStride;
+    lookups_ = nullptr;
+    lookupsCap_ = 0;
+    frees_ = nullptr;
+    freesCap_ = 0;
+    if (info.Length() > 4) {
+      if (!info[3].IsTypedArray() || info[3].As<Napi::TypedArray>().TypedArrayType() != napi_uint32_array ||
+          !info[4].IsTypedArray() || info[4].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array)
+        throw Napi::TypeError::New(env, "bindBuffers: lookups must be a Uint32Array and frees an Int32Array");
+      Napi::Uint32Array lk = info[3].As<Napi::Uint32Array>();
+      Napi::Int32Array fr = info[4].As<Napi::Int32Array>();
+      lookupsRef_ = Napi::Persistent(lk);
+      freesRef_ = Napi::Persistent(fr);
+      lookups_ = lk.Data();
+      lookupsCap_ = lk.ElementLength() / kLookupStride;
+      frees_ = fr.Data();
+      freesCap_ = fr.ElementLength();
+    }
     return env.Undefined();
   }
   Napi::Value DrainBound(const Napi::CallbackInfo& info) {
@@ -407,12 +432,47 @@ class Client : public Napi::ObjectWrap<Client> {
     size_t n = boundQueue_->view().drain(enc(info.Env()).abiVersion(), st_->tasks, out_, outCap_);
     return Napi::Number::New(info.Env(), double(n));
   }
+  // commitBound(count, sync?, nfree?): first SW_FREE (and release) the first `nfree` handles of the
+  // bound frees, then open and commit `count` ops. Returns the commit's result (0 when count = 0).
   Napi::Value CommitBound(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     if (!ops_) throw Napi::Error::New(env, "commitBound: call bindBuffers first");
     size_t n = size_t(std::max(0, argInt(info, 0, "count")));
     if (n > opsCap_) throw Napi::RangeError::New(env, "commitBound: count exceeds ops");
+    size_t nfree = info.Length() > 2 ? size_t(std::max(0, argInt(info, 2, "nfree"))) : 0;
+    if (nfree > freesCap_) throw Napi::RangeError::New(env, "commitBound: nfree exceeds the bound frees");
+    for (size_t i = 0; i < nfree; i++) freeTask(env, frees_[i]);
+    if (n == 0) return Napi::Number::New(env, 0);
     return Napi::Number::New(env, commitOps(env, ops_, n, info.Length() > 1 && info[1].ToBoolean()));
+  }
+  // resolveBound(k): for each of the first k lookups {gtidLo, gtidHi, isNew, swId, swIndex, out}:
+  // out = the task's handle (TASK_NEW interns it and records its status word; otherwise 0 when
+  // the gtid is unknown), exactly what drain() would have put in the record's `task`.
+  Napi::Value ResolveBound(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!lookups_) throw Napi::Error::New(env, "resolveBound: bind lookups with bindBuffers first");
+    size_t k = size_t(std::max(0, argInt(info, 0, "count")));
+    if (k > lookupsCap_) throw Napi::RangeError::New(env, "resolveBound: count exceeds the bound lookups");
+    for (size_t i = 0; i < k; i++) {
+      uint32_t* l = lookups_ + i * kLookupStride;
+      const uint64_t g = uint64_t(l[0]) | (uint64_t(l[1]) << 32);
+      uint32_t h = l[2] ? st_->tasks.intern(g) : st_->tasks.find(g);
+      if (l[2]) st_->tasks.get(h)->sw = abi::SwInfo{l[3], l[4]};
+      l[5] = h;
+    }
+    return env.Undefined();
+  }
+  // actAs(tid): emulator only. Later calls of this client are made by emulated thread `tid` of
+  // the same process (its fds and mappings stay valid): how the global agent's loop continues on
+  // another CPU's agent thread when it moves (ghost-userspace PickNextGlobalCPU).
+  Napi::Value ActAs(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!st_->machine) throw Napi::Error::New(env, "actAs: only under the emulator (a real process changes threads)");
+    int tid = argInt(info, 0, "tid");
+    st_->sys = st_->machine->sysFor(st_->pid, tid);
+    st_->tid = tid;
+    if (st_->enclave) st_->enclave->setSys(st_->sys);
+    return env.Undefined();
   }
   Napi::Value TxnState(const Napi::CallbackInfo& info) {
     return Napi::Number::New(info.Env(), enc(info.Env()).txns().state(argInt(info, 0, "cpu")));
@@ -459,6 +519,8 @@ class Client : public Napi::ObjectWrap<Client> {
     boundQueue_ = nullptr;
     out_ = nullptr;
     ops_ = nullptr;
+    lookups_ = nullptr;
+    frees_ = nullptr;
     auto next = std::make_shared<ClientState>();
     next->sys = st_->sys;
     next->root = st_->root;
@@ -546,6 +608,13 @@ class Client : public Napi::ObjectWrap<Client> {
   size_t outCap_ = 0;
   int32_t* ops_ = nullptr;
   size_t opsCap_ = 0;
+  static constexpr size_t kLookupStride = 6;  // mirrored by src/native/ghost-queue.ts LOOKUP_STRIDE
+  Napi::Reference<Napi::Uint32Array> lookupsRef_;
+  Napi::Reference<Napi::Int32Array> freesRef_;
+  uint32_t* lookups_ = nullptr;
+  size_t lookupsCap_ = 0;
+  int32_t* frees_ = nullptr;
+  size_t freesCap_ = 0;
 };
 
 // decodeRing(abi, ring Uint8Array, out ArrayBuffer): the decoder over arbitrary bytes (fuzzing).

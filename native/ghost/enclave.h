@@ -122,6 +122,9 @@ class Enclave {
                                          uint32_t abiVersion);
   uint64_t id() const { return id_; }
   uint32_t abiVersion() const { return abi_; }
+  /** Make later calls as another thread of the same process (same fds and mappings). Emulator:
+   *  the thread identity is per call; a real process changes threads instead. */
+  void setSys(std::shared_ptr<Sys> sys) { sys_ = std::move(sys); }
   const std::string& dir() const { return dir_; }
   Sys& sys() const { return *sys_; }
 

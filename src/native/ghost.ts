@@ -324,10 +324,18 @@ export interface GhostClient {
   pending(queue: number): number;
   drainStats(queue: number): DrainStats;
   commit(ops: Int32Array, count: number, sync?: boolean): number;
-  /** Bind the hot-loop buffers once; then drainBound()/commitBound(n) pass no buffers. */
-  bindBuffers(queue: number, out: ArrayBuffer, ops: Int32Array): void;
+  /**
+   * Bind the hot-loop buffers once; then drainBound()/commitBound(n)/resolveBound(k) pass no
+   * buffers. `lookups`/`frees` serve an agent that decodes the queue in JS (ghost-queue.ts).
+   */
+  bindBuffers(queue: number, out: ArrayBuffer, ops: Int32Array, lookups?: Uint32Array, frees?: Int32Array): void;
   drainBound(): number;
-  commitBound(count: number, sync?: boolean): number;
+  /** SW_FREE the first `nfree` bound frees, then commit `count` ops (one native call). */
+  commitBound(count: number, sync?: boolean, nfree?: number): number;
+  /** Task handles for the first `k` bound lookups (LOOKUP_STRIDE u32 each, see ghost-queue.ts). */
+  resolveBound(k: number): void;
+  /** Emulator only: later calls are made by emulated thread `tid` of this client's process. */
+  actAs(tid: number): void;
   txnState(cpu: number): number;
   abortTxn(cpu: number): boolean;
   cpuDataView(): ArrayBuffer;

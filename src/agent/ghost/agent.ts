@@ -25,10 +25,12 @@ import {
   type GhostClient,
   type StatusWords,
 } from '../../native/ghost.js';
+import { LOOKUP_STRIDE, QueueDecoder } from '../../native/ghost-queue.js';
 import { RunQueue } from './runqueue.js';
 import { ruleLevel, type Ordering } from './ordering.js';
 import { LEVEL_ORDINARY, preempts } from '../../core/alps-rule.js';
 import type { FuncResolver } from '../../workload/funcs.js';
+import type { CpuTopology } from './topology.js';
 
 const enum TS {
   Blocked = 0,
@@ -87,6 +89,16 @@ export interface GhostAgentOptions {
   /** Where the agent reports errors it survives (INVALID_* transactions). Default: stderr. */
   onError?: (message: string) => void;
   onRecord?: (r: InvocationRecord) => void;
+  /**
+   * BOOST_PRIO (a CFS task needs the global agent's CPU): make CPU `to`'s agent thread run this
+   * loop from now on and park `from`'s agent, as ghost-userspace's PickNextGlobalCPU does (ping
+   * the target's agent, LocalYield on the old CPU). False: it could not; the agent then yields.
+   * Without it the agent always yields its CPU until it is idle again (RUN with RTLA_ON_IDLE).
+   * The emulator's: emulatedMoveGlobal (emulated.ts).
+   */
+  moveGlobal?: (from: number, to: number) => boolean;
+  /** Core and LLC of each CPU (topology.ts readTopology): the global role moves to the nearest. */
+  topology?: ReadonlyMap<number, CpuTopology>;
   /** Called for every committed placement (CPU, task's TID), e.g. to mirror it elsewhere. */
   onPlace?: (cpu: number, tid: number) => void;
   /** Messages per drain call. */
@@ -109,8 +121,10 @@ export interface AgentStats {
   /** INVALID_* transaction results (agent bugs), and tasks dropped because of them. */
   invalid: number;
   dropped: number;
-  /** Times the global agent gave its CPU back because of BOOST_PRIO. */
+  /** Times the global agent gave its CPU back because of BOOST_PRIO (parked, or moved). */
   boostYields: number;
+  /** Times the global role moved to another CPU because of BOOST_PRIO. */
+  globalMoves: number;
   /** CPUs currently lost (NO_AGENT / CPU_OFFLINE) and successful re-probes. */
   lostCpus: number;
   reprobed: number;
@@ -137,6 +151,9 @@ export class QueueOverflowError extends Error {
   }
 }
 
+/** Longest a finished task's SW_FREE waits for a commit to ride on (ns on the agent's clock). */
+const FREE_DELAY_NS = 1_000_000;
+
 /** Transaction results that mean the agent itself is wrong, not a race. */
 const INVALID_STATES: ReadonlySet<number> = new Set([
   TxnState.INVALID_FLAGS,
@@ -161,6 +178,13 @@ export class GhostAgent {
   private readonly deferred: number[] = [];
   /** head/tail of the queue ring (zero-copy): an empty queue costs no native call. */
   private readonly ring: Uint32Array;
+  /** Decodes the queue in JS over its mapping: a drain costs no native call (ghost-queue.ts). */
+  private readonly decoder: QueueDecoder;
+  /** Handles to SW_FREE, flushed with the pass's commit (one native call for both). */
+  private readonly frees: Int32Array;
+  private nfree = 0;
+  /** When the oldest pending free was queued: passes without a commit flush after FREE_DELAY_NS. */
+  private freeSinceNs = 0;
   private lastOverflow = 0;
   private minVruntime = 0;
   private fifoCounter = 0;
@@ -178,15 +202,19 @@ export class GhostAgent {
     invalid: 0,
     dropped: 0,
     boostYields: 0,
+    globalMoves: 0,
     lostCpus: 0,
     reprobed: 0,
   };
   /** Status-word index of the global agent (-1 until it is an agent). */
   private globalSw = -1;
+  /** The CPU whose agent thread runs this loop (moves on BOOST_PRIO with moveGlobal). */
+  private globalCpuNow: number;
   /** When lost CPUs are probed next (Infinity: none lost). */
   private nextProbeNs = Infinity;
 
   constructor(private readonly o: GhostAgentOptions) {
+    this.globalCpuNow = o.globalCpu;
     this.batch = new MessageBatch(o.batchSize ?? 512);
     const maxCpu = Math.max(...o.cpus) + 1;
     this.cpuTask = new Int32Array(maxCpu);
@@ -194,8 +222,12 @@ export class GhostAgent {
     this.unavailable = new Uint8Array(maxCpu);
     this.workers = (o.cpuOrder ?? o.cpus).filter((c) => c !== o.globalCpu && o.cpus.includes(c));
     this.txns = new TxnBatch(this.workers.length);
-    this.ring = new Uint32Array(o.client.queueView(o.queue), 64, 3);
-    o.client.bindBuffers(o.queue, this.batch.buffer, this.txns.ops);
+    const view = o.client.queueView(o.queue);
+    this.ring = new Uint32Array(view, 64, 3);
+    const lookups = new Uint32Array(LOOKUP_STRIDE * this.batch.capacity);
+    this.frees = new Int32Array(this.batch.capacity);
+    o.client.bindBuffers(o.queue, this.batch.buffer, this.txns.ops, lookups, this.frees);
+    this.decoder = new QueueDecoder(view, o.client.abiVersion(), this.batch, lookups, (k) => o.client.resolveBound(k));
     this.lastOverflow = this.ring[2] as number;
     for (const c of this.workers) this.agentSw[c] = o.client.agentSwIndex(c);
   }
@@ -207,6 +239,8 @@ export class GhostAgent {
   /** Install a new policy; queued tasks are re-keyed at once, running ones at their next enqueue. */
   setPolicy(policy: Policy): void {
     this.o.ordering.setPolicy(policy);
+    // Dispatched tasks keep their old level until their next enqueue: no fast path for them.
+    for (const t of this.tasks) if (t && t.state === TS.Running) t.rank = Infinity;
     this.rekey(this.o.clock());
   }
 
@@ -263,11 +297,11 @@ export class GhostAgent {
   step(): number {
     this.stats.passes++;
     if (this.globalSw < 0 && (this.stats.passes & 1023) === 1) this.findGlobalSw();
-    if (this.globalSw >= 0 && (this.o.sw.flags(this.globalSw) & SwFlag.BOOST_PRIO) !== 0) return this.yieldCpu();
+    if (this.globalSw >= 0 && (this.o.sw.flags(this.globalSw) & SwFlag.BOOST_PRIO) !== 0) return this.onBoost();
     const now = this.o.clock();
     if (now >= this.nextProbeNs) this.reprobe(now);
     while (this.ring[0] !== this.ring[1]) {
-      const n = (this.batch.count = this.o.client.drainBound());
+      const n = this.decoder.drain();
       for (let i = 0; i < n; i++) this.handle(i, now);
       this.stats.messages += n;
       if (n < this.batch.capacity) break;
@@ -276,6 +310,7 @@ export class GhostAgent {
       const lost = ((this.ring[2] as number) - this.lastOverflow) >>> 0;
       this.lastOverflow = this.ring[2] as number;
       this.stats.overflows += lost;
+      this.flushFrees();
       throw new QueueOverflowError(lost);
     }
     return this.schedule(now);
@@ -283,24 +318,82 @@ export class GhostAgent {
 
   private findGlobalSw(): void {
     try {
-      this.globalSw = this.o.client.agentSwIndex(this.o.globalCpu);
+      this.globalSw = this.o.client.agentSwIndex(this.globalCpuNow);
     } catch {
       this.globalSw = -1; // not an agent yet (or no more)
     }
   }
 
+  /** The CPU whose agent thread currently runs the global loop. */
+  get globalCpu(): number {
+    return this.globalCpuNow;
+  }
+
   /**
-   * BOOST_PRIO: a CFS (or RT) task wants the global agent's CPU. The agent gives the CPU back by
-   * parking in RUN with RTLA_ON_IDLE, so it runs again as soon as that CPU has nothing else to
-   * run. (ghost-userspace moves the global role to another CPU instead; here the global agent is
-   * one JS thread, and the satellites' CPUs keep running what was latched meanwhile.)
+   * BOOST_PRIO: a CFS (or RT) task wants the global agent's CPU. With moveGlobal the role moves to
+   * the nearest enclave CPU that is available (a sibling, then the same LLC, then any; an idle one
+   * first) and scheduling goes on from there; otherwise, or with no such CPU, the agent yields.
    */
-  private yieldCpu(): number {
+  private onBoost(): number {
     this.stats.boostYields++;
+    const move = this.o.moveGlobal;
+    if (move) {
+      const to = this.pickNextGlobalCpu();
+      if (to >= 0 && move(this.globalCpuNow, to)) {
+        this.adoptGlobal(to);
+        return 0;
+      }
+    }
+    return this.yieldCpu();
+  }
+
+  /** ghost-userspace PickNextGlobalCPU: nearest available worker CPU, skipping boosted ones. */
+  private pickNextGlobalCpu(): number {
+    const topo = this.o.topology;
+    const here = topo?.get(this.globalCpuNow);
+    let best = -1;
+    let bestRank = Infinity;
+    for (const c of this.workers) {
+      const ai = this.agentSw[c] as number;
+      if (ai < 0 || this.unavailable[c]) continue;
+      const f = this.o.sw.flags(ai);
+      if ((f & SwFlag.CPU_AVAIL) === 0 || (f & SwFlag.BOOST_PRIO) !== 0) continue;
+      const t = topo?.get(c);
+      const distance = here && t ? (t.core === here.core ? 0 : t.llc === here.llc ? 1 : 2) : 2;
+      // An idle CPU first: moving there preempts nobody.
+      const rank = distance * 2 + (this.cpuTask[c] ? 1 : 0);
+      if (rank < bestRank) {
+        best = c;
+        bestRank = rank;
+      }
+    }
+    return best;
+  }
+
+  /** The loop now runs on `to`'s agent thread; the old global CPU becomes a worker in its place. */
+  private adoptGlobal(to: number): void {
+    const from = this.globalCpuNow;
+    this.workers[this.workers.indexOf(to)] = from;
+    this.agentSw[from] = this.globalSw; // its agent stays, parked: tasks run there once CFS leaves
+    this.globalSw = this.agentSw[to] as number;
+    this.agentSw[to] = -1;
+    this.globalCpuNow = to;
+    this.stats.globalMoves++;
+    // What ran on `to` is preempted by its agent; its TASK_PREEMPT releases the CPU (offCpu).
+  }
+
+  /** Give the CPU back by parking in RUN with RTLA_ON_IDLE: run again once it has nothing else. */
+  private yieldCpu(): number {
     const barrier = this.o.sw.barrier(this.globalSw);
     // ESTALE (a message arrived since the barrier was read) just means: run another pass.
-    this.o.client.run(0, barrier, this.o.globalCpu, RunFlag.RTLA_ON_IDLE);
+    this.o.client.run(0, barrier, this.globalCpuNow, RunFlag.RTLA_ON_IDLE);
     return 0;
+  }
+
+  /** SW_FREE the handles of finished tasks now (normally they ride on the pass's commit). */
+  private flushFrees(): void {
+    this.o.client.commitBound(0, false, this.nfree);
+    this.nfree = 0;
   }
 
   /** Probe CPUs lost to NO_AGENT / CPU_OFFLINE again: a new agent or a replugged CPU is reused. */
@@ -456,8 +549,12 @@ export class GhostAgent {
     this.rq.remove(t.handle);
     t.state = TS.Gone;
     this.tasks[t.handle] = undefined;
-    // Free the status word so a re-entering task is not gated forever (§11 item 7).
-    this.o.client.swFree(t.handle);
+    // Free the status word so a re-entering task is not gated forever (§11 item 7); batched
+    // with this pass's commit.
+    this.decoder.forget(t.handle);
+    if (this.nfree === 0) this.freeSinceNs = now;
+    this.frees[this.nfree++] = t.handle;
+    if (this.nfree === this.frees.length) this.flushFrees();
     if (!dead || !this.o.onRecord || t.funcId === 0) return;
     const name = this.o.funcs?.nameOf(t.funcId);
     const rec: InvocationRecord = {
@@ -485,7 +582,7 @@ export class GhostAgent {
     const txns = this.txns;
     txns.clear();
     const deferred = this.deferred;
-    deferred.length = 0;
+    if (deferred.length !== 0) deferred.length = 0; // (setting length is a runtime call)
     for (const c of this.workers) {
       const ai = this.agentSw[c] as number;
       if (ai < 0 || (sw.flags(ai) & SwFlag.CPU_AVAIL) === 0 || this.unavailable[c]) continue;
@@ -502,6 +599,10 @@ export class GhostAgent {
           const head = this.rq.peek();
           if (head < 0) continue;
           const ran = now - victim.dispatchNs;
+          // Fast path: inside its slice only a strictly lower level displaces it, and a task's
+          // level never rises while it waits or runs (it can only become overdue), so its level
+          // at its last enqueue (t.rank) bounds its level now.
+          if (ran < victim.sliceNs && !preempts(ruleLevel(this.rq.rankOf(head)), ruleLevel(victim.rank))) continue;
           const v = ordering.position(victim.funcId, victim.arrivalNs, ordering.fair ? victim.vruntime + ran : Infinity, now);
           if (!preempts(ruleLevel(this.rq.rankOf(head)), ruleLevel(v.level)) && !(ran >= victim.sliceNs && this.rq.before(head, v.level, v.key))) continue;
         }
@@ -516,7 +617,8 @@ export class GhostAgent {
       if (victim) this.stats.preemptions++;
       txns.add(c, next.handle, next.seq, 0, 0, this.o.commitFlags ?? CommitFlag.AT_TXN_COMMIT);
     }
-    for (const h of deferred) {
+    for (let i = 0; i < deferred.length; i++) {
+      const h = deferred[i] as number;
       const t = this.tasks[h];
       if (t && t.state === TS.Yielding) this.enqueue(t, now, true);
     }
@@ -525,9 +627,15 @@ export class GhostAgent {
       const t = this.tasks[yielding[i] as number];
       if (t && t.state === TS.Yielding) this.enqueue(t, now, false);
     }
-    yielding.length = 0;
-    if (txns.count === 0) return 0;
-    this.o.client.commitBound(txns.count);
+    if (yielding.length !== 0) yielding.length = 0;
+    if (txns.count === 0) {
+      // Frees ride on the next commit; without one they wait at most FREE_DELAY_NS (or until
+      // nothing is runnable), so an idle agent does not keep dead tasks' words allocated.
+      if (this.nfree && (now - this.freeSinceNs >= FREE_DELAY_NS || this.rq.size === 0)) this.flushFrees();
+      return 0;
+    }
+    this.o.client.commitBound(txns.count, false, this.nfree);
+    this.nfree = 0;
     return this.reap(now);
   }
 

@@ -51,3 +51,25 @@ export function bringUpEmulated(
   launcher.attach(enclaveId, abi);
   return { agent: { client, queue, sw, cpus, funcs: new StaticResolver() }, launcher, enclaveId };
 }
+
+/**
+ * GhostAgent's moveGlobal on the emulated kernel, where the calling thread is named per call: as
+ * ghost-userspace's PickNextGlobalCPU, ping `to`'s agent (RUN of the agent gtid: it gets on its
+ * CPU, preempting what ran there), park `from`'s agent with a plain RUN(0) (LocalYield: its CPU
+ * goes to the task that needs it), then go on as `to`'s agent thread (client.actAs). On a real
+ * host the loop would have to continue on another OS thread; the worker does not do that (yet),
+ * so it yields instead. `agentTid(cpu)`: the emulated thread that is `cpu`'s agent.
+ */
+export function emulatedMoveGlobal(client: GhostClient, sw: StatusWords, agentTid: (cpu: number) => number): (from: number, to: number) => boolean {
+  const ESTALE = -116;
+  return (from, to) => {
+    if (client.run(-1, 0, to) !== 0) return false;
+    const ai = client.agentSwIndex(from);
+    let rc = ESTALE;
+    // ESTALE: a message moved the barrier between the read and RUN; read it again.
+    for (let i = 0; i < 8 && rc === ESTALE; i++) rc = client.run(0, sw.barrier(ai), from, 0);
+    if (rc !== 0) return false;
+    client.actAs(agentTid(to));
+    return true;
+  };
+}

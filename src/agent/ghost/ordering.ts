@@ -74,17 +74,23 @@ class AlpsOrdering implements Ordering {
   readonly kind = 'alps' as const;
   readonly fair = true;
   private entries = new Map<FuncId, PolicyEntry>();
+  /** The same entries indexed by funcId when every id is a small integer (the agent's hot path
+   *  looks one up per enqueue and dispatch; an array index is cheaper than a Map lookup). */
+  private byId: (PolicyEntry | undefined)[] = [];
   generation = 0;
   constructor(private readonly defaultSliceNs: Ns) {}
+  private entry(funcId: FuncId): PolicyEntry | undefined {
+    return funcId >= 0 && funcId < this.byId.length ? this.byId[funcId] : this.entries.get(funcId);
+  }
   rank(funcId: FuncId): number {
-    return this.entries.get(funcId)?.rank ?? 0;
+    return this.entry(funcId)?.rank ?? 0;
   }
   sliceNs(funcId: FuncId): Ns {
-    const s = this.entries.get(funcId)?.sliceNs ?? 0;
+    const s = this.entry(funcId)?.sliceNs ?? 0;
     return s > 0 ? s : this.defaultSliceNs;
   }
   deadlineNs(funcId: FuncId, arrivalNs: Ns): Ns {
-    const e = this.entries.get(funcId);
+    const e = this.entry(funcId);
     return e && e.rank > 0 ? escapeDeadlineNs(arrivalNs, e.expectedCpuNs) : Infinity;
   }
   position(funcId: FuncId, arrivalNs: Ns, fairKey: number, nowNs: Ns): { level: number; key: number } {
@@ -105,7 +111,13 @@ class AlpsOrdering implements Ordering {
     validatePolicy(policy);
     const next = new Map<FuncId, PolicyEntry>();
     for (const e of policy.entries) next.set(e.funcId, e);
+    let max = -1;
+    for (const id of next.keys()) max = Number.isInteger(id) && id >= 0 && id < 65536 && max >= -1 ? Math.max(max, id) : -2;
+    const byId: (PolicyEntry | undefined)[] = [];
+    // Holes would make the array dictionary-backed: fill every index up to the largest id.
+    for (let i = 0; i <= max; i++) byId.push(next.get(i));
     this.entries = next;
+    this.byId = byId;
     this.generation = policy.generation;
   }
 }

@@ -17,6 +17,7 @@ const stats = (decisions: number, records: number, stale: number): AgentStats =>
   invalid: 0,
   dropped: 0,
   boostYields: 0,
+  globalMoves: 0,
   lostCpus: 0,
   reprobed: 0,
 });

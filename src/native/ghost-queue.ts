@@ -1,0 +1,465 @@
+/**
+ * The ghOSt message queue decoded in JS over its zero-copy mapping (client.queueView): the same
+ * checks and the same 64-byte records as the native decoder (native/ghost/queue.cc `drain`), so
+ * an agent's drain costs no N-API call. Only gtids the decoder has not seen yet go to the native
+ * task table, batched (`resolveBound`, once per drain that meets a new task), because the handles
+ * must stay the client's: commits, SW_FREE and internGtid() name tasks by the same handles.
+ *
+ * Nothing in the mapping is trusted: indices are checked against nelems, every length against the
+ * contiguous space and the ABI's payload size. Nothing is allocated per message; the gtid map and
+ * the per-handle seqnum table grow (rarely) by doubling.
+ */
+import { DecFlag, MsgType, type MessageBatch } from './ghost.js';
+
+/** u32 per lookup: gtidLo, gtidHi, isNew, swId, swIndex, out handle (native kLookupStride). */
+export const LOOKUP_STRIDE = 6;
+
+const RING_OFFSET = 64;
+const SLOTS_OFFSET = 76;
+const MAX_ELEMS = 65536;
+const TWO32 = 4294967296;
+/** Type written over a record resolvePending() drops (never a message type). */
+const DROPPED = 0xffff;
+const u16At = (u16: Uint16Array, rec: number): number => u16[rec * 32] as number;
+const u16Set = (u16: Uint16Array, rec: number, v: number): void => {
+  u16[rec * 32] = v;
+};
+
+/** Counters of what the decoder refused or noticed (native DrainStats, same meaning). */
+export interface QueueDecoderStats {
+  messages: number;
+  nops: number;
+  bad: number;
+  staleSeq: number;
+  unknownTask: number;
+  corrupt: number;
+}
+
+/** Payload bytes of `type` under `abi`, or -1 for an unknown type (abi.h payloadSize). */
+export function payloadSize(abi: number, type: number): number {
+  switch (type) {
+    case MsgType.NOP:
+      return 0;
+    case MsgType.TASK_DEAD:
+      return abi < 89 ? 8 : 16;
+    case MsgType.TASK_BLOCKED:
+    case MsgType.TASK_WAKEUP:
+    case MsgType.TASK_SWITCHTO:
+    case MsgType.TASK_ON_CPU:
+      return 32;
+    case MsgType.TASK_NEW:
+      return abi < 88 ? 40 : 48;
+    case MsgType.TASK_PREEMPT:
+    case MsgType.TASK_YIELD:
+      return 40;
+    case MsgType.TASK_DEPARTED:
+    case MsgType.CPU_TIMER_EXPIRED:
+      return 24;
+    case MsgType.TASK_AFFINITY_CHANGED:
+      return 8;
+    case MsgType.TASK_PRIORITY_CHANGED:
+    case MsgType.TASK_LATCH_FAILURE:
+    case MsgType.CPU_NOT_IDLE:
+      return 16;
+    case MsgType.CPU_TICK:
+      return abi < 90 ? 4 : 8;
+    case MsgType.CPU_AVAILABLE:
+    case MsgType.CPU_BUSY:
+    case MsgType.CPU_AGENT_BLOCKED:
+    case MsgType.CPU_AGENT_WAKEUP:
+      return 4;
+    default:
+      return -1;
+  }
+}
+
+/** gtid (two u32 halves) -> handle; open addressing, linear probing, backward-shift deletion. */
+export class GtidMap {
+  private lo = new Uint32Array(1024);
+  private hi = new Uint32Array(1024);
+  private val = new Int32Array(1024); // 0 = empty slot (handles are never 0)
+  private size = 0;
+
+  private slot(lo: number, hi: number, mask: number): number {
+    return (Math.imul(lo ^ Math.imul(hi, 0x9e3779b1), 0x85ebca6b) >>> 0) & mask;
+  }
+
+  get(lo: number, hi: number): number {
+    const mask = this.val.length - 1;
+    for (let i = this.slot(lo, hi, mask); ; i = (i + 1) & mask) {
+      const v = this.val[i] as number;
+      if (v === 0) return 0;
+      if (this.lo[i] === lo && this.hi[i] === hi) return v;
+    }
+  }
+
+  set(lo: number, hi: number, h: number): void {
+    if ((this.size + 1) * 2 > this.val.length) this.grow();
+    const mask = this.val.length - 1;
+    for (let i = this.slot(lo, hi, mask); ; i = (i + 1) & mask) {
+      if (this.val[i] === 0) {
+        this.lo[i] = lo;
+        this.hi[i] = hi;
+        this.val[i] = h;
+        this.size++;
+        return;
+      }
+      if (this.lo[i] === lo && this.hi[i] === hi) {
+        this.val[i] = h;
+        return;
+      }
+    }
+  }
+
+  delete(lo: number, hi: number): void {
+    const mask = this.val.length - 1;
+    let i = this.slot(lo, hi, mask);
+    for (; ; i = (i + 1) & mask) {
+      if (this.val[i] === 0) return;
+      if (this.lo[i] === lo && this.hi[i] === hi) break;
+    }
+    // Backward shift: move later members of the probe run into the hole so lookups stay exact.
+    for (let j = (i + 1) & mask; this.val[j] !== 0; j = (j + 1) & mask) {
+      const home = this.slot(this.lo[j] as number, this.hi[j] as number, mask);
+      if (((j - home) & mask) >= ((j - i) & mask)) {
+        this.lo[i] = this.lo[j] as number;
+        this.hi[i] = this.hi[j] as number;
+        this.val[i] = this.val[j] as number;
+        i = j;
+      }
+    }
+    this.val[i] = 0;
+    this.size--;
+  }
+
+  get count(): number {
+    return this.size;
+  }
+
+  private grow(): void {
+    const { lo, hi, val } = this;
+    this.lo = new Uint32Array(val.length * 2);
+    this.hi = new Uint32Array(val.length * 2);
+    this.val = new Int32Array(val.length * 2);
+    this.size = 0;
+    for (let i = 0; i < val.length; i++) if (val[i] !== 0) this.set(lo[i] as number, hi[i] as number, val[i] as number);
+  }
+}
+
+export class QueueDecoder {
+  readonly stats: QueueDecoderStats = { messages: 0, nops: 0, bad: 0, staleSeq: 0, unknownTask: 0, corrupt: 0 };
+  private readonly ring: Uint32Array; // head, tail, overflow
+  private readonly dv: DataView;
+  private readonly nelems: number;
+  private readonly capacity: number;
+  private readonly u16: Uint16Array;
+  private readonly u32: Uint32Array;
+  private readonly i32: Int32Array;
+  private readonly f64: Float64Array;
+  private readonly gtids = new GtidMap();
+  /** Last seqnum accepted per handle (0: none yet) and the gtid halves, to forget a handle. */
+  private lastSeq = new Uint32Array(1024);
+  private handleLo = new Uint32Array(1024);
+  private handleHi = new Uint32Array(1024);
+  /** Record index of each pending lookup, and how many are pending. */
+  private readonly lookupRec: Int32Array;
+  private pendingLookups = 0;
+
+  /**
+   * `view`: the queue mapping (header, ring, slots). `resolve(k)` must fill the handle (slot 5) of
+   * the first k entries of `lookups` (client.resolveBound over the same buffer, bound natively).
+   */
+  constructor(
+    view: ArrayBuffer,
+    private readonly abi: number,
+    private readonly batch: MessageBatch,
+    private readonly lookups: Uint32Array,
+    private readonly resolve: (k: number) => void,
+  ) {
+    if (view.byteLength < SLOTS_OFFSET) throw new RangeError('ghOSt queue mapping too small');
+    const hdr = new Uint32Array(view, 0, 3);
+    const n = hdr[2] as number;
+    if (hdr[0] !== 0 || hdr[1] !== RING_OFFSET || n === 0 || (n & (n - 1)) !== 0 || n > MAX_ELEMS || SLOTS_OFFSET + n * 8 > view.byteLength)
+      throw new RangeError(`not a ghOSt queue mapping (version ${hdr[0]}, start ${hdr[1]}, nelems ${n})`);
+    if (lookups.length < LOOKUP_STRIDE * batch.capacity) throw new RangeError('lookups smaller than the batch');
+    this.nelems = n;
+    this.ring = new Uint32Array(view, RING_OFFSET, 3);
+    this.dv = new DataView(view);
+    this.capacity = batch.capacity;
+    this.u16 = new Uint16Array(batch.buffer);
+    this.u32 = new Uint32Array(batch.buffer);
+    this.i32 = new Int32Array(batch.buffer);
+    this.f64 = new Float64Array(batch.buffer);
+    this.lookupRec = new Int32Array(batch.capacity);
+  }
+
+  /** Messages waiting (head - tail), without consuming. */
+  pending(): number {
+    const used = ((this.ring[0] as number) - (this.ring[1] as number)) >>> 0;
+    return used > this.nelems ? 0 : used;
+  }
+
+  /** The kernel's count of dropped messages (ring.overflow). */
+  overflow(): number {
+    return this.ring[2] as number;
+  }
+
+  /**
+   * Decode up to batch.capacity messages into `batch` and advance the tail past everything
+   * consumed (the rest stays in the ring). Sets and returns batch.count.
+   */
+  drain(): number {
+    const ring = this.ring;
+    const head = Atomics.load(ring, 0);
+    let tail = ring[1] as number;
+    if (((head - tail) >>> 0) > this.nelems) {
+      // Impossible indices (corruption or a foreign writer): nothing in between can be trusted.
+      this.stats.corrupt++;
+      Atomics.store(ring, 1, head);
+      return (this.batch.count = 0);
+    }
+    const dv = this.dv;
+    const mask = this.nelems - 1;
+    let n = 0;
+    while (tail !== head && n < this.capacity) {
+      const idx = tail & mask;
+      const off = SLOTS_OFFSET + idx * 8;
+      const type = dv.getUint16(off, true);
+      const len = dv.getUint16(off + 2, true);
+      const nslots = (len + 7) >>> 3;
+      if (len < 8 || nslots > this.nelems - idx || nslots > ((head - tail) >>> 0)) {
+        // The length cannot be trusted, so the next boundary is unknown: step one slot and resync.
+        this.stats.bad++;
+        tail = (tail + 1) >>> 0;
+        continue;
+      }
+      tail = (tail + nslots) >>> 0;
+      if (type === MsgType.NOP) {
+        this.stats.nops++;
+        continue;
+      }
+      const psize = payloadSize(this.abi, type);
+      if (psize < 0 || len !== 8 + psize) {
+        this.stats.bad++;
+        continue;
+      }
+      const seq = dv.getUint32(off + 4, true);
+      this.decodeOne(n, type, len, seq, off + 8);
+      if (type >= 64 && type < 128 && !this.admit(n, seq)) continue;
+      n++;
+    }
+    Atomics.store(ring, 1, tail);
+    if (this.pendingLookups !== 0) n = this.resolvePending(n);
+    this.stats.messages += n;
+    return (this.batch.count = n);
+  }
+
+  /**
+   * Task record `i`: its handle from the gtid map and the seqnum rule (strictly increasing per
+   * task after its first message). False: drop it. A gtid not in the map waits for one batched
+   * native lookup at the end of the drain (resolvePending), its seqnum checked then.
+   */
+  private admit(i: number, seq: number): boolean {
+    const u32 = this.u32;
+    const lo = u32[i * 16 + 12] as number;
+    const hi = u32[i * 16 + 13] as number;
+    const h = this.gtids.get(lo, hi);
+    if (h === 0) {
+      const k = this.pendingLookups++;
+      const l = k * LOOKUP_STRIDE;
+      const lookups = this.lookups;
+      lookups[l] = lo;
+      lookups[l + 1] = hi;
+      lookups[l + 2] = u16At(this.u16, i) === MsgType.TASK_NEW ? 1 : 0;
+      lookups[l + 3] = u32[i * 16 + 7] as number; // sw region id (NEW)
+      lookups[l + 4] = u32[i * 16 + 6] as number; // sw index (NEW)
+      this.lookupRec[k] = i;
+      return true;
+    }
+    u32[i * 16 + 2] = h;
+    const last = this.lastSeq[h] as number;
+    if (last !== 0 && ((seq - last) | 0) <= 0) {
+      this.stats.staleSeq++;
+      return false;
+    }
+    this.lastSeq[h] = seq;
+    return true;
+  }
+
+  /** The client released `handle` (SW_FREE): forget its gtid so a reuse of the handle starts afresh. */
+  forget(handle: number): void {
+    if (handle <= 0 || handle >= this.lastSeq.length) return;
+    if (this.gtids.get(this.handleLo[handle] as number, this.handleHi[handle] as number) === handle)
+      this.gtids.delete(this.handleLo[handle] as number, this.handleHi[handle] as number);
+    this.lastSeq[handle] = 0;
+  }
+
+  /** The native task table's handles for the gtids admit() did not know, then their seqnums;
+   *  records dropped here are compacted out. Returns the new record count. */
+  private resolvePending(n: number): number {
+    const { u32, lookups } = this;
+    const k = this.pendingLookups;
+    this.pendingLookups = 0;
+    this.resolve(k);
+    let dropped = 0;
+    for (let j = 0; j < k; j++) {
+      const h = lookups[j * LOOKUP_STRIDE + 5] as number;
+      const i = this.lookupRec[j] as number;
+      u32[i * 16 + 2] = h;
+      if (h === 0) {
+        this.stats.unknownTask++;
+        continue;
+      }
+      if (this.gtids.get(lookups[j * LOOKUP_STRIDE] as number, lookups[j * LOOKUP_STRIDE + 1] as number) !== h) this.learn(h, i);
+      const seq = u32[i * 16 + 1] as number;
+      const last = this.lastSeq[h] as number;
+      if (last !== 0 && ((seq - last) | 0) <= 0) {
+        this.stats.staleSeq++;
+        u16Set(this.u16, i, DROPPED);
+        dropped++;
+        continue;
+      }
+      this.lastSeq[h] = seq;
+    }
+    if (dropped === 0) return n;
+    let w = 0;
+    for (let i = 0; i < n; i++) {
+      if (u16At(this.u16, i) === DROPPED) continue;
+      if (w !== i) this.f64.copyWithin(w * 8, i * 8, i * 8 + 8);
+      w++;
+    }
+    return w;
+  }
+
+  private learn(h: number, rec: number): void {
+    if (h >= this.lastSeq.length) {
+      let len = this.lastSeq.length;
+      while (len <= h) len *= 2;
+      const grow = (a: Uint32Array): Uint32Array<ArrayBuffer> => {
+        const b = new Uint32Array(len);
+        b.set(a);
+        return b;
+      };
+      this.lastSeq = grow(this.lastSeq);
+      this.handleLo = grow(this.handleLo);
+      this.handleHi = grow(this.handleHi);
+    }
+    const lo = this.u32[rec * 16 + 12] as number;
+    const hi = this.u32[rec * 16 + 13] as number;
+    this.gtids.set(lo, hi, h);
+    this.handleLo[h] = lo;
+    this.handleHi[h] = hi;
+    this.lastSeq[h] = 0;
+  }
+
+  /** A u64 field as a number (exact below 2^53, else rounded once, as the native cast does). */
+  private u64(at: number): number {
+    return this.dv.getUint32(at, true) + this.dv.getUint32(at + 4, true) * TWO32;
+  }
+
+  /** The second gtid of record word `r` (parent / next / agent_data). */
+  private gtid2(r: number, at: number): void {
+    this.u32[r + 14] = this.dv.getUint32(at, true);
+    this.u32[r + 15] = this.dv.getUint32(at + 4, true);
+  }
+
+  /** One message into record `i` (native Decoded layout: src/native/ghost.ts MessageBatch). */
+  private decodeOne(i: number, type: number, len: number, seq: number, p: number): void {
+    const { dv, u16, u32, i32, f64 } = this;
+    const r = i * 16;
+    // Zero the record word by word (TypedArray.fill is a builtin call, not inlined).
+    const z = i * 8;
+    f64[z] = 0;
+    f64[z + 1] = 0;
+    f64[z + 2] = 0;
+    f64[z + 3] = 0;
+    f64[z + 4] = 0;
+    f64[z + 5] = 0;
+    f64[z + 6] = 0;
+    f64[z + 7] = 0;
+    u16[i * 32] = type;
+    u16[i * 32 + 1] = len;
+    u32[r + 1] = seq;
+    i32[r + 3] = -1;
+    if (type >= 64 && type < 128) {
+      u32[r + 12] = dv.getUint32(p, true);
+      u32[r + 13] = dv.getUint32(p + 4, true);
+    }
+    switch (type) {
+      case MsgType.TASK_NEW:
+        f64[i * 8 + 4] = this.u64(p + 16);
+        u32[r + 4] = (dv.getUint16(p + 24, true) !== 0 ? DecFlag.RUNNABLE : 0) | (this.abi >= 88 ? DecFlag.HAS_AGENT_DATA : 0);
+        i32[r + 5] = dv.getInt32(p + 28, true);
+        u32[r + 6] = dv.getUint32(p + 36, true);
+        u32[r + 7] = dv.getUint32(p + 32, true);
+        this.gtid2(r, p + 8);
+        break;
+      case MsgType.TASK_WAKEUP:
+        i32[r + 3] = dv.getInt32(p + 24, true);
+        i32[r + 5] = dv.getInt32(p + 20, true);
+        i32[r + 6] = dv.getInt32(p + 28, true);
+        u32[r + 4] = dv.getInt8(p + 16) !== 0 ? DecFlag.DEFERRABLE : 0;
+        this.gtid2(r, p + 8);
+        break;
+      case MsgType.TASK_BLOCKED:
+      case MsgType.TASK_SWITCHTO:
+        i32[r + 3] = dv.getInt32(p + 24, true);
+        f64[i * 8 + 4] = this.u64(p + 8);
+        f64[i * 8 + 5] = this.u64(p + 16);
+        if (type === MsgType.TASK_BLOCKED) u32[r + 4] = dv.getInt8(p + 28) !== 0 ? DecFlag.FROM_SWITCHTO : 0;
+        break;
+      case MsgType.TASK_PREEMPT:
+      case MsgType.TASK_YIELD:
+        i32[r + 3] = dv.getInt32(p + 32, true);
+        f64[i * 8 + 4] = this.u64(p + 8);
+        f64[i * 8 + 5] = this.u64(p + 16);
+        u32[r + 4] =
+          (dv.getInt8(p + 36) !== 0 ? DecFlag.FROM_SWITCHTO : 0) |
+          (type === MsgType.TASK_PREEMPT && dv.getInt8(p + 37) !== 0 ? DecFlag.WAS_LATCHED : 0);
+        this.gtid2(r, p + 24);
+        break;
+      case MsgType.TASK_DEAD:
+        if (this.abi >= 89) {
+          i32[r + 3] = dv.getInt32(p + 8, true);
+          u32[r + 4] = DecFlag.HAS_CPU;
+        }
+        break;
+      case MsgType.TASK_DEPARTED:
+        i32[r + 3] = dv.getInt32(p + 16, true);
+        f64[i * 8 + 5] = this.u64(p + 8);
+        u32[r + 4] = (dv.getInt8(p + 20) !== 0 ? DecFlag.FROM_SWITCHTO : 0) | (dv.getInt8(p + 21) !== 0 ? DecFlag.WAS_CURRENT : 0);
+        break;
+      case MsgType.TASK_PRIORITY_CHANGED:
+      case MsgType.TASK_LATCH_FAILURE:
+        i32[r + 5] = dv.getInt32(p + 8, true);
+        break;
+      case MsgType.TASK_ON_CPU:
+        i32[r + 3] = dv.getInt32(p + 24, true);
+        f64[i * 8 + 4] = this.u64(p + 8);
+        f64[i * 8 + 5] = this.u64(p + 16);
+        break;
+      case MsgType.CPU_TICK:
+        i32[r + 3] = dv.getInt32(p, true);
+        if (this.abi >= 90) u32[r + 4] = DecFlag.HAS_CPU | (dv.getInt32(p + 4, true) !== 0 ? DecFlag.IS_AGENT : 0);
+        break;
+      case MsgType.CPU_TIMER_EXPIRED:
+        i32[r + 3] = dv.getInt32(p, true);
+        f64[i * 8 + 4] = this.u64(p + 8);
+        f64[i * 8 + 5] = this.u64(p + 16);
+        break;
+      case MsgType.CPU_NOT_IDLE:
+        i32[r + 3] = dv.getInt32(p, true);
+        this.gtid2(r, p + 8);
+        break;
+      case MsgType.CPU_AVAILABLE:
+      case MsgType.CPU_BUSY:
+      case MsgType.CPU_AGENT_BLOCKED:
+      case MsgType.CPU_AGENT_WAKEUP:
+        i32[r + 3] = dv.getInt32(p, true);
+        break;
+      default:
+        // TASK_AFFINITY_CHANGED: the gtid only.
+        break;
+    }
+  }
+}
