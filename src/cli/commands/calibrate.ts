@@ -79,7 +79,11 @@ export const calibrateCommand: CliCommand<CalibrateArgs> = {
   },
   handler: async (argv) => {
     checkCalibrateArgs(argv);
-    const [{ calibrateMachine }, { formatMachineFile }] = await Promise.all([import('../../harness/real/calibrate-machine.js'), import('../../sim/index.js')]);
+    const [{ calibrateMachine }, { formatMachineFile }, { onGridEdge }] = await Promise.all([
+      import('../../harness/real/calibrate-machine.js'),
+      import('../../sim/index.js'),
+      import('../../harness/real/fit-machine.js'),
+    ]);
     const { run, where } = await runner(argv);
     const say = (s: string): void => {
       if (!argv.json) process.stderr.write(`calibrate: ${s}\n`);
@@ -103,6 +107,7 @@ export const calibrateCommand: CliCommand<CalibrateArgs> = {
     }
     const m = c.fit.machine;
     const cal = c.calibration;
+    const edges = onGridEdge(c.fit);
     process.stdout.write(
       [
         `measured: background ${(100 * m.backgroundLoad).toFixed(1)}% CPU, ${(m.launchCpuNs / 1e6).toFixed(2)} ms CPU per invocation beyond its demand, ` +
@@ -110,6 +115,7 @@ export const calibrateCommand: CliCommand<CalibrateArgs> = {
         `fitted:   context switch ${(m.ctxSwitchNs / 1e3).toFixed(0)} µs, CPU capacity ${m.cpuCapacity.toFixed(2)}`,
         `replay:   real default mean ${c.real.meanMs.toFixed(1)} ms (runs ${c.repetitionMeansMs.map((x) => x.toFixed(0)).join(' / ')}), ` +
           `EEVDF model ${c.sim.meanMs.toFixed(1)} ms on the fitted machine; error (RMS ln sim/real over mean and groups) ${c.fit.error.toFixed(3)}, ${c.fit.unfittedError.toFixed(3)} unfitted`,
+        ...edges.map((f) => `warning: the fitted ${f} is on the edge of its grid; the real host may lie beyond it`),
         `wrote ${argv.out}`,
       ].join('\n') + '\n',
     );
