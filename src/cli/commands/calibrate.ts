@@ -79,7 +79,7 @@ export const calibrateCommand: CliCommand<CalibrateArgs> = {
   },
   handler: async (argv) => {
     checkCalibrateArgs(argv);
-    const [{ calibrateMachine }, { formatMachineFile }, { onGridEdge }] = await Promise.all([
+    const [{ calibrateMachine }, { formatMachineFile }, { MAX_STATIONARY_GROWTH, onGridEdge }] = await Promise.all([
       import('../../harness/real/calibrate-machine.js'),
       import('../../sim/index.js'),
       import('../../harness/real/fit-machine.js'),
@@ -102,7 +102,7 @@ export const calibrateCommand: CliCommand<CalibrateArgs> = {
     const text = formatMachineFile(c.fit.machine, `calibrated on ${where}: ${argv.workload} replay at ${argv.load} real load`, { ...c.provenance, where });
     writeFileSync(argv.out, text);
     if (argv.json) {
-      process.stdout.write(`${JSON.stringify({ file: argv.out, machine: JSON.parse(text), real: c.real, sim: c.sim, fitError: c.fit.error, unfittedError: c.fit.unfittedError }, null, 2)}\n`);
+      process.stdout.write(`${JSON.stringify({ file: argv.out, machine: JSON.parse(text), real: c.real, sim: c.sim, fitError: c.fit.error, unfittedError: c.fit.unfittedError, turnaroundGrowth: c.growth }, null, 2)}\n`);
       return;
     }
     const m = c.fit.machine;
@@ -116,6 +116,9 @@ export const calibrateCommand: CliCommand<CalibrateArgs> = {
         `replay:   real default mean ${c.real.meanMs.toFixed(1)} ms (runs ${c.repetitionMeansMs.map((x) => x.toFixed(0)).join(' / ')}), ` +
           `EEVDF model ${c.sim.meanMs.toFixed(1)} ms on the fitted machine; error (RMS ln sim/real over mean and groups) ${c.fit.error.toFixed(3)}, ${c.fit.unfittedError.toFixed(3)} unfitted`,
         ...edges.map((f) => `warning: the fitted ${f} is on the edge of its grid; the real host may lie beyond it`),
+        ...(c.growth > MAX_STATIONARY_GROWTH
+          ? [`warning: turnaround grew ${c.growth.toFixed(1)}x from the first to the last third of the replay: the host was overloaded (queue not stationary), so this machine will not predict other runs; calibrate on a quieter host or at a lower --load`]
+          : []),
         `wrote ${argv.out}`,
       ].join('\n') + '\n',
     );

@@ -19,7 +19,7 @@ import { DEFAULT_MACHINE, simulate, tunableFactor } from '../../sim/index.js';
 import { table1Workload } from '../../workload/index.js';
 import type { Calibration } from './calibrate.js';
 import { runCalibratedAb, type GuestRunner } from './calibrated-ab.js';
-import { DEFAULT_FIT_GRID, fitMachine, type FitGrid, type MachineFit } from './fit-machine.js';
+import { DEFAULT_FIT_GRID, fitMachine, turnaroundGrowth, type FitGrid, type MachineFit } from './fit-machine.js';
 import { simRealStats, type SimRealStats } from './real-ab.js';
 
 /** Simulator seeds a prediction averages over (the machine's tick phase and placements vary by seed). */
@@ -58,6 +58,8 @@ export interface MachineCalibration {
   repetitionMeansMs: number[];
   /** What was measured how: the machine file's provenance. */
   provenance: Record<string, unknown>;
+  /** Last-third over first-third mean turnaround of the fitted replay (≫ 1: the host was overloaded). */
+  growth: number;
 }
 
 /** The measured half of the profile, from the calibration boot. */
@@ -89,6 +91,7 @@ export async function calibrateMachine(o: MachineCalibrationOptions): Promise<Ma
   const arm = r.arms[0]!;
   const w = r.bundle.workload;
   const real = simRealStats(w, arm.outcome.records);
+  const growth = turnaroundGrowth(arm.outcome.records);
   const measured = measuredProfile(cal, o.cpus);
   o.onPhase?.('fitting the simulated machine (context switch, capacity)');
   const fit = fitMachine(measured, [{ real, predict: (m) => predictStats(w, o.cpus, 'eevdf', m) }], o.grid ?? DEFAULT_FIT_GRID);
@@ -106,8 +109,9 @@ export async function calibrateMachine(o: MachineCalibrationOptions): Promise<Ma
     },
     fitted: { ctxSwitchNs: fit.machine.ctxSwitchNs, cpuCapacity: fit.machine.cpuCapacity, error: fit.error, unfittedError: fit.unfittedError, simulatorSeeds: PREDICTION_SEEDS },
     realMeanMs: real.meanMs,
+    turnaroundGrowth: growth,
     simMeanMs: sim.meanMs,
     repetitionMeansMs: arm.repetitionMeansMs,
   };
-  return { measured, fit, calibration: cal, real, sim, repetitionMeansMs: arm.repetitionMeansMs, provenance };
+  return { measured, fit, calibration: cal, real, sim, repetitionMeansMs: arm.repetitionMeansMs, provenance, growth };
 }

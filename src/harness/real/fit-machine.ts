@@ -111,3 +111,20 @@ export function fitMachine(measured: MachineProfile, targets: readonly FitTarget
     unfittedError: machineError(measured, targets),
   };
 }
+
+/**
+ * Growth of turnaround through a run: mean turnaround of the last third of the invocations (by
+ * arrival) over that of the first third. A stationary queue keeps it near 1; an overloaded host
+ * (the real run past saturation, e.g. a TCG guest starved by a busy host) makes it grow with the
+ * run's length, and then no machine fitted to that run's mean predicts another run's.
+ */
+export function turnaroundGrowth(records: readonly { arrivalNs: number; endNs: number }[]): number {
+  const r = [...records].sort((a, b) => a.arrivalNs - b.arrivalNs);
+  const k = Math.floor(r.length / 3);
+  if (k < 1) return NaN;
+  const mean = (xs: typeof r): number => xs.reduce((a, x) => a + (x.endNs - x.arrivalNs), 0) / xs.length;
+  return mean(r.slice(r.length - k)) / mean(r.slice(0, k));
+}
+
+/** Growth above which a calibration run counts as not stationary (calibrate warns). */
+export const MAX_STATIONARY_GROWTH = 2;

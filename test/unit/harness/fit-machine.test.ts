@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DEFAULT_MACHINE } from '../../../src/sim/index.js';
 import { predictStats } from '../../../src/harness/real/calibrate-machine.js';
-import { fitError, fitMachine, type FitGrid } from '../../../src/harness/real/fit-machine.js';
+import { fitError, fitMachine, turnaroundGrowth, type FitGrid } from '../../../src/harness/real/fit-machine.js';
 import type { SimRealStats } from '../../../src/harness/real/real-ab.js';
 import { parseProbes } from '../../../src/harness/real/calibrate.js';
 import { table1Workload } from '../../../src/workload/index.js';
@@ -59,4 +59,14 @@ test('parseProbes: tick rate from jiffies over uptime, snapped to a CONFIG_HZ; b
   assert.deepEqual(parseProbes(['probe clock begin 1.00 100', 'probe clock end 2.00 1098']), { hz: 1000 });
   // No timer_list / no debugfs: nothing measured, the caller keeps its defaults.
   assert.deepEqual(parseProbes(['probe base_slice_ns ', 'probe clock begin 1.00 ', 'probe clock end 3.00 ']), {});
+});
+
+test('turnaroundGrowth: ~1 for a stationary run, large when the queue grows through it', () => {
+  const flat = Array.from({ length: 30 }, (_, i) => ({ arrivalNs: i * 10, endNs: i * 10 + 5 }));
+  assert.equal(turnaroundGrowth(flat), 1);
+  const growing = Array.from({ length: 30 }, (_, i) => ({ arrivalNs: i * 10, endNs: i * 10 + 5 * (i + 1) }));
+  assert.ok(Math.abs(turnaroundGrowth(growing) - 255 / 55) < 1e-12);
+  // Order of the records does not matter (arrival order is used).
+  assert.equal(turnaroundGrowth([...growing].reverse()), turnaroundGrowth(growing));
+  assert.ok(Number.isNaN(turnaroundGrowth(flat.slice(0, 2))));
 });
