@@ -1,7 +1,7 @@
 /**
  * `ghost-alps calibrate` in the sched_ext VM, kept small (40 invocations, one replay: two boots,
- * a few minutes under TCG): the probes read the guest's tick rate and base slice, the
- * per-invocation CPU is measured, and the written machine file passes its own validation.
+ * a few minutes under TCG): the probes read the guest's tick rate and base slice, the measured
+ * per-invocation CPU reaches the file, and the written machine file passes its own validation.
  * Skips without the VM. What it does not check: that the fit is *good* — that needs quiet-host
  * runs of realistic size (docs/reproduction.md, "Calibrated machine").
  */
@@ -27,7 +27,8 @@ test('calibrate in the VM: measured HZ and base slice, a positive launch cost, a
   assert.equal(c.calibration.hz, 250);
   assert.ok(c.calibration.baseSliceNs !== undefined && c.calibration.baseSliceNs > 0, 'debugfs base slice read');
   assert.equal(c.fit.machine.baseSliceNs * 2, c.calibration.baseSliceNs);
-  assert.ok(c.fit.machine.launchCpuNs > 0, 'fork/exit cost measured');
+  // The fork/exit cost is measured, not assumed (it can come out 0 when a busy host skews /proc/stat).
+  assert.equal(c.fit.machine.launchCpuNs, Math.round(c.calibration.overheadNs));
   assert.ok(Number.isFinite(c.fit.error) && c.fit.error <= c.fit.unfittedError);
   const p = join(mkdtempSync(join(tmpdir(), 'cal-')), 'm.json');
   writeFileSync(p, formatMachineFile(c.fit.machine, 'test', c.provenance));
