@@ -11,6 +11,28 @@ import type { Workload } from './workload.js';
 /** Scheduler models every build has. Later enforcers (the real ghOSt agent) add names. */
 export type SchedulerName = 'cfs' | 'eevdf' | 'fifo' | 'rr' | 'srpt' | 'sfs' | 'alps' | 'alps-delegated' | (string & {});
 
+/**
+ * What the simulator models of a real machine beyond its CPU count: the costs a real host adds
+ * to every invocation and switch, its tick, its speed, its background load and its default
+ * scheduler's base slice. Read from a machine file (`simulate --machine FILE`, written by
+ * `ghost-alps calibrate`; schema and semantics in src/sim/machine-profile.ts and
+ * docs/simulator.md). Every scheduler model runs on the same machine.
+ */
+export interface MachineProfile {
+  /** Scheduler tick rate (CONFIG_HZ). */
+  hz: number;
+  /** Direct cost of one context switch, ns (the CPU counts as busy meanwhile). */
+  ctxSwitchNs: Ns;
+  /** CPU every invocation spends on this machine beyond its demand (fork, exit, launcher), ns; runs before the function. */
+  launchCpuNs: Ns;
+  /** Speed against the trace's reference CPU: a demand of d ns runs for d / cpuCapacity ns. */
+  cpuCapacity: number;
+  /** Share of every CPU taken by work outside the trace (timers, kernel threads), 0..<1. */
+  backgroundLoad: number;
+  /** The default scheduler's base slice for one CPU (EEVDF base_slice / CFS min_granularity, before the kernel's log2 CPU scaling), ns. */
+  baseSliceNs: Ns;
+}
+
 export interface SimOptions {
   cpus: number;
   scheduler: SchedulerName;
@@ -20,6 +42,8 @@ export interface SimOptions {
   hz?: number;
   /** Cost of one context switch. */
   ctxSwitchNs?: Ns;
+  /** The machine modelled (default: an ideal host, DEFAULT_MACHINE); `hz`/`ctxSwitchNs` above override its fields. */
+  machine?: MachineProfile;
   /** Learner parameters for ALPS models (defaults: the paper's). */
   learner?: Partial<LearnerParams>;
   /** Called now and then with the fraction of invocations completed (for progress bars). */

@@ -15,5 +15,6 @@ export { AlpsGhostAgent } from './alps-agent.js';
 export { DelegatedModel } from './models/delegated.js';
 export type { LearnerFactory } from './learning.js';
 export { SimTask, TaskState } from './task.js';
-export { fairTunables, tunableFactor } from './linux.js';
+export { fairTunables, tunableFactor, DEFAULT_BASE_SLICE_NS } from './linux.js';
+export { applyMachine, DEFAULT_MACHINE, formatMachineFile, MACHINE_FORMAT, profileOf, readMachineFile, validateMachineFile, validateMachineProfile, type MachineFile } from './machine-profile.js';
 export { predictedSrpt, predictions, PredictedSrptAgent, type Prediction } from './predicted-srpt.js';

@@ -22,12 +22,21 @@ export interface FairTunables {
   migrationCostNs: Ns;
 }
 
-export function fairTunables(ncpus: number): FairTunables {
+/** The kernel's normalized sysctl_sched_base_slice / min_granularity before 6.12 (one CPU). */
+export const DEFAULT_BASE_SLICE_NS: Ns = 750_000;
+
+/**
+ * The fair class's tunables on `ncpus` CPUs for a one-CPU base slice `baseSliceNs` (a machine
+ * file's `baseSliceNs`). Latency and wake-up granularity keep their kernel ratios to the base
+ * slice (6 ms : 1 ms : 0.75 ms), so the default reproduces the kernel's constants exactly.
+ */
+export function fairTunables(ncpus: number, baseSliceNs: Ns = DEFAULT_BASE_SLICE_NS): FairTunables {
   const f = tunableFactor(ncpus);
+  const slice = Math.round(baseSliceNs * f);
   return {
-    latencyNs: 6_000_000 * f,
-    minGranularityNs: 750_000 * f,
-    wakeupGranularityNs: 1_000_000 * f,
+    latencyNs: slice * 8,
+    minGranularityNs: slice,
+    wakeupGranularityNs: Math.round((slice * 4) / 3),
     nrLatency: 8,
     migrationCostNs: 500_000,
   };

@@ -1,4 +1,4 @@
-import type { SchedulerName } from '../core/index.js';
+import type { Ns, SchedulerName } from '../core/index.js';
 import { InputError } from '../core/index.js';
 import { AlpsGhostAgent } from './alps-agent.js';
 import { GHOST_COSTS, type DelegatedAgent } from './agent.js';
@@ -40,7 +40,7 @@ const COMMON_TUNABLES = ['checkInvariants'];
  * Build a scheduler model by name. `agent` replaces the built-in ALPS agent on the delegated
  * path (a real ghOSt agent plugs in here).
  */
-export function createModel(name: SchedulerName, ncpus: number, tunables: Tunables = {}, agent?: DelegatedAgent): SchedulerModel {
+export function createModel(name: SchedulerName, ncpus: number, tunables: Tunables = {}, agent?: DelegatedAgent, baseSliceNs?: Ns): SchedulerModel {
   // An outside agent under its own name runs on the delegated path.
   const delegated = name === 'alps-delegated' || (agent !== undefined && !(SCHEDULERS as readonly string[]).includes(name));
   const known = new Set([...(KNOWN_TUNABLES[delegated ? 'alps-delegated' : name] ?? []), ...COMMON_TUNABLES]);
@@ -56,7 +56,7 @@ export function createModel(name: SchedulerName, ncpus: number, tunables: Tunabl
       if (agent) throw new InputError('tunables.ghost.agent', "'local' runs the built-in ALPS decisions; an outside agent needs 'central'");
       return new AlpsLocalAgentModel(ncpus, num(tunables, 'ghost.msgNs', GHOST_COSTS.msgNs) + num(tunables, 'ghost.txnNs', GHOST_COSTS.txnNs));
     }
-    const tun = fairTunables(ncpus);
+    const tun = fairTunables(ncpus, baseSliceNs);
     return new DelegatedModel(
       ncpus,
       agent ?? new AlpsGhostAgent(tun.minGranularityNs, tun.latencyNs >> 1),
@@ -70,9 +70,9 @@ export function createModel(name: SchedulerName, ncpus: number, tunables: Tunabl
   }
   switch (name) {
     case 'cfs':
-      return new CfsModel(ncpus);
+      return new CfsModel(ncpus, baseSliceNs);
     case 'eevdf':
-      return new EevdfModel(ncpus);
+      return new EevdfModel(ncpus, baseSliceNs);
     case 'fifo':
       return new FifoModel(ncpus);
     case 'rr':
@@ -80,14 +80,14 @@ export function createModel(name: SchedulerName, ncpus: number, tunables: Tunabl
     case 'srpt':
       return new SrptModel(ncpus);
     case 'alps':
-      return new AlpsModel(ncpus);
+      return new AlpsModel(ncpus, undefined, baseSliceNs);
     case 'sfs':
       return new SfsModel(ncpus, {
         initialSliceNs: num(tunables, 'sfs.initialSliceNs', SFS_DEFAULTS.initialSliceNs, 1),
         minSliceNs: num(tunables, 'sfs.minSliceNs', SFS_DEFAULTS.minSliceNs, 1),
         window: num(tunables, 'sfs.window', SFS_DEFAULTS.window, 2),
         bypassFactor: num(tunables, 'sfs.bypassFactor', SFS_DEFAULTS.bypassFactor, 0),
-      });
+      }, baseSliceNs);
     default:
       throw new InputError('scheduler', `unknown scheduler '${name}' (known: ${SCHEDULERS.join(', ')})`);
   }

@@ -7,10 +7,11 @@ import { Machine } from './machine.js';
 import type { SchedulerModel } from './model.js';
 import { createModel, LEARNING_SCHEDULERS } from './registry.js';
 import { defaultLearnerFactory } from './learner-link.js';
+import { applyMachine, DEFAULT_MACHINE, validateMachineProfile } from './machine-profile.js';
 
 /** Default context-switch cost: direct cost of a Linux switch between processes (~2 µs). */
-export const DEFAULT_CTX_SWITCH_NS: Ns = 2_000;
-export const DEFAULT_HZ = 250;
+export const DEFAULT_CTX_SWITCH_NS: Ns = DEFAULT_MACHINE.ctxSwitchNs;
+export const DEFAULT_HZ = DEFAULT_MACHINE.hz;
 
 /** Extra wiring for callers that bring their own learner or ghOSt agent (tests, the agent). */
 export interface SimDeps {
@@ -54,13 +55,14 @@ function validate(workload: Workload, o: SimOptions): void {
  */
 export function simulate(workload: Workload, options: SimOptions, deps: SimDeps = {}): SimResult {
   validate(workload, options);
+  const profile = options.machine ? validateMachineProfile(options.machine) : DEFAULT_MACHINE;
   const tunables = options.tunables ?? {};
   const check = tunables['checkInvariants'];
-  const model = deps.model ? deps.model(options.cpus) : createModel(options.scheduler, options.cpus, tunables, deps.agent);
-  const machine = new Machine(workload, model, {
+  const model = deps.model ? deps.model(options.cpus) : createModel(options.scheduler, options.cpus, tunables, deps.agent, profile.baseSliceNs);
+  const machine = new Machine(applyMachine(workload, profile), model, {
     ncpus: options.cpus,
-    hz: options.hz ?? DEFAULT_HZ,
-    ctxSwitchNs: options.ctxSwitchNs ?? DEFAULT_CTX_SWITCH_NS,
+    hz: options.hz ?? profile.hz,
+    ctxSwitchNs: options.ctxSwitchNs ?? profile.ctxSwitchNs,
     seed: options.seed,
     checkInvariants: check === true ? (model.lb ? 'per-cpu' : 'global') : false,
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),

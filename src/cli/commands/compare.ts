@@ -20,6 +20,7 @@ interface CompareArgs {
   calibrate: boolean;
   repeat: number;
   'with-sim': boolean;
+  machine?: string;
   json: boolean;
   out?: string;
 }
@@ -115,6 +116,7 @@ export const compareCommand: CliCommand<CompareArgs> = {
       .option('calibrate', { type: 'boolean', default: true, describe: 'calibrate the arrival gaps to the measured guest capacity (--no-calibrate: nominal load)' })
       .option('repeat', { type: 'number', default: 3, describe: 'repetitions of every arm in the one A/B boot; each arm reports its median run and the spread (1..9)' })
       .option('with-sim', { type: 'boolean', default: true, describe: 'also simulate the same workload and print the sim-vs-real table (--no-with-sim to skip)' })
+      .option('machine', { type: 'string', describe: 'simulate on this machine file (from `ghost-alps calibrate`) instead of adding the run\'s own measured overhead to each invocation' })
       .option('json', { type: 'boolean', default: false, describe: 'print the report as JSON (simulate --json shape, plus .real and .simVsReal)' })
       .option('out', { type: 'string', describe: 'directory for report.json, curves.json, SVG charts and per-invocation CSVs' }),
   check: async (argv) => {
@@ -123,7 +125,9 @@ export const compareCommand: CliCommand<CompareArgs> = {
   handler: async (argv) => {
     const schedulers = await checkCompareArgs(argv);
     const outDir = argv.out !== undefined ? prepareOutDir(argv.out) : undefined;
-    const [{ compareOutcomes, runVariant }, { writeComparison }, { formatComparison }, { simulate }, { table1Workload }, { withOverhead }, { runCalibratedAb }, { formatSimVsReal, simRealStats }] = await Promise.all([
+    // A bad machine file fails before any VM boots (exit 3, naming the file and the field).
+    const machine = argv.machine !== undefined ? (await import('../../sim/index.js')).readMachineFile(argv.machine) : undefined;
+    const [{ compareOutcomes, runVariant }, { writeComparison }, { formatComparison }, { simulate, profileOf }, { table1Workload }, { withOverhead }, { runCalibratedAb }, { formatSimVsReal, simRealStats }] = await Promise.all([
       import('../../harness/ab.js'),
       import('../../harness/output.js'),
       import('../../harness/table.js'),
@@ -150,16 +154,18 @@ export const compareCommand: CliCommand<CompareArgs> = {
       repetitions: argv.repeat,
       onPhase: say,
     });
-    // The simulator sees what the guest really spent per invocation (demand + measured overhead).
-    const simBundle = withOverhead(r.bundle, r.calibration?.overheadNs ?? 0);
-    const srpt = runVariant(simulate, simBundle, { scheduler: 'srpt' }, argv.seed);
+    // The simulator sees what the guest really spent per invocation (demand + measured overhead),
+    // or, with --machine, runs the real trace on the calibrated machine (its own launch cost).
+    const simBundle = machine ? r.bundle : withOverhead(r.bundle, r.calibration?.overheadNs ?? 0);
+    const simBase = machine ? { machine: profileOf(machine) } : {};
+    const srpt = runVariant(simulate, simBundle, { scheduler: 'srpt' }, argv.seed, simBase);
     const result = compareOutcomes(r.bundle, argv.seed, r.arms.map((a) => a.outcome), srpt.records);
     let simVsReal: SimRealPair[] = [];
     if (argv['with-sim']) {
       say('simulating the same workload');
       simVsReal = schedulers.map((s, i) => {
         const model = simModel(s);
-        const sim = runVariant(simulate, simBundle, { scheduler: model }, argv.seed);
+        const sim = runVariant(simulate, simBundle, { scheduler: model }, argv.seed, simBase);
         return {
           sim: model,
           real: s,
@@ -185,6 +191,7 @@ export const compareCommand: CliCommand<CompareArgs> = {
       failed: Object.fromEntries(r.arms.map((a) => [a.scheduler, a.row.failed])),
       policyFunctions: r.policy.entries.length,
       scale: argv.scale,
+      ...(argv.machine !== undefined ? { machineFile: argv.machine } : {}),
       vmWallMs: Math.round(r.calibrationWallMs + r.abWallMs),
     };
     if (argv.json) {
@@ -192,7 +199,8 @@ export const compareCommand: CliCommand<CompareArgs> = {
     } else {
       process.stdout.write(`${formatComparison(result.report, schedulers[0])}\n\n${measuredLines(r, argv.cpus)}\n`);
       if (simVsReal.length) {
-        process.stdout.write(`\nsim vs real (same workload, ${argv.cpus} CPUs; the simulator runs each invocation's demand + the measured overhead):\n${formatSimVsReal(simVsReal)}\n`);
+        const how = machine ? `on the machine file ${argv.machine}` : "each invocation's demand + the measured overhead";
+        process.stdout.write(`\nsim vs real (same workload, ${argv.cpus} CPUs; the simulator runs ${how}):\n${formatSimVsReal(simVsReal)}\n`);
       }
     }
     if (outDir) {

@@ -8,6 +8,7 @@ import { dashboardCommand } from './dashboard.js';
 import { agentCommand } from './agent.js';
 import { execCommand } from './exec.js';
 import { compareCommand } from './compare.js';
+import { calibrateCommand } from './calibrate.js';
 import { serviceCommand } from './service.js';
 
 /**
@@ -15,4 +16,4 @@ import { serviceCommand } from './service.js';
  * its module here; keep the list in the order `--help` should show them. A command module
  * imports only what its flags need; its handler imports the rest (start-up time).
  */
-export const commands = [simulateCommand, learnCommand, reproduceCommand, vmCommand, replCommand, dashboardCommand, agentCommand, execCommand, compareCommand, serviceCommand] as unknown as CliCommand[];
+export const commands = [simulateCommand, learnCommand, reproduceCommand, vmCommand, replCommand, dashboardCommand, agentCommand, execCommand, compareCommand, calibrateCommand, serviceCommand] as unknown as CliCommand[];

@@ -7,6 +7,7 @@ interface ReproduceArgs {
   seed: number;
   invocations: number;
   only?: string;
+  machine?: string;
   json: boolean;
 }
 
@@ -35,22 +36,26 @@ export const reproduceCommand: CliCommand<ReproduceArgs> = {
       .option('seed', { type: 'number', default: 1, describe: 'seed of every workload and machine' })
       .option('invocations', { type: 'number', default: PAPER_INVOCATIONS, describe: `invocations per run (the paper: 15,000), 100..${LIMITS.invocations}` })
       .option('only', { type: 'string', describe: 'comma-separated experiment ids (e.g. acceptance,fig5-6; an unknown id lists them all)' })
+      .option('machine', { type: 'string', describe: 'run every experiment on this machine file (from `ghost-alps calibrate`) instead of the ideal host' })
       .option('json', { type: 'boolean', default: false, describe: 'print the sections as JSON on stdout' }),
   check: checkReproduceArgs,
   handler: async (argv) => {
     checkReproduceArgs(argv);
     const out = prepareOutDir(argv.out);
-    const [{ terminalProgress }, { FULL_SCALE, runReproduction }, { simulate }] = await Promise.all([
+    const [{ terminalProgress }, { FULL_SCALE, runReproduction }, { simulate, readMachineFile, profileOf }] = await Promise.all([
       import('../../harness/progress.js'),
       import('../../harness/reproduce/index.js'),
       import('../../sim/index.js'),
     ]);
+    // A machine file applies to every run (explicit hz/ctxSwitchNs of an experiment still win).
+    const machine = argv.machine !== undefined ? profileOf(readMachineFile(argv.machine)) : undefined;
     const only = argv.only?.split(',').map((s) => s.trim()).filter(Boolean);
     const progress = terminalProgress(!argv.json);
     const summary = await runReproduction({
       simulate,
       out,
       seed: argv.seed,
+      ...(machine ? { machine, machineFile: argv.machine } : {}),
       scale: { ...FULL_SCALE, invocations: argv.invocations },
       ...(only ? { only } : {}),
       ...(progress ? { progress } : {}),

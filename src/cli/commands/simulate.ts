@@ -24,6 +24,7 @@ interface SimulateArgs {
   hz?: number;
   'ctx-switch-us'?: number;
   'ms-per-unit'?: number;
+  machine?: string;
   out?: string;
   json: boolean;
 }
@@ -33,6 +34,7 @@ const EXAMPLES: [string, string][] = [
   ['ghost-alps simulate --workload azure --invocations 3000 --schedulers cfs,srpt,alps --json', 'the JSON report scripts read'],
   ['ghost-alps simulate --workload azure --invocations 3000 --schedulers cfs,alps,alps-ghost,ghost-cfs', 'in-kernel ALPS beside the real ghOSt agent on the emulated kernel (Fig. 15)'],
   ['ghost-alps simulate --workload io-mix --schedulers cfs,alps,alps:io-aware --invocations 4000', 'the I/O study\'s mix, with per-class results'],
+  ['ghost-alps simulate --workload huawei --cpus 2 --schedulers eevdf,alps --machine vm-2cpu.json', 'the simulated machine calibrated to a real host (`ghost-alps calibrate --out vm-2cpu.json`)'],
   ['ghost-alps simulate --workload ../shared/data/alps-artifact/exp --cpus 24 --out /tmp/sim-exp', 'replay the artifact trace; JSON + SVG charts in /tmp/sim-exp'],
   ['ghost-alps simulate --invocations 3000 --schedulers cfs --out /tmp/sim && ghost-alps learn --trace /tmp/sim/records-cfs.jsonl', 'learn a policy from the records a simulated run wrote'],
 ];
@@ -75,6 +77,7 @@ export const simulateCommand: CliCommand<SimulateArgs> = {
       .option('io-aware', { type: 'boolean', default: false, describe: 'every ALPS model learns from blocking time too (I/O study §9)' })
       .option('hz', { type: 'number', describe: 'scheduler tick rate (default: the simulator’s, 250)' })
       .option('ctx-switch-us', { type: 'number', describe: 'cost of one context switch in µs (default: the simulator’s)' })
+      .option('machine', { type: 'string', describe: 'machine file (from `ghost-alps calibrate`): launch cost, context switch, tick, capacity, background, base slice; --hz/--ctx-switch-us override it' })
       .option('ms-per-unit', { type: 'number', describe: 'artifact trace files: fixed ms per gap unit (0.21 = the artifact) instead of scaling to --load' })
       .option('out', { type: 'string', describe: 'directory for report.json, curves.json, SVG charts, one invocations-<scheduler>.csv (metrics) and one records-<scheduler>.jsonl (InvocationRecords) per run' })
       .option('json', { type: 'boolean', default: false, describe: 'print the report as JSON on stdout (no table, no progress bar)' }),
@@ -87,7 +90,9 @@ export const simulateCommand: CliCommand<SimulateArgs> = {
     const ctx = argv['ctx-switch-us'];
     // Checked before the (possibly long) runs: a bad --out fails now, not after them.
     const outDir = argv.out !== undefined ? prepareOutDir(argv.out) : undefined;
-    const [{ runAB }, { writeComparison }, { terminalProgress }, { formatComparison }, { attachGhostAgents }, { simulate }, { loadWorkloadSource }, { writeInvocationRecords }] = await Promise.all([
+    // A bad machine file fails now too (exit 3, naming the file and the field).
+    const machine = argv.machine !== undefined ? (await import('../../sim/index.js')).readMachineFile(argv.machine) : undefined;
+    const [{ runAB }, { writeComparison }, { terminalProgress }, { formatComparison }, { attachGhostAgents }, { simulate, profileOf }, { loadWorkloadSource }, { writeInvocationRecords }] = await Promise.all([
       import('../../harness/ab.js'),
       import('../../harness/output.js'),
       import('../../harness/progress.js'),
@@ -120,6 +125,7 @@ export const simulateCommand: CliCommand<SimulateArgs> = {
       }
     }
     const base: Parameters<typeof runAB>[0]['base'] = {};
+    if (machine) base.machine = profileOf(machine);
     if (argv.hz !== undefined) base.hz = argv.hz;
     if (ctx !== undefined) base.ctxSwitchNs = usToNs(ctx);
     const progress = terminalProgress(!argv.json);

@@ -108,12 +108,25 @@ export function calibrationPlan(trace: RealTrace, cpus: number, target: number, 
   return { text: text.join('\n') + '\n', invocations: lines.length, demandNs, idleSeconds };
 }
 
+/**
+ * Kernel facts the simulator's machine file needs, printed as "probe …" lines: the tick rate
+ * (jiffies counted over the idle sleep against /proc/uptime) and the fair class's base slice
+ * as the kernel scaled it (debugfs sched/base_slice_ns; absent on kernels without debugfs).
+ */
+const PROBE = {
+  clock: (phase: string): string => `echo "probe clock ${phase} $(cut -d' ' -f1 /proc/uptime) $(grep -m1 '^jiffies' /proc/timer_list 2>/dev/null | tr -dc 0-9)"`,
+  slice: `(mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null; echo "probe base_slice_ns $(cat /sys/kernel/debug/sched/base_slice_ns 2>/dev/null)")`,
+};
+
 /** Guest script of the calibration boot: idle baseline, then the calibration trace. */
 export function calibrationScript(plan: CalibrationPlan, build = '/project/ghost-kernel/bpf/build'): string {
   return [
+    PROBE.slice,
+    PROBE.clock('begin'),
     `sh /tmp/st.sh idle begin`,
     `sleep ${plan.idleSeconds}`,
     `sh /tmp/st.sh idle end`,
+    PROBE.clock('end'),
     `sh /tmp/st.sh cal begin`,
     `${build}/alps-invoke /tmp/cal.txt`,
     `sh /tmp/st.sh cal end`,
@@ -130,6 +143,31 @@ export interface Calibration {
   failed: number;
   /** Utilisation the calibration run itself reached. */
   calibrationUtilisation: number;
+  /** Tick rate measured over the idle sleep (jiffies per second, rounded to a CONFIG_HZ choice); absent when the guest has no /proc/timer_list. */
+  hz?: number;
+  /** The fair class's base slice as the kernel set it for this CPU count (debugfs), ns; absent without debugfs. */
+  baseSliceNs?: number;
+}
+
+/** The CONFIG_HZ choices Linux offers; a measured rate is snapped to the nearest. */
+const HZ_CHOICES = [100, 250, 300, 1000];
+
+/** Tick rate and base slice from the "probe" lines (either may be missing). */
+export function parseProbes(lines: readonly string[]): { hz?: number; baseSliceNs?: number } {
+  const out: { hz?: number; baseSliceNs?: number } = {};
+  const clock = (phase: string): [number, number] | undefined => {
+    const m = lines.map((l) => new RegExp(`^probe clock ${phase} ([\\d.]+) (\\d+)$`).exec(l.trim())).find((x) => x);
+    return m ? [Number(m[1]), Number(m[2])] : undefined;
+  };
+  const a = clock('begin');
+  const b = clock('end');
+  if (a && b && b[0] > a[0]) {
+    const rate = (b[1] - a[1]) / (b[0] - a[0]);
+    out.hz = HZ_CHOICES.reduce((best, h) => (Math.abs(Math.log(h / rate)) < Math.abs(Math.log(best / rate)) ? h : best));
+  }
+  const s = lines.map((l) => /^probe base_slice_ns (\d+)$/.exec(l.trim())).find((x) => x);
+  if (s) out.baseSliceNs = Number(s[1]);
+  return out;
 }
 
 /** Reads the calibration boot's output; throws if a phase is missing. */
@@ -144,7 +182,7 @@ export function parseCalibration(stdout: string, plan: CalibrationPlan): Calibra
   if (inv.length !== plan.invocations) throw new Error(`calibration: ${inv.length} of ${plan.invocations} invocations reported`);
   const background = idle.utilisation;
   const overheadNs = Math.max(0, (cal.busyNs - background * cal.totalNs - plan.demandNs) / plan.invocations);
-  return { background, overheadNs, invocations: inv.length, failed, calibrationUtilisation: cal.utilisation };
+  return { background, overheadNs, invocations: inv.length, failed, calibrationUtilisation: cal.utilisation, ...parseProbes(lines) };
 }
 
 /**

@@ -1,6 +1,6 @@
 import { InputError, UnsupportedError } from '../../core/errors.js';
 import type { InvocationRecord } from '../../core/records.js';
-import type { Simulate } from '../../core/sim.js';
+import type { MachineProfile, Simulate } from '../../core/sim.js';
 import type { ArrivalLaw } from '../../workload/arrivals.js';
 import type { WorkloadBundle } from '../../workload/bundle.js';
 import { ioMixWorkload } from '../../workload/io-mix.js';
@@ -51,6 +51,8 @@ export class ReproContext {
     readonly simulate: Simulate,
     readonly seed: number,
     readonly progress?: ProgressSink,
+    /** The simulated machine of every run (a calibrated machine file), or the ideal default. */
+    readonly machine?: MachineProfile,
   ) {}
 
   bundle(s: Setup): WorkloadBundle {
@@ -85,7 +87,7 @@ export class ReproContext {
         this.progress?.start(`${label} · ${s.workload} ${s.cpus} CPUs ${Math.round(s.load * 100)}%`, i, all.length);
         try {
           const t0 = performance.now();
-          const r = runVariant(this.simulate, bundle, v, this.seed, {}, this.progress ? (f) => this.progress!.update(f) : undefined);
+          const r = runVariant(this.simulate, bundle, v, this.seed, this.machine ? { machine: this.machine } : {}, this.progress ? (f) => this.progress!.update(f) : undefined);
           this.simulatedMs += performance.now() - t0;
           this.simulatedRuns++;
           // Keep only what reports need; SimResult internals would pin memory for the whole run.

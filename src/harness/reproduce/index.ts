@@ -2,7 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus as hostCpus } from 'node:os';
 import { join } from 'node:path';
 import { InputError } from '../../core/errors.js';
-import type { Simulate } from '../../core/sim.js';
+import type { MachineProfile, Simulate } from '../../core/sim.js';
 import type { ProgressSink } from '../ab.js';
 import { ReproContext } from './context.js';
 import { EXPERIMENTS, FULL_SCALE, MARGIN_PCT, type ReproScale } from './experiments.js';
@@ -21,6 +21,10 @@ export interface ReproOptions {
   progress?: ProgressSink;
   /** A line per experiment (start/finish), e.g. to stderr. */
   log?: (line: string) => void;
+  /** Simulated machine of every run (`reproduce --machine FILE`); default the ideal host. */
+  machine?: MachineProfile;
+  /** The machine file's path, for the results' header. */
+  machineFile?: string;
 }
 
 export interface ReproSummary {
@@ -41,6 +45,14 @@ function renderMarkdown(sections: Section[], o: ReproOptions, wallMs: number, ru
     `Produced by \`ghost-alps reproduce --out ${o.out}\` (seed ${o.seed}) in ${(wallMs / 1000).toFixed(1)} s wall on ` +
       `${hostCpus().length} host CPUs (${runs} simulated runs). Every number is measured by this run; none is copied.`,
   );
+  if (o.machine) {
+    const m = o.machine;
+    out.push('');
+    out.push(
+      `**Machine.** Every run uses the machine file ${o.machineFile ?? '(given)'}: HZ ${m.hz}, context switch ${m.ctxSwitchNs / 1e3} µs, ` +
+        `${(m.launchCpuNs / 1e6).toFixed(2)} ms launch CPU per invocation, capacity ${m.cpuCapacity}, background ${(100 * m.backgroundLoad).toFixed(1)}%, base slice ${m.baseSliceNs / 1e3} µs per CPU (docs/simulator.md, "Machine files").`,
+    );
+  }
   out.push('');
   out.push('**Sizes.** ' + (s.invocations === FULL_SCALE.invocations
     ? `Paper sizes: ${s.invocations} invocations per run, ${s.paperCpus} CPUs for the evaluation figures, ${s.motivationCpus} for the motivation (§3), ${s.ioCpus} for the I/O study. `
@@ -100,7 +112,7 @@ export async function runReproduction(o: ReproOptions): Promise<ReproSummary> {
   } catch (e) {
     throw new InputError('--out', `cannot create ${o.out}: ${(e as Error).message}`);
   }
-  const ctx = new ReproContext(o.simulate, o.seed, o.progress);
+  const ctx = new ReproContext(o.simulate, o.seed, o.progress, o.machine);
   const t0 = performance.now();
   const sections: Section[] = [];
   const chosen = EXPERIMENTS.filter((e) => !o.only || o.only.includes(e.id));

@@ -48,8 +48,12 @@ export class AlpsModel extends CfsModel {
   private readonly a: RuleTask = { level: 0, degree: 0, deadlineNs: 0, fairKey: 0, rank: 0, arrivalNs: 0, id: 0 };
   private readonly b: RuleTask = { level: 0, degree: 0, deadlineNs: 0, fairKey: 0, rank: 0, arrivalNs: 0, id: 0 };
 
-  constructor(ncpus: number, private readonly tail: AlpsTailRule = DEFAULT_TAIL) {
-    super(ncpus);
+  constructor(
+    ncpus: number,
+    private readonly tail: AlpsTailRule = DEFAULT_TAIL,
+    baseSliceNs?: Ns,
+  ) {
+    super(ncpus, baseSliceNs);
   }
 
   /** The rule's view of `t` (its level is `t.tag`, kept current by refresh). */

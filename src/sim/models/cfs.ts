@@ -31,8 +31,11 @@ export class CfsModel implements SchedulerModel {
   protected readonly lastBuddy: (SimTask | null)[];
   readonly tun: FairTunables;
 
-  constructor(readonly ncpus: number) {
-    this.tun = fairTunables(ncpus);
+  constructor(
+    readonly ncpus: number,
+    baseSliceNs?: Ns,
+  ) {
+    this.tun = fairTunables(ncpus, baseSliceNs);
     const less = (a: SimTask, b: SimTask): boolean => this.entityBefore(a, b);
     this.rq = Array.from({ length: ncpus }, () => new IndexedHeap(less));
     this.minVr = new Float64Array(ncpus);

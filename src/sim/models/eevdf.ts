@@ -30,8 +30,11 @@ export class EevdfModel implements SchedulerModel {
   readonly tun: FairTunables;
   readonly baseSliceNs: Ns;
 
-  constructor(readonly ncpus: number) {
-    this.tun = fairTunables(ncpus);
+  constructor(
+    readonly ncpus: number,
+    baseSliceNs?: Ns,
+  ) {
+    this.tun = fairTunables(ncpus, baseSliceNs);
     this.baseSliceNs = this.tun.minGranularityNs;
     const byVruntime = (a: SimTask, b: SimTask): boolean => a.vruntime < b.vruntime || (a.vruntime === b.vruntime && a.id < b.id);
     this.rq = Array.from({ length: ncpus }, () => new IndexedHeap(byVruntime));

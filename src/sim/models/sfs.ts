@@ -47,8 +47,12 @@ export class SfsModel implements SchedulerModel {
   private gapSum = 0;
   private gaps = 0;
 
-  constructor(readonly ncpus: number, readonly params: SfsParams = SFS_DEFAULTS) {
-    this.cfs = new CfsModel(ncpus);
+  constructor(
+    readonly ncpus: number,
+    readonly params: SfsParams = SFS_DEFAULTS,
+    baseSliceNs?: Ns,
+  ) {
+    this.cfs = new CfsModel(ncpus, baseSliceNs);
     this.fifo = new IndexedHeap((a, b) => a.key < b.key);
     this.timerGen = new Int32Array(ncpus);
     this.sliceNs = params.initialSliceNs;
