@@ -738,7 +738,9 @@ static s32 commit_one(struct txn_ctx *x, s32 cpu, struct ghost_txn *txn)
 	bpf_rcu_read_lock();
 	struct task_struct *curr = scx_bpf_cpu_curr(cpu);
 	bool curr_ghost = curr && curr->policy == SCHED_EXT_POLICY;
-	bool curr_other = curr && !curr_ghost && curr->pid != 0;
+	/* The committing agent itself on the target CPU is about to block (a sleeping global
+	 * agent whose CPU runs tasks too): the task runs there once it does, as on ghOSt. */
+	bool curr_other = curr && !curr_ghost && curr->pid != 0 && (u32)curr->pid != x->args->caller_tid;
 	if (gtid <= 0) {
 		/* 0 / -2: nothing from the enclave runs there; -1: ping the agent */
 		if (x->apply) {

@@ -69,9 +69,15 @@ export interface GhostAgentOptions {
   client: GhostClient;
   queue: number;
   sw: StatusWords;
-  /** Enclave CPUs; the global CPU among them never runs tasks. */
+  /** Enclave CPUs; the global CPU among them never runs tasks (unless `globalCpuRunsTasks`). */
   cpus: readonly number[];
   globalCpu: number;
+  /**
+   * The global agent sleeps when it has nothing to do (worker.ts `idleSleepUs`), so its CPU runs
+   * enclave tasks too: a commit to it takes effect when the agent blocks. Default false: ghOSt's
+   * centralized agent spins and owns its CPU.
+   */
+  globalCpuRunsTasks?: boolean;
   ordering: Ordering;
   /** ns on the clock the records use (CLOCK_MONOTONIC on a host, virtual time in the emulator). */
   clock: () => Ns;
@@ -192,12 +198,16 @@ export class GhostAgent {
     this.cpuTask = new Int32Array(maxCpu);
     this.agentSw = new Int32Array(maxCpu).fill(-1);
     this.unavailable = new Uint8Array(maxCpu);
-    this.workers = (o.cpuOrder ?? o.cpus).filter((c) => c !== o.globalCpu && o.cpus.includes(c));
+    this.workers = (o.cpuOrder ?? o.cpus).filter((c) => (o.globalCpuRunsTasks || c !== o.globalCpu) && o.cpus.includes(c));
     this.txns = new TxnBatch(this.workers.length);
     this.ring = new Uint32Array(o.client.queueView(o.queue), 64, 3);
     o.client.bindBuffers(o.queue, this.batch.buffer, this.txns.ops);
     this.lastOverflow = this.ring[2] as number;
-    for (const c of this.workers) this.agentSw[c] = o.client.agentSwIndex(c);
+    for (const c of this.workers) {
+      if (c !== o.globalCpu) this.agentSw[c] = o.client.agentSwIndex(c);
+      // The global CPU has its agent only once this thread becomes it: probed at the first pass.
+      else this.nextProbeNs = 0;
+    }
   }
 
   get ordering(): Ordering {

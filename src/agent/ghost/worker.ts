@@ -13,6 +13,7 @@ import { hostGtidSeqBits } from './gtid.js';
 import { makeOrdering, type AgentPolicyKind } from './ordering.js';
 import { ProcResolver } from '../../workload/funcs.js';
 import { setUpHostAgent, type HostAgentConfig } from './host-setup.js';
+import { CommFuncResolver } from './comm-funcs.js';
 
 export interface WorkerConfig extends HostAgentConfig {
   policy: AgentPolicyKind;
@@ -22,6 +23,15 @@ export interface WorkerConfig extends HostAgentConfig {
   initialPolicy?: Policy;
   /** Destroy a created enclave on exit (tasks return to CFS). */
   destroyOnExit?: boolean;
+  /**
+   * 0 (default): the global agent spins and owns its CPU (ghOSt's centralized model). N > 0: a
+   * pass that read no message and placed nothing sleeps until the next slice deadline, at most
+   * N µs, and the global CPU runs enclave tasks while the agent sleeps (`globalCpuRunsTasks`).
+   * For a small machine where a spinning agent would take a large share of the CPUs.
+   */
+  idleSleepUs?: number;
+  /** Resolve a task's function from its comm "alps-f<ID>" (alps-invoke --sched-ext) first. */
+  commFuncs?: boolean;
   /**
    * Run against the emulated kernel with this `Emulator.id()` as process `pid` (this thread is
    * thread `tid`; satellites are threads tid * 1000 + cpu). Tests and benchmarks only.
@@ -57,7 +67,9 @@ function main(cfg: WorkerConfig): void {
     if (waited > 10_000) throw new Error('satellite agents did not come up within 10 s');
     sleep(5);
   }
-  const funcs = new ProcResolver(cfg.registryDir, cfg.cgroupMap ?? {});
+  const procFuncs = new ProcResolver(cfg.registryDir, cfg.cgroupMap ?? {});
+  const funcs = cfg.commFuncs ? new CommFuncResolver(procFuncs) : procFuncs;
+  const idleNs = Math.max(0, (cfg.idleSleepUs ?? 0) * 1000);
   let pending: InvocationRecord[] = [];
   const agent = new GhostAgent({
     client,
@@ -65,6 +77,7 @@ function main(cfg: WorkerConfig): void {
     sw: setup.sw,
     cpus: setup.cpus,
     globalCpu: setup.globalCpu,
+    globalCpuRunsTasks: idleNs > 0,
     ordering: makeOrdering(cfg.policy, cfg.defaultSliceNs),
     // The emulator's clock is its virtual time; its kernel uses the default pid_max_max.
     clock: emu ? () => client.clockNs() : monotonicNs,
@@ -84,15 +97,22 @@ function main(cfg: WorkerConfig): void {
   let lastFlush = monotonicNs();
   let reason = 'stopped';
   for (let iter = 0; ; iter++) {
+    let idle = false;
     try {
-      agent.step();
+      const seen = agent.stats.messages;
+      idle = agent.step() === 0 && agent.stats.messages === seen;
     } catch (e) {
       // A queue overflow is fatal (as in ghost-userspace): leave cleanly and say why.
       if (!(e instanceof QueueOverflowError)) throw e;
       reason = e.message;
       break;
     }
-    if ((iter & 255) !== 0) continue;
+    if (idle && idleNs > 0) {
+      const now = monotonicNs();
+      const waitNs = Math.min(idleNs, agent.nextDeadline() - now);
+      if (waitNs > 50_000) sleep(waitNs / 1e6);
+    }
+    if ((iter & 255) !== 0 && !(idleNs > 0 && idle)) continue;
     const msg = receiveMessageOnPort(port)?.message as ToWorker | undefined;
     if (msg?.type === 'stop') break;
     if (msg?.type === 'policy') agent.setPolicy(msg.policy);
