@@ -70,6 +70,9 @@ function main(cfg: WorkerConfig): void {
   const procFuncs = new ProcResolver(cfg.registryDir, cfg.cgroupMap ?? {});
   const funcs = cfg.commFuncs ? new CommFuncResolver(procFuncs) : procFuncs;
   const idleNs = Math.max(0, (cfg.idleSleepUs ?? 0) * 1000);
+  // Records and stats go to the main thread every 100 ms; a sleeping agent batches them per
+  // second: on a small (or emulated) machine each round costs the workload CPU time.
+  const flushNs = idleNs > 0 ? 1_000_000_000 : 100_000_000;
   let pending: InvocationRecord[] = [];
   const agent = new GhostAgent({
     client,
@@ -86,6 +89,9 @@ function main(cfg: WorkerConfig): void {
     ...(emu ? {} : { gtidSeqBits: hostGtidSeqBits(), cpuOrder: hostCpuOrder(setup.cpus) }),
   });
   if (cfg.initialPolicy) agent.setPolicy(cfg.initialPolicy);
+  // A sleeping agent is woken by its queue: every message names the global CPU's agent
+  // (configured before it becomes the agent: the sched_ext backend then leaves it unpinned).
+  if (idleNs > 0) client.configQueueWakeup(setup.queue, [setup.globalCpu]);
   // Become the global agent last: from here on this thread must not open enclave files.
   let rc = client.becomeAgent(setup.globalCpu, setup.queue);
   for (let i = 0; rc === -16 /* EBUSY */ && i < 2000; i++) {
@@ -93,11 +99,15 @@ function main(cfg: WorkerConfig): void {
     rc = client.becomeAgent(setup.globalCpu, setup.queue);
   }
   if (rc !== 0) throw new Error(`become agent ${setup.globalCpu}: errno ${-rc}`);
+  const globalSw = idleNs > 0 ? client.agentSwIndex(setup.globalCpu) : -1;
   send({ type: 'ready', enclaveId: setup.enclaveId, abi: setup.abi, cpus: setup.cpus, globalCpu: setup.globalCpu, created: setup.created });
   let lastFlush = monotonicNs();
   let reason = 'stopped';
   for (let iter = 0; ; iter++) {
     let idle = false;
+    // Read before the pass drains the queue (ghOSt's RUN protocol): a message after this read
+    // makes the RUN below return ESTALE instead of sleeping on it.
+    const barrier = globalSw >= 0 ? setup.sw.barrier(globalSw) : 0;
     try {
       const seen = agent.stats.messages;
       idle = agent.step() === 0 && agent.stats.messages === seen;
@@ -108,16 +118,20 @@ function main(cfg: WorkerConfig): void {
       break;
     }
     if (idle && idleNs > 0) {
+      // Block in RUN until a message wakes this CPU's agent (the queue's wakeup names it), the
+      // next slice deadline, or — while a task waits for a refused CPU — idleNs; at most flushNs
+      // so records and stats still flow. ESTALE: a message came after `barrier`: go again.
       const now = monotonicNs();
-      const waitNs = Math.min(idleNs, agent.nextDeadline() - now);
-      if (waitNs > 50_000) sleep(waitNs / 1e6);
+      const limit = agent.waitingForCpu() ? idleNs : flushNs;
+      const waitNs = Math.min(limit, agent.nextDeadline() - now);
+      if (waitNs > 20_000) client.run(0, barrier, setup.globalCpu, 0, Math.ceil(waitNs / 1000));
     }
     if ((iter & 255) !== 0 && !(idleNs > 0 && idle)) continue;
     const msg = receiveMessageOnPort(port)?.message as ToWorker | undefined;
     if (msg?.type === 'stop') break;
     if (msg?.type === 'policy') agent.setPolicy(msg.policy);
     const now = monotonicNs();
-    if (now - lastFlush > 100_000_000) {
+    if (now - lastFlush > flushNs) {
       lastFlush = now;
       if (pending.length) {
         send({ type: 'records', records: pending });
