@@ -203,7 +203,9 @@ function ghostArm(s: string, arm: () => string): string {
   const G = '/tmp/ghost-agent';
   return [
     `ghost-alps agent --ghost --backend scx --cpus 0-$(($(nproc)-1)) --policy ${g.policy}${g.learn ? ' --learn' : ''} --comm-funcs --idle-sleep-us ${GHOST_IDLE_SLEEP_US} --runnable-timeout-ms 30000 --json > ${G}.out 2> ${G}.err & A=$!`,
-    `i=0; while ! grep -q "scheduling enclave" ${G}.err && [ $i -lt 6000 ] && kill -0 $A 2>/dev/null; do sleep 0.01; i=$((i+1)); done`,
+    // Up to 10 min of guest time: node starts slowly under TCG, and under the icount clock
+    // guest time runs fast against it.
+    `i=0; while ! grep -qs "scheduling enclave" ${G}.err && [ $i -lt 60000 ] && kill -0 $A 2>/dev/null; do sleep 0.01; i=$((i+1)); done`,
     `grep -q "scheduling enclave" ${G}.err || { echo "ghost agent did not start" >&2; cat ${G}.err >&2; exit 1; }`,
     `echo "agentcpu begin $(cut -d' ' -f14,15 /proc/$A/stat)"`,
     arm(),
