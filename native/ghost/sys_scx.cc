@@ -387,6 +387,10 @@ class ScxSys final : public Sys {
         c.sync = req == abi::kIocSyncGroupTxn;
         c.caller_tid = static_cast<uint32_t>(::gettid());
         c.caller_cpu = ::sched_getcpu();
+        {
+          std::lock_guard<std::mutex> g(wakeMu_);
+          c.caller_sleeps = sleeperTid_ != 0 && sleeperTid_ == c.caller_tid;
+        }
         int rc = runProg(commitFd_, &c, sizeof c);
         if (rc < 0) return rc;
         return c.sync ? c.ret : 0;
@@ -643,7 +647,10 @@ class ScxSys final : public Sys {
       // in RUN between passes, agent --idle-sleep-us): that one is left to the kernel, which
       // wakes it on an idle enclave CPU where there is one instead of taking the CPU it is
       // pinned to from the task running there.
-      if (!sleeper) {
+      if (sleeper) {
+        std::lock_guard<std::mutex> g(wakeMu_);
+        sleeperTid_ = static_cast<uint32_t>(::gettid());
+      } else {
         cpu_set_t set;
         CPU_ZERO(&set);
         CPU_SET(cpu, &set);
@@ -906,6 +913,7 @@ class ScxSys final : public Sys {
   std::condition_variable wakeCv_;
   bool pending_[GHOST_SCX_MAX_CPUS] = {};
   uint64_t ringCpus_ = 0;  // CPUs some queue's wakeup names (guarded by wakeMu_)
+  uint32_t sleeperTid_ = 0;  // the agent thread a queue wakes (it blocks in RUN; guarded by wakeMu_)
 };
 
 }  // namespace
