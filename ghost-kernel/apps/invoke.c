@@ -1,13 +1,16 @@
 /* alps-invoke: replay an invocation trace with real processes and report turnarounds.
  *
- *   alps-invoke TRACE [PIN]
+ *   alps-invoke [--sched-ext] TRACE [PIN]
  *
  * TRACE: one invocation per line, "<arrival_us> <func_id> <cpu_us>", arrivals non-decreasing.
  * At t0 + arrival the invoker forks one process per invocation that burns cpu_us of its own
  * CPU time (CLOCK_THREAD_CPUTIME_ID, so contention stretches wall time, not work) and exits.
  * No exec: under TCG an exec costs many ms of CPU, which would swamp short functions. With
  * PIN (a pinned alps_tags map, opened once) each child first tags itself by pidfd as func_id,
- * exactly as alps-exec does, so both A/B arms run the same code. A reaper thread blocks in
+ * exactly as alps-exec does, so both A/B arms run the same code. With --sched-ext each child
+ * names itself "alps-f<func_id>" (how a ghOSt agent run with --comm-funcs tells functions
+ * apart), enters the ghOSt-on-sched_ext enclave (sched_setscheduler(SCHED_EXT)) and yields once,
+ * so that it leaves the CPU it had under CFS and waits for the agent to place it. A reaper thread blocks in
  * waitpid() and stamps each exit, so turnarounds are not quantised by polling. Output, one line per invocation in trace order:
  *   inv <index> <func_id> <cpu_us> <turnaround_ns> <start_lateness_ns> <exit_status>
  * turnaround = exit time - (t0 + arrival): the invoker's own lateness counts against the
@@ -22,6 +25,8 @@
 #include <time.h>
 #include <unistd.h>
 #include <linux/bpf.h>
+#include <sched.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include "alps_common.h"
 
@@ -40,6 +45,7 @@ struct inv {
 static struct inv *invs;
 static int ninv;
 static volatile int forked;
+static int sched_ext; /* --sched-ext: children enter the ghOSt enclave */
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 
 static long long now_ns(void)
@@ -74,6 +80,15 @@ static void child(int map_fd, unsigned func, long long cpu_us)
 			_exit(125);
 		close(pidfd);
 		close(map_fd);
+	}
+	if (sched_ext) {
+		char name[16];
+		snprintf(name, sizeof(name), "alps-f%u", func);
+		prctl(PR_SET_NAME, name, 0, 0, 0);
+		struct sched_param sp = {0};
+		if (sched_setscheduler(0, 7 /* SCHED_EXT */, &sp) < 0)
+			_exit(124);
+		sched_yield(); /* off the CFS-given CPU: from here on the agent decides */
 	}
 	volatile unsigned long sink = 0;
 	long long until = thread_cpu_ns() + cpu_us * 1000LL;
@@ -111,8 +126,13 @@ static void *reaper(void *arg)
 
 int main(int argc, char **argv)
 {
+	if (argc > 1 && strcmp(argv[1], "--sched-ext") == 0) {
+		sched_ext = 1;
+		argv++;
+		argc--;
+	}
 	if (argc < 2 || argc > 3) {
-		fprintf(stderr, "usage: alps-invoke TRACE [PIN]\n");
+		fprintf(stderr, "usage: alps-invoke [--sched-ext] TRACE [PIN]\n");
 		return 2;
 	}
 	FILE *f = fopen(argv[1], "r");

@@ -738,7 +738,11 @@ static s32 commit_one(struct txn_ctx *x, s32 cpu, struct ghost_txn *txn)
 	bpf_rcu_read_lock();
 	struct task_struct *curr = scx_bpf_cpu_curr(cpu);
 	bool curr_ghost = curr && curr->policy == SCHED_EXT_POLICY;
-	bool curr_other = curr && !curr_ghost && curr->pid != 0;
+	/* A sleeping agent (one that blocks in RUN between passes) on the target CPU is about to
+	 * block: the task runs there once it does, as after a local commit on ghOSt. A spinning
+	 * agent never gives its CPU up, so for it that CPU stays unavailable. */
+	bool curr_other = curr && !curr_ghost && curr->pid != 0 &&
+			  !(x->args->caller_sleeps && (u32)curr->pid == x->args->caller_tid);
 	if (gtid <= 0) {
 		/* 0 / -2: nothing from the enclave runs there; -1: ping the agent */
 		if (x->apply) {

@@ -204,8 +204,10 @@ struct ghost_commit_args {
 	__s32 caller_cpu;
 	__u32 committed;   /* out: txns that completed */
 	__u32 failed;      /* out: txns that failed */
+	__u32 caller_sleeps; /* the caller is an agent that blocks in RUN between passes (its CPU runs tasks) */
+	__u32 pad;
 };
-GHOST_SCX_ASSERT(sizeof(struct ghost_commit_args) == 32, "commit args are 32 bytes");
+GHOST_SCX_ASSERT(sizeof(struct ghost_commit_args) == 40, "commit args are 40 bytes");
 
 /* Per-CPU state (ghost_cpus map). */
 struct ghost_cpu_state {

@@ -315,13 +315,15 @@ class Client : public Napi::ObjectWrap<Client> {
     });
     return info.Env().Undefined();
   }
-  // run(gtid 0 | -1, agentBarrier, cpu, runFlags): 0 or -errno.
+  // run(gtid 0 | -1, agentBarrier, cpu, runFlags, taskBarrier): 0 or -errno. taskBarrier is 0 on
+  // ghOSt for these gtids; the sched_ext backend reads it in RUN(0) as a timeout in µs.
   Napi::Value Run(const Napi::CallbackInfo& info) {
     int64_t g = argInt64(info, 0, "gtid");
     uint32_t barrier = uint32_t(argInt64(info, 1, "agentBarrier"));
     int cpu = argInt(info, 2, "cpu");
     int flags = info.Length() > 3 ? argInt(info, 3, "runFlags") : 0;
-    return Napi::Number::New(info.Env(), enc(info.Env()).run(g, barrier, 0, cpu, flags));
+    uint32_t taskBarrier = info.Length() > 4 ? uint32_t(argInt64(info, 4, "taskBarrier")) : 0;
+    return Napi::Number::New(info.Env(), enc(info.Env()).run(g, barrier, taskBarrier, cpu, flags));
   }
   Napi::Value CpuTime(const Napi::CallbackInfo& info) {
     uint64_t g = gtidOf(info.Env(), argInt(info, 0, "task"));

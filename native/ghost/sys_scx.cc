@@ -360,6 +360,10 @@ class ScxSys final : public Sys {
           a.cpus[i] = r->w[i].cpu;
         }
         int rc = ctl(a);
+        if (rc == 0) {
+          std::lock_guard<std::mutex> g(wakeMu_);
+          for (int i = 0; i < r->ninfo; i++) ringCpus_ |= uint64_t{1} << r->w[i].cpu;
+        }
         if (rc == 0 && r->ninfo > 0) wakeCpu(r->w[r->ninfo - 1].cpu);  // as ghOSt: wake the last one now
         return rc;
       }
@@ -383,6 +387,10 @@ class ScxSys final : public Sys {
         c.sync = req == abi::kIocSyncGroupTxn;
         c.caller_tid = static_cast<uint32_t>(::gettid());
         c.caller_cpu = ::sched_getcpu();
+        {
+          std::lock_guard<std::mutex> g(wakeMu_);
+          c.caller_sleeps = sleeperTid_ != 0 && sleeperTid_ == c.caller_tid;
+        }
         int rc = runProg(commitFd_, &c, sizeof c);
         if (rc < 0) return rc;
         return c.sync ? c.ret : 0;
@@ -630,10 +638,24 @@ class ScxSys final : public Sys {
       a.a = static_cast<int32_t>(::gettid());
       int rc = ctl(a);
       if (rc < 0) return rc;
-      cpu_set_t set;
-      CPU_ZERO(&set);
-      CPU_SET(cpu, &set);
-      (void)::sched_setaffinity(0, sizeof set, &set);  // the agent lives on its CPU, as on ghOSt
+      bool sleeper;
+      {
+        std::lock_guard<std::mutex> g(wakeMu_);
+        sleeper = ringCpus_ >> cpu & 1;
+      }
+      // The agent lives on its CPU, as on ghOSt — unless a queue wakes it (an agent that sleeps
+      // in RUN between passes, agent --idle-sleep-us): that one is left to the kernel, which
+      // wakes it on an idle enclave CPU where there is one instead of taking the CPU it is
+      // pinned to from the task running there.
+      if (sleeper) {
+        std::lock_guard<std::mutex> g(wakeMu_);
+        sleeperTid_ = static_cast<uint32_t>(::gettid());
+      } else {
+        cpu_set_t set;
+        CPU_ZERO(&set);
+        CPU_SET(cpu, &set);
+        (void)::sched_setaffinity(0, sizeof set, &set);
+      }
       return 0;
     }
     if (s == "discover tasks") {
@@ -722,7 +744,16 @@ class ScxSys final : public Sys {
     if (rc < 0) return rc;
     // Block until a wakeup for this CPU (a message into a queue that names it, a ping). The
     // agent is a CFS thread here: while it waits, its CPU runs whatever the agent latched there.
+    // task_barrier (unused by ghOSt for RUN(0)) is a timeout in µs: this backend has no timerfd
+    // (MSG_CPU_TIMER_EXPIRED), and an agent that sleeps needs to wake at its next slice end.
     const int cpu = r.run_cpu;
+    const bool timed = r.task_barrier != 0;
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::microseconds(r.task_barrier);
+    auto waitMs = [&]() -> int {
+      if (!timed) return 20;
+      auto left = std::chrono::duration_cast<std::chrono::microseconds>(deadline - std::chrono::steady_clock::now());
+      return left.count() <= 0 ? 0 : static_cast<int>(std::min<long long>(20, (left.count() + 999) / 1000));
+    };
     for (;;) {
       {
         std::unique_lock<std::mutex> g(wakeMu_);
@@ -731,7 +762,15 @@ class ScxSys final : public Sys {
           return 0;
         }
       }
-      if (wake_) {
+      if (timed && std::chrono::steady_clock::now() >= deadline) return 0;
+      // Only an agent that a queue wakes reads the ring (when any queue names one): a satellite
+      // woken by every message would take its CPU from the task there, once per message.
+      bool reader;
+      {
+        std::lock_guard<std::mutex> g(wakeMu_);
+        reader = !ringCpus_ || (ringCpus_ >> cpu & 1);
+      }
+      if (wake_ && reader) {
         std::unique_lock<std::mutex> rg(ringMu_, std::try_to_lock);
         if (rg.owns_lock()) {
           wake_->drain([&](uint32_t c) { wakeCpu(static_cast<int>(c)); });
@@ -739,13 +778,15 @@ class ScxSys final : public Sys {
             std::unique_lock<std::mutex> g(wakeMu_);
             if (pending_[cpu]) continue;
           }
-          wake_->wait(20);
+          wake_->wait(waitMs());
           wake_->drain([&](uint32_t c) { wakeCpu(static_cast<int>(c)); });
           continue;
         }
       }
       std::unique_lock<std::mutex> g(wakeMu_);
-      wakeCv_.wait_for(g, std::chrono::milliseconds(20), [&] { return pending_[cpu]; });
+      // A non-reader is woken by wakeCpu's notify; it re-checks only for its own timeout.
+      int ms = reader ? std::max(1, waitMs()) : (timed ? std::max(1, waitMs()) : 1000);
+      wakeCv_.wait_for(g, std::chrono::milliseconds(ms), [&] { return pending_[cpu]; });
     }
   }
 
@@ -871,6 +912,8 @@ class ScxSys final : public Sys {
   std::mutex wakeMu_;
   std::condition_variable wakeCv_;
   bool pending_[GHOST_SCX_MAX_CPUS] = {};
+  uint64_t ringCpus_ = 0;  // CPUs some queue's wakeup names (guarded by wakeMu_)
+  uint32_t sleeperTid_ = 0;  // the agent thread a queue wakes (it blocks in RUN; guarded by wakeMu_)
 };
 
 }  // namespace

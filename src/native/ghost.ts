@@ -316,7 +316,8 @@ export interface GhostClient {
   agentSwIndex(cpu: number): number;
   taskSwIndex(task: number): number;
   setOnline(online: boolean): void;
-  run(gtid: 0 | -1, agentBarrier: number, cpu: number, runFlags?: number): number;
+  /** `timeoutUs` (sched_ext backend only; passed as RUN's task_barrier, which ghOSt ignores here): RUN(0) returns 0 after it. */
+  run(gtid: 0 | -1, agentBarrier: number, cpu: number, runFlags?: number, timeoutUs?: number): number;
   cpuTime(task: number): number;
   swFree(task: number): number;
   null(): number;

@@ -60,6 +60,8 @@ interface Task {
   sliceNs: Ns;
   waitNs: Ns;
   blockedNs: Ns;
+  /** Set when the agent's own wakeup took its CPU: the next dispatch continues this slice. */
+  resumeSliceFromNs: Ns;
   /** Consecutive INVALID_* commit failures (an agent bug: the task is dropped after invalidLimit). */
   invalid: number;
   voluntary: number;
@@ -71,9 +73,15 @@ export interface GhostAgentOptions {
   client: GhostClient;
   queue: number;
   sw: StatusWords;
-  /** Enclave CPUs; the global CPU among them never runs tasks. */
+  /** Enclave CPUs; the global CPU among them never runs tasks (unless `globalCpuRunsTasks`). */
   cpus: readonly number[];
   globalCpu: number;
+  /**
+   * The global agent sleeps when it has nothing to do (worker.ts `idleSleepUs`), so its CPU runs
+   * enclave tasks too: a commit to it takes effect when the agent blocks. Default false: ghOSt's
+   * centralized agent spins and owns its CPU.
+   */
+  globalCpuRunsTasks?: boolean;
   ordering: Ordering;
   /** ns on the clock the records use (CLOCK_MONOTONIC on a host, virtual time in the emulator). */
   clock: () => Ns;
@@ -210,6 +218,8 @@ export class GhostAgent {
   private globalSw = -1;
   /** The CPU whose agent thread runs this loop (moves on BOOST_PRIO with moveGlobal). */
   private globalCpuNow: number;
+  /** The global agent's barrier as read at the start of the pass (for local commits). */
+  private localBarrier = 0;
   /** When lost CPUs are probed next (Infinity: none lost). */
   private nextProbeNs = Infinity;
 
@@ -220,7 +230,7 @@ export class GhostAgent {
     this.cpuTask = new Int32Array(maxCpu);
     this.agentSw = new Int32Array(maxCpu).fill(-1);
     this.unavailable = new Uint8Array(maxCpu);
-    this.workers = (o.cpuOrder ?? o.cpus).filter((c) => c !== o.globalCpu && o.cpus.includes(c));
+    this.workers = (o.cpuOrder ?? o.cpus).filter((c) => (o.globalCpuRunsTasks || c !== o.globalCpu) && o.cpus.includes(c));
     this.txns = new TxnBatch(this.workers.length);
     const view = o.client.queueView(o.queue);
     this.ring = new Uint32Array(view, 64, 3);
@@ -229,7 +239,11 @@ export class GhostAgent {
     o.client.bindBuffers(o.queue, this.batch.buffer, this.txns.ops, lookups, this.frees);
     this.decoder = new QueueDecoder(view, o.client.abiVersion(), this.batch, lookups, (k) => o.client.resolveBound(k));
     this.lastOverflow = this.ring[2] as number;
-    for (const c of this.workers) this.agentSw[c] = o.client.agentSwIndex(c);
+    for (const c of this.workers) {
+      if (c !== o.globalCpu) this.agentSw[c] = o.client.agentSwIndex(c);
+      // The global CPU has its agent only once this thread becomes it: probed at the first pass.
+      else this.nextProbeNs = 0;
+    }
   }
 
   get ordering(): Ordering {
@@ -293,13 +307,27 @@ export class GhostAgent {
     return head >= 0 ? Math.min(d, this.nextEscapeNs) : d;
   }
 
+  /**
+   * True when a task waits while some worker CPU has nothing committed: the CPU was refused
+   * (CPU_UNAVAIL: a CFS task holds it) or the task was deferred, and no message will say when
+   * to try again, so a sleeping agent must poll.
+   */
+  waitingForCpu(): boolean {
+    if (this.rq.peek() < 0) return false;
+    for (const c of this.workers) if (!this.cpuTask[c] && (this.agentSw[c] as number) >= 0) return true;
+    return false;
+  }
+
   /** One agent iteration: drain, decide, commit. Returns the number of successful decisions. */
   step(): number {
     this.stats.passes++;
-    if (this.globalSw < 0 && (this.stats.passes & 1023) === 1) this.findGlobalSw();
+    if (this.globalSw < 0 && ((this.stats.passes & 1023) === 1 || this.o.globalCpuRunsTasks)) this.findGlobalSw();
     if (this.globalSw >= 0 && (this.o.sw.flags(this.globalSw) & SwFlag.BOOST_PRIO) !== 0) return this.onBoost();
     const now = this.o.clock();
     if (now >= this.nextProbeNs) this.reprobe(now);
+    // A commit to the agent's own CPU is a local commit: it carries the agent barrier read
+    // before this pass's drain (ghost-abi §6.6), so a message that arrived since fails it.
+    if (this.o.globalCpuRunsTasks && this.globalSw >= 0) this.localBarrier = this.o.sw.barrier(this.globalSw);
     while (this.ring[0] !== this.ring[1]) {
       const n = this.decoder.drain();
       for (let i = 0; i < n; i++) this.handle(i, now);
@@ -452,9 +480,15 @@ export class GhostAgent {
         break;
       case MsgType.TASK_PREEMPT: {
         const wasLatched = (b.flags(i) & DecFlag.WAS_LATCHED) !== 0;
+        // With a sleeping global agent, a preemption is mostly the agent's own wakeup taking
+        // a CPU from the task there (CFS outranks the enclave), or another CFS thread: not a
+        // scheduling decision, so the task goes back first with the slice it had.
+        const byAgent = this.o.globalCpuRunsTasks === true;
+        const dispatched = t.dispatchNs;
         this.offCpu(t, b.time(i), now);
-        if (!wasLatched) t.involuntary++;
-        if (t.state !== TS.Blocked) this.enqueue(t, now, wasLatched);
+        if (!wasLatched && !byAgent) t.involuntary++;
+        if (t.state !== TS.Blocked) this.enqueue(t, now, wasLatched || byAgent);
+        if (byAgent) t.resumeSliceFromNs = dispatched;
         break;
       }
       case MsgType.TASK_YIELD:
@@ -514,6 +548,7 @@ export class GhostAgent {
       blockedAtNs: now,
       dispatchNs: now,
       sliceNs: this.o.ordering.sliceNs(funcId),
+      resumeSliceFromNs: -1,
       waitNs: 0,
       blockedNs: 0,
       invalid: 0,
@@ -615,7 +650,7 @@ export class GhostAgent {
       next.state = TS.Running;
       next.cpu = c;
       if (victim) this.stats.preemptions++;
-      txns.add(c, next.handle, next.seq, 0, 0, this.o.commitFlags ?? CommitFlag.AT_TXN_COMMIT);
+      txns.add(c, next.handle, next.seq, c === this.globalCpuNow ? this.localBarrier : 0, 0, this.o.commitFlags ?? CommitFlag.AT_TXN_COMMIT);
     }
     for (let i = 0; i < deferred.length; i++) {
       const h = deferred[i] as number;
@@ -679,7 +714,8 @@ export class GhostAgent {
         t.invalid = 0;
         t.waitNs += now - t.enqueuedNs;
         if (t.firstRunNs < 0) t.firstRunNs = now;
-        t.dispatchNs = now;
+        t.dispatchNs = t.resumeSliceFromNs >= 0 ? t.resumeSliceFromNs : now;
+        t.resumeSliceFromNs = -1;
         t.sliceNs = this.o.ordering.sliceNs(t.funcId);
         if (t.vruntime > this.minVruntime) this.minVruntime = t.vruntime;
         this.o.onPlace?.(c, t.tid);

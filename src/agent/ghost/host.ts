@@ -47,7 +47,7 @@ export function startHostAgent(opts: HostAgentOptions): HostAgentHandle {
   const every = learnEveryNs ?? learner?.params.windowNs ?? 5_000_000_000;
   port1.on('message', (m: FromWorker) => {
     if (m.type === 'ready') {
-      cpusInEnclave = m.cpus.length - 1;
+      cpusInEnclave = opts.idleSleepUs ? m.cpus.length : m.cpus.length - 1; // a spinning global agent owns its CPU
       resolveReady(m);
     } else if (m.type === 'records') {
       onRecords?.(m.records);

@@ -36,6 +36,8 @@ export interface GhostAgentArgs {
   'destroy-on-exit': boolean;
   ghostfs: string;
   json: boolean;
+  'idle-sleep-us'?: number;
+  'comm-funcs'?: boolean;
   telemetry?: number;
   /** Where the ghOSt ABI comes from: a ghOSt kernel, or the sched_ext scheduler ghost.bpf.c. */
   backend?: string;
@@ -113,6 +115,8 @@ export function ghostAgentOptions<T>(y: Argv<T>): Argv<T & GhostAgentArgs> {
     .option('destroy-on-exit', { type: 'boolean', default: false, describe: 'destroy a created enclave when the agent stops (tasks return to CFS)' })
     .option('ghostfs', { type: 'string', default: GHOSTFS_ROOT, hidden: true })
     .option('backend', { type: 'string', default: 'ghost', choices: ['ghost', 'scx'], describe: '--ghost: the ghOSt ABI from a ghOSt kernel (ghost), or from the sched_ext scheduler ghost.bpf.c on a stock kernel (scx; docs/ghost.md)' })
+    .option('idle-sleep-us', { type: 'number', default: 0, describe: 'the global agent sleeps up to N µs when a pass has nothing to do, and its CPU runs tasks meanwhile (0: it spins and owns its CPU, ghOSt\'s centralized model)' })
+    .option('comm-funcs', { type: 'boolean', default: false, describe: 'a task named "alps-f<ID>" (alps-invoke --sched-ext) is an invocation of function ID' })
     .option('json', { type: 'boolean', default: false, describe: 'print agent statistics as JSON lines' }) as unknown as Argv<T & GhostAgentArgs>;
 }
 
@@ -138,6 +142,7 @@ function checkGhostNumbers(a: GhostAgentArgs): void {
   if (a.enclave !== undefined) intFlag('--enclave', a.enclave, 0, 1_000_000);
   if (a['global-cpu'] !== undefined) intFlag('--global-cpu', a['global-cpu'], 0, LIMITS.maxCpuId);
   if (a.abi !== undefined) intFlag('--abi', a.abi, 1, 1000);
+  intFlag('--idle-sleep-us', a['idle-sleep-us'] ?? 0, 0, 1_000_000);
 }
 
 /** Runs the ghOSt backend until SIGINT/SIGTERM or the agent stops; returns the exit code. */
@@ -180,10 +185,13 @@ export async function runGhostBackend(a: GhostAgentArgs, hooks: GhostBackendHook
     import('../../agent/ghost/host.js'),
     import('../../agent/ghost/telemetry.js'),
   ]);
-  const base = a.learn ? (hooks.learner ?? createLearner({ cpus: Math.max(1, cpus.length - 1) })) : undefined;
+  const idleSleepUs = a['idle-sleep-us'] ?? 0;
+  // A spinning global agent owns its CPU; a sleeping one shares it with the tasks.
+  const taskCpus = Math.max(1, idleSleepUs > 0 ? cpus.length : cpus.length - 1);
+  const base = a.learn ? (hooks.learner ?? createLearner({ cpus: taskCpus })) : undefined;
   const tel =
     a.telemetry !== undefined
-      ? await startGhostTelemetry({ port: a.telemetry, policyKind: policy, cpus: Math.max(1, cpus.length - 1), ...(base ? { learner: base } : {}) })
+      ? await startGhostTelemetry({ port: a.telemetry, policyKind: policy, cpus: taskCpus, ...(base ? { learner: base } : {}) })
       : undefined;
   if (tel) process.stderr.write(`ghost-alps agent: telemetry on ws://127.0.0.1:${tel.port}${tel.tokenFile ? ` (control token in ${tel.tokenFile})` : ''}\n`);
   if (tel && initialPolicy) tel.policy(initialPolicy, Number(process.hrtime.bigint()));
@@ -205,6 +213,8 @@ export async function runGhostBackend(a: GhostAgentArgs, hooks: GhostBackendHook
       cgroupMap,
       destroyOnExit: a['destroy-on-exit'],
       root: a.ghostfs,
+      ...(idleSleepUs > 0 ? { idleSleepUs } : {}),
+      ...(a['comm-funcs'] ? { commFuncs: true } : {}),
       ...(scx ? { scx } : {}),
       onStats: (m) => {
         tel?.onStats(m.stats);

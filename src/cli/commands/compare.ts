@@ -26,7 +26,7 @@ interface CompareArgs {
 }
 
 /** Which simulator model stands for each real scheduler in the sim-vs-real table. */
-const simModel = (s: RealScheduler): 'eevdf' | 'alps' => (s === 'default' ? 'eevdf' : 'alps');
+const simModel = (s: RealScheduler): 'eevdf' | 'alps' | 'fifo' => (s === 'default' ? 'eevdf' : s === 'ghost-fifo' ? 'fifo' : 'alps');
 
 const EXAMPLES: [string, string][] = [
   ['ghost-alps compare --real', 'Huawei mix, 1,000 invocations, calibrated to 90% real load on 2 vCPUs: default vs ALPS on sched_ext (2 VM boots, ~2 min)'],
@@ -86,8 +86,12 @@ function measuredLines(r: CalibratedAbResult, cpus: number): string {
     const ms = a.repetitionMeansMs;
     const spread = ms.length > 1 ? `, runs ${ms.map((x) => x.toFixed(0)).join(' / ')} ms (spread ${(Math.max(...ms) - Math.min(...ms)).toFixed(0)} ms)` : '';
     const ratio = base && a !== base ? `, median mean / ${base.scheduler} ${(a.row.meanTurnaroundMs / base.row.meanTurnaroundMs).toFixed(3)}` : '';
-    const loop = a.scheduler === 'alps-scx' ? `, ${a.policyGenerations} policy generations, agent ${(100 * (a.agentCpuShare ?? NaN)).toFixed(2)}% of guest CPU` : '';
-    out.push(`${a.scheduler}: median mean ${a.row.meanTurnaroundMs.toFixed(1)} ms${spread}${ratio}${loop}`);
+    const loop = a.agentCpuShare !== undefined ? `, ${a.policyGenerations} policy generations, agent ${(100 * a.agentCpuShare).toFixed(2)}% of guest CPU` : '';
+    const g = a.ghost;
+    const ghost = g
+      ? `, ${g.decisions} decisions (${g.decisionsPerSec.toFixed(0)}/s), commit -> running ${g.commitToRunMeanNs !== undefined ? `${(g.commitToRunMeanNs / 1000).toFixed(0)} us mean over ${g.commitToRunN} commits` : 'not reported'}, sched_ext ${g.stateAtEnd} at the end`
+      : '';
+    out.push(`${a.scheduler}: median mean ${a.row.meanTurnaroundMs.toFixed(1)} ms${spread}${ratio}${loop}${ghost}`);
   }
   return out.join('\n');
 }
@@ -186,7 +190,10 @@ export const compareCommand: CliCommand<CompareArgs> = {
         utilisation: a.cpu.utilisation,
         policyGenerations: a.policyGenerations,
         repetitionMeansMs: a.repetitionMeansMs,
+        groups: a.row.groups,
+        failed: a.row.failed,
         ...(a.agentCpuShare !== undefined ? { agentCpuShare: a.agentCpuShare } : {}),
+        ...(a.ghost ? { ghost: a.ghost } : {}),
       })),
       failed: Object.fromEntries(r.arms.map((a) => [a.scheduler, a.row.failed])),
       policyFunctions: r.policy.entries.length,

@@ -15,7 +15,7 @@ import type { WorkloadBundle } from '../../workload/bundle.js';
 import type { Policy } from '../../core/policy.js';
 import type { RunOutcome } from '../report.js';
 import { calibrationPlan, calibrationScript, cpuUse, gapFactor, parseCalibration, parseStatLines, stretchArrivals, STAT_HELPER, type Calibration, type CpuUse } from './calibrate.js';
-import { agentFigures, learnLoaderPolicy, measuredAbScript, scaleBundle, splitSections, summarise, toRealTrace, toRunOutcome, type RealRow, type RealScheduler } from './real-ab.js';
+import { agentFigures, GHOST_ARMS, ghostFigures, learnLoaderPolicy, measuredAbScript, scaleBundle, splitSections, summarise, toRealTrace, toRunOutcome, type GhostFigures, type RealRow, type RealScheduler } from './real-ab.js';
 
 export interface GuestFile {
   guestPath: string;
@@ -117,6 +117,8 @@ export interface ArmResult {
   agentCpuShare?: number;
   /** Mean turnaround (ms) of every repetition, in run order; the arm's figures are the median run's. */
   repetitionMeansMs: number[];
+  /** Delegated arms (alps-ghost, ghost-fifo): the agent's decisions and the kernel side's commit figures. */
+  ghost?: GhostFigures & { decisionsPerSec: number };
 }
 
 export interface CalibratedAbResult {
@@ -193,11 +195,18 @@ export async function runCalibratedAb(o: CalibratedAbOptions): Promise<Calibrate
       policyGenerations: s === 'alps-scx:oracle' ? 1 : 0,
       repetitionMeansMs: runs.map((x) => x.row.meanTurnaroundMs),
     };
-    if (s === 'alps-scx') {
+    if (s === 'alps-scx' || GHOST_ARMS[s]) {
       const a = agentFigures(lines, cpu.totalNs);
-      if (!a) throw new Error(`alps-scx: the in-guest agent reported no generations or CPU time: ${lines.filter((l) => l.startsWith('agent')).join(' | ')}`);
+      if (!a) throw new Error(`${s}: the in-guest agent reported no generations or CPU time: ${lines.filter((l) => l.startsWith('agent')).join(' | ')}`);
       arm.policyGenerations = a.policyGenerations;
       arm.agentCpuShare = a.agentCpuShare;
+    }
+    if (GHOST_ARMS[s]) {
+      const g = ghostFigures(lines);
+      if (!g) throw new Error(`${s}: the ghOSt agent printed no statistics: ${lines.filter((l) => l.startsWith('ghost')).join(' | ')}`);
+      // The invoker run's wall time: the guest's CPU time over the run / its CPUs.
+      const wallS = cpu.totalNs / Math.max(1, cpu.busyNsPerCpu.length) / 1e9;
+      arm.ghost = { ...g, decisionsPerSec: wallS > 0 ? g.decisions / wallS : NaN };
     }
     return arm;
   });

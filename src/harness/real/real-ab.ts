@@ -151,8 +151,27 @@ export function toRunOutcome(scheduler: string, w: Workload, lines: string[], wa
  * `alps-scx:oracle`, a reference: the policy learned offline from the very trace it replays,
  * installed once with alps-loader.
  */
-export const REAL_SCHEDULERS = ['default', 'alps-scx', 'alps-scx:oracle'] as const;
+export const REAL_SCHEDULERS = ['default', 'alps-scx', 'alps-scx:oracle', 'alps-ghost', 'ghost-fifo'] as const;
 export type RealScheduler = (typeof REAL_SCHEDULERS)[number];
+
+/**
+ * The delegated arms (Fig. 15): `ghost-alps agent --ghost --backend scx` — the TypeScript ghOSt
+ * agent over the ghOSt ABI carried by ghost.bpf.c — with the ALPS policy learned online from the
+ * agent's own accounting (`alps-ghost`), or ghOSt's FIFO policy (`ghost-fifo`). Each invocation
+ * enters the enclave itself (alps-invoke --sched-ext) and is placed by the agent's transactions.
+ */
+export const GHOST_ARMS: Readonly<Record<string, { policy: 'alps' | 'fifo'; learn: boolean }>> = {
+  'alps-ghost': { policy: 'alps', learn: true },
+  'ghost-fifo': { policy: 'fifo', learn: false },
+};
+
+/**
+ * How long the global agent sleeps when a pass has nothing to do (µs). The agent sleeps rather
+ * than spins so that on the 2-vCPU guest it does not take one of the two CPUs from the workload
+ * (every other arm has both); its CPU runs tasks while it sleeps, and its own CPU time is
+ * reported as `agentCpuShare`.
+ */
+export const GHOST_IDLE_SLEEP_US = 1000;
 
 /**
  * The closed-loop arm: start the agent, wait for its tag map, sample its CPU time (utime +
@@ -173,6 +192,82 @@ function closedLoopArm(arm: (pin: string) => string, P: string = DEFAULT_TAGS_PI
 }
 
 /**
+ * A delegated arm: start the ghOSt agent on the sched_ext backend over every guest CPU, wait
+ * until it schedules, sample its CPU time around the invoker run, then report its last stats
+ * line ("ghoststats {json}"), whether sched_ext was still ours at the end ("ghoststate"), the
+ * kernel side's commit counters printed as the agent goes offline ("ghostkernel …") and the last
+ * policy generation ("agentgen N").
+ */
+function ghostArm(s: string, arm: () => string): string {
+  const g = GHOST_ARMS[s]!;
+  const G = '/tmp/ghost-agent';
+  return [
+    `ghost-alps agent --ghost --backend scx --cpus 0-$(($(nproc)-1)) --policy ${g.policy}${g.learn ? ' --learn' : ''} --comm-funcs --idle-sleep-us ${GHOST_IDLE_SLEEP_US} --runnable-timeout-ms 30000 --json > ${G}.out 2> ${G}.err & A=$!`,
+    // Up to 10 min of guest time: node starts slowly under TCG, and under the icount clock
+    // guest time runs fast against it.
+    `i=0; while ! grep -qs "scheduling enclave" ${G}.err && [ $i -lt 60000 ] && kill -0 $A 2>/dev/null; do sleep 0.01; i=$((i+1)); done`,
+    `grep -q "scheduling enclave" ${G}.err || { echo "ghost agent did not start" >&2; cat ${G}.err >&2; exit 1; }`,
+    `echo "agentcpu begin $(cut -d' ' -f14,15 /proc/$A/stat)"`,
+    arm(),
+    `echo "agentcpu end $(cut -d' ' -f14,15 /proc/$A/stat)"`,
+    `echo "ghoststate $(cat /sys/kernel/sched_ext/state)"`,
+    `echo "ghoststats $(tail -1 ${G}.out)"`,
+    `kill -INT $A; wait $A`,
+    `i=0; while [ "$(cat /sys/kernel/sched_ext/state)" != disabled ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i+1)); done`,
+    `sed -n 's/^ghost-scx stats /ghostkernel /p' ${G}.err`,
+    `echo "agentgen $(grep -o 'policy generation [0-9]*' ${G}.err | tail -1 | cut -d' ' -f3)"`,
+  ].join('\n');
+}
+
+/** What a delegated arm's guest output says about the agent and the kernel side. */
+export interface GhostFigures {
+  decisions: number;
+  messages: number;
+  /** Commits that failed, by txn state (the agent's view). */
+  failures: Record<string, number>;
+  /** sched_ext state right after the invoker finished: "enabled" = the agent scheduled throughout. */
+  stateAtEnd: string;
+  /** Kernel side (ghost.bpf.c): commits, failed commits, commit → running (ops.running) mean and max. */
+  kernelCommits?: number;
+  kernelFailed?: number;
+  commitToRunN?: number;
+  commitToRunMeanNs?: number;
+  commitToRunMaxNs?: number;
+}
+
+export function ghostFigures(lines: readonly string[]): GhostFigures | undefined {
+  const stats = lines.find((l) => l.startsWith('ghoststats '));
+  if (!stats) return undefined;
+  let j: { decisions?: number; messages?: number; failures?: Record<string, number> } = {};
+  try {
+    j = JSON.parse(stats.slice('ghoststats '.length)) as typeof j;
+  } catch {
+    return undefined;
+  }
+  const out: GhostFigures = {
+    decisions: j.decisions ?? 0,
+    messages: j.messages ?? 0,
+    failures: j.failures ?? {},
+    stateAtEnd: lines.find((l) => l.startsWith('ghoststate '))?.slice('ghoststate '.length) ?? '',
+  };
+  const k = lines.find((l) => l.startsWith('ghostkernel '));
+  const num = (key: string): number | undefined => {
+    const m = k ? new RegExp(`\\b${key}=(\\d+)`).exec(k) : null;
+    return m ? Number(m[1]) : undefined;
+  };
+  const set = (f: keyof GhostFigures, key: string): void => {
+    const v = num(key);
+    if (v !== undefined) (out as unknown as Record<string, number>)[f] = v;
+  };
+  set('kernelCommits', 'commits');
+  set('kernelFailed', 'failed');
+  set('commitToRunN', 'commit_to_run_n');
+  set('commitToRunMeanNs', 'commit_to_run_mean_ns');
+  set('commitToRunMaxNs', 'commit_to_run_max_ns');
+  return out;
+}
+
+/**
  * The in-guest A/B script with /proc/stat samples around each arm's invoker run ("stat ARM
  * begin|end …", see calibrate.ts): sections "== <arm>" in the order given. For ALPS the samples
  * are taken after the scheduler is attached and before it detaches.
@@ -180,7 +275,7 @@ function closedLoopArm(arm: (pin: string) => string, P: string = DEFAULT_TAGS_PI
 export function measuredAbScript(schedulers: readonly RealScheduler[], loaderPolicyArgs: string[], build = '/project/ghost-kernel/bpf/build'): string {
   const P = '/sys/fs/bpf/alps_tags';
   const pol = loaderPolicyArgs.map((a) => `'${a}'`).join(' ');
-  const arm = (s: RealScheduler, pin: string): string => `sh /tmp/st.sh ${s} begin; ${build}/alps-invoke /tmp/trace.txt${pin}; sh /tmp/st.sh ${s} end`;
+  const arm = (s: RealScheduler, pin: string, opt = ''): string => `sh /tmp/st.sh ${s} begin; ${build}/alps-invoke${opt} /tmp/trace.txt${pin}; sh /tmp/st.sh ${s} end`;
   return schedulers
     .flatMap((s) => [
       `echo "== ${s}"`,
@@ -188,7 +283,9 @@ export function measuredAbScript(schedulers: readonly RealScheduler[], loaderPol
         ? arm(s, '')
         : s === 'alps-scx'
           ? closedLoopArm((pin) => arm(s, pin))
-          : `${build}/alps-loader --pin-tags ${P} ${pol} -- sh -c '${arm(s, ` ${P}`).replace(/'/g, '')}'`,
+          : GHOST_ARMS[s]
+            ? ghostArm(s, () => arm(s, '', ' --sched-ext'))
+            : `${build}/alps-loader --pin-tags ${P} ${pol} -- sh -c '${arm(s, ` ${P}`).replace(/'/g, '')}'`,
     ])
     .join('\n');
 }
