@@ -16,6 +16,8 @@ import {
   type Emulator,
   type GhostClient,
 } from '../../src/native/ghost.js';
+import { GhostAgent, type GhostAgentOptions } from '../../src/agent/ghost/agent.js';
+import { makeOrdering } from '../../src/agent/ghost/ordering.js';
 
 export const AGENT_PID = 100;
 
@@ -118,6 +120,20 @@ export function admit(rig: Rig, tid: number, runnable = true): { handle: number;
   const m = msgs.find((x) => x.type === MsgType.TASK_NEW);
   assert.ok(m, `TASK_NEW for tid ${tid}`);
   return { handle: m.task, seq: m.seq };
+}
+
+/** A FIFO agent over the whole rig, global on CPU 0, on the emulator's clock; `extra` overrides. */
+export function fifoAgent(rig: Rig, extra: Partial<GhostAgentOptions> = {}): GhostAgent {
+  return new GhostAgent({
+    client: rig.client,
+    queue: rig.queue,
+    sw: rig.sw,
+    cpus: rig.cpus,
+    globalCpu: 0,
+    ordering: makeOrdering('fifo'),
+    clock: () => rig.emu.now(),
+    ...extra,
+  });
 }
 
 export const ESTALE = 116;

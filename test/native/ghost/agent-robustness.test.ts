@@ -5,25 +5,15 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GhostAgent, QueueOverflowError, tidOfGtid } from '../../../src/agent/ghost/agent.js';
-import { makeOrdering } from '../../../src/agent/ghost/ordering.js';
 import { hostCpuOrder, parseCpuList } from '../../../src/agent/ghost/topology.js';
 import { hostGtidSeqBits, seqBitsFor } from '../../../src/agent/ghost/gtid.js';
 import { CommitFlag, createClient } from '../../../src/native/ghost.js';
-import { makeRig, nativeSkipReason, type Rig } from '../../support/ghost-rig.js';
+import { fifoAgent, makeRig, nativeSkipReason, type Rig } from '../../support/ghost-rig.js';
 
 const skip = nativeSkipReason();
 
 function agentOn(rig: Rig, extra: Partial<ConstructorParameters<typeof GhostAgent>[0]> = {}): GhostAgent {
-  return new GhostAgent({
-    client: rig.client,
-    queue: rig.queue,
-    sw: rig.sw,
-    cpus: rig.cpus,
-    globalCpu: 0,
-    ordering: makeOrdering('fifo'),
-    clock: () => rig.emu.now(),
-    ...extra,
-  });
+  return fifoAgent(rig, extra);
 }
 
 test('agent: a queue overflow is fatal — step() throws QueueOverflowError naming the loss (as ghost-userspace does)', { skip }, () => {

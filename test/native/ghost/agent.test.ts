@@ -6,7 +6,7 @@ import { GhostAgent } from '../../../src/agent/ghost/agent.js';
 import { runOnEmulator } from '../../support/emu-machine.js';
 import { makeOrdering } from '../../../src/agent/ghost/ordering.js';
 import { StaticResolver } from '../../../src/workload/funcs.js';
-import { makeRig, nativeSkipReason } from '../../support/ghost-rig.js';
+import { fifoAgent, makeRig, nativeSkipReason } from '../../support/ghost-rig.js';
 import { createClient } from '../../../src/native/ghost.js';
 
 const skip = nativeSkipReason();
@@ -163,15 +163,7 @@ test('agent: recovers from NO_AGENT (a CPU whose agent died) and from a slot it 
     assert.equal(s.run(0, rig.sw.barrier(s.agentSwIndex(cpu)), cpu), 0);
   }
   assert.equal(rig.client.becomeAgent(0, rig.queue), 0);
-  const agent = new GhostAgent({
-    client: rig.client,
-    queue: rig.queue,
-    sw: rig.sw,
-    cpus: rig.cpus,
-    globalCpu: 0,
-    ordering: makeOrdering('fifo'),
-    clock: () => rig.emu.now(),
-  });
+  const agent = fifoAgent(rig);
   // CPU 1's txn slot is still READY from an earlier (say, greedy) commit: it cannot be reopened.
   const slots = new Int32Array(rig.client.cpuDataView());
   slots[1 * 1024 + 2] = 0x7fffffff;

@@ -9,25 +9,14 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { SwFlag } from '../../../src/native/ghost.js';
 import { GhostAgent } from '../../../src/agent/ghost/agent.js';
-import { makeOrdering } from '../../../src/agent/ghost/ordering.js';
 import { emulatedMoveGlobal } from '../../../src/agent/ghost/emulated.js';
-import { AGENT_PID, makeRig, nativeSkipReason, type Rig } from '../../support/ghost-rig.js';
+import { AGENT_PID, fifoAgent, makeRig, nativeSkipReason, type Rig } from '../../support/ghost-rig.js';
 import type { CpuTopology } from '../../../src/agent/ghost/topology.js';
 
 const skip = nativeSkipReason();
 
 function agentOn(rig: Rig, topology?: Map<number, CpuTopology>): GhostAgent {
-  return new GhostAgent({
-    client: rig.client,
-    queue: rig.queue,
-    sw: rig.sw,
-    cpus: rig.cpus,
-    globalCpu: 0,
-    ordering: makeOrdering('fifo'),
-    clock: () => rig.emu.now(),
-    moveGlobal: emulatedMoveGlobal(rig.client, rig.sw, (c) => AGENT_PID + c),
-    ...(topology ? { topology } : {}),
-  });
+  return fifoAgent(rig, { moveGlobal: emulatedMoveGlobal(rig.client, rig.sw, (c) => AGENT_PID + c), ...(topology ? { topology } : {}) });
 }
 
 function enter(rig: Rig, tid: number): void {
