@@ -49,6 +49,8 @@ const KILL = [
   'echo "before-kill sched_ext $(cat /sys/kernel/sched_ext/state) live $L ext $X"',
   'kill -9 $A',
   'wait $I',
+  // the kernel finishes unregistering in its own worker: "disabling" is the way to "disabled"
+  'j=0; while [ "$(cat /sys/kernel/sched_ext/state)" = disabling ] && [ $j -lt 100 ]; do sleep 0.1; j=$((j+1)); done',
   'echo "after-kill sched_ext $(cat /sys/kernel/sched_ext/state)"',
   'cat /tmp/kinv.out',
   'cat /tmp/k.err',

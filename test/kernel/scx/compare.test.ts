@@ -31,7 +31,7 @@ import { table1Workload } from '../../../src/workload/index.js';
 import { compareOutcomes } from '../../../src/harness/ab.js';
 import { vmAvailability } from '../../../src/vm/index.js';
 import { bpfArtifact } from '../../../src/native/bpf.js';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { runCalibratedAb, vmRunner, type CalibratedAbResult } from '../../../src/harness/real/calibrated-ab.js';
 import { simulate } from '../../../src/sim/index.js';
@@ -42,6 +42,29 @@ import { toRealTrace } from '../../../src/harness/real/real-ab.js';
 const avail = await vmAvailability();
 const invoke = join(dirname(bpfArtifact('alps-loader')), 'alps-invoke');
 const skip = !avail.ok ? avail.reason : !existsSync(bpfArtifact('alps.bpf.o')) || !existsSync(invoke) ? 'ghost-kernel/bpf not built (make -C ghost-kernel/bpf)' : false;
+
+/** Host CPU jiffies: busy and total over all CPUs (/proc/stat), and this process's own and its reaped children's (/proc/self/stat). */
+function hostJiffies(): { busy: number; total: number; ours: number } {
+  const cpu = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+  const idle = (cpu[3] ?? 0) + (cpu[4] ?? 0);
+  const total = cpu.slice(0, 8).reduce((a, b) => a + b, 0);
+  const f = readFileSync('/proc/self/stat', 'utf8').split(') ')[1]!.split(' ');
+  // fields 14-17 (utime, stime, cutime, cstime) are 12-15 after "pid (comm) "
+  const ours = [11, 12, 13, 14].reduce((a, i) => a + Number(f[i]), 0);
+  return { busy: total - idle, total, ours };
+}
+
+/**
+ * Share of the host's CPU that went to other processes than this test and its VMs over a span:
+ * under TCG with the host clock a starved vCPU loses guest time, so the guest's timing is not its
+ * own when this is large (two CPU hogs on a 2-CPU host: ~0.5; a quiet host: a few percent).
+ */
+function othersShare(a: ReturnType<typeof hostJiffies>, b: ReturnType<typeof hostJiffies>): number {
+  const total = b.total - a.total;
+  return total > 0 ? Math.max(0, b.busy - a.busy - (b.ours - a.ours)) / total : 0;
+}
+/** Above this share of the host's CPU going elsewhere, the A/B reports no verdict. */
+const HOST_BUSY_LIMIT = 0.25;
 
 /**
  * The simulator's ALPS/EEVDF mean-turnaround ratio on the workload that really ran, under the
@@ -73,6 +96,7 @@ test('real A/B at a measured ~90% load: ALPS on sched_ext (offline policy) mean 
   const run = await vmRunner(2);
   let r: CalibratedAbResult | undefined;
   const tries: string[] = [];
+  const j0 = hostJiffies();
   for (let attempt = 0; attempt < 2; attempt++) {
     r = await runCalibratedAb({ bundle, schedulers: ['default', 'alps-scx:oracle'], cpus: 2, load: 0.9, scale: 0.5, seed: 1, run, repetitions: 3 });
     const u = r.arms[0]!.cpu.utilisation;
@@ -80,6 +104,7 @@ test('real A/B at a measured ~90% load: ALPS on sched_ext (offline policy) mean 
     tries.push(`gaps x${r.gapFactor.toFixed(3)}, overhead ${(r.calibration!.overheadNs / 1e6).toFixed(1)} ms, utilisation default ${u.toFixed(3)} / alps-scx ${ua.toFixed(3)}`);
     if (u >= 0.8 && u <= 0.98 && Math.abs(ua - u) <= ARM_UTIL_TOLERANCE) break;
   }
+  const others = othersShare(j0, hostJiffies());
   const [d, a] = r!.arms;
   // The standard report (what `compare --real` prints): groups are the Table 1 groups.
   const { report } = compareOutcomes(r!.bundle, 1, r!.arms.map((x) => x.outcome));
@@ -89,7 +114,7 @@ test('real A/B at a measured ~90% load: ALPS on sched_ext (offline policy) mean 
   const p99Ratio = ra!.groups[longest]!.p99Ms / rd!.groups[longest]!.p99Ms;
   const predicted = predictedRatio(r!, 2);
   const desc =
-    `${tries.join('; ')} | simulator predicts ratio ${predicted.toFixed(3)} | default mean ${rd!.meanMs.toFixed(1)} ms G${longest} (n=${rd!.groups[longest]!.count}) p99 ${rd!.groups[longest]!.p99Ms.toFixed(0)} ms (util ${d!.cpu.utilisation.toFixed(3)}) | ` +
+    `${tries.join('; ')} | host CPU to other processes ${(others * 100).toFixed(0)}% | simulator predicts ratio ${predicted.toFixed(3)} | default mean ${rd!.meanMs.toFixed(1)} ms G${longest} (n=${rd!.groups[longest]!.count}) p99 ${rd!.groups[longest]!.p99Ms.toFixed(0)} ms (util ${d!.cpu.utilisation.toFixed(3)}) | ` +
     `alps-scx mean ${ra!.meanMs.toFixed(1)} ms G${longest} p99 ${ra!.groups[longest]!.p99Ms.toFixed(0)} ms (util ${a!.cpu.utilisation.toFixed(3)}) | ratios ${meanRatio.toFixed(3)} / ${p99Ratio.toFixed(3)}`;
   process.stderr.write(`# compare: ${desc}\n`);
   // The verdict is the median run of each arm (3 repetitions in one boot, arms alternating so
@@ -111,6 +136,11 @@ test('real A/B at a measured ~90% load: ALPS on sched_ext (offline policy) mean 
   const noisy = Math.max(spreadOf(d!.repetitionMeansMs), spreadOf(a!.repetitionMeansMs));
   if (noisy > 2) {
     t.todo(`no verdict: an arm's repetitions differ by ${noisy.toFixed(1)}x (host interference under TCG): ${desc}`);
+  } else if (others > HOST_BUSY_LIMIT) {
+    // Seen with two host CPU hogs: runs that agree (default 1127 / 1003 / 975 ms, oracle 2434 /
+    // 2291 / 1852) but a guest whose clock ran while its vCPUs were starved; the ratio (2.28) was
+    // then the host's, not the scheduler's. Reported, never passed.
+    t.todo(`no verdict: ${(others * 100).toFixed(0)}% of the host's CPU went to other processes during the A/B (limit ${HOST_BUSY_LIMIT * 100}%): ${desc}`);
   } else {
     assert.ok(meanRatio < 1, `mean ratio: ${desc}`);
     assert.ok(p99Ratio <= 1.5, `longest group p99 ratio: ${desc}`);
