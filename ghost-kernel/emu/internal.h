@@ -71,3 +71,17 @@ inline Payload offCpuPayload(const ETask& t, decltype(Payload{}.cpu_seqnum) cpuS
 }
 
 }  // namespace ghost::emu::detail
+
+namespace ghost::emu {
+
+template <class Payload>
+void Kernel::leaveCpu(ETask& t, int c, uint16_t type, uint16_t rtlaFlag) {
+  ECpu& C = cpus_[size_t(c)];
+  C.cpuSeqnum++;
+  auto p = detail::offCpuPayload<Payload>(t, C.cpuSeqnum, c);
+  taskMsg(t, type, &p, sizeof p);
+  clearOnCpu(t);
+  if (t.runFlags & rtlaFlag) scheduleAgent(c);
+}
+
+}  // namespace ghost::emu

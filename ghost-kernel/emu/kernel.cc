@@ -189,12 +189,16 @@ void Kernel::bumpTaskBarrier(ETask& t) {
   if (tracing_) swTrace_.push_back({w->gtid, aref(w->barrier).load(std::memory_order_relaxed), aref(w->flags).load(std::memory_order_relaxed)});
 }
 
-void Kernel::syncAgentFlags(int c) {
-  ECpu& C = cpus_[size_t(c)];
-  if (!C.agentTid || !C.enclave) return;
+StatusWord* Kernel::agentSw(int c) {
+  const ECpu& C = cpus_[size_t(c)];
+  if (!C.agentTid || !C.enclave) return nullptr;
   ETask* a = taskByTid(C.agentTid);
-  if (!a) return;
-  StatusWord* w = sw(*C.enc, a->swIndex);
+  return a ? sw(*C.enc, a->swIndex) : nullptr;
+}
+
+void Kernel::syncAgentFlags(int c) {
+  const ECpu& C = cpus_[size_t(c)];
+  StatusWord* w = agentSw(c);
   if (!w) return;
   uint32_t f = aref(w->flags).load(std::memory_order_relaxed) & ~(kSwCpuAvail | kSwBoostPrio | kSwTaskRunnable | kSwTaskOnCpu);
   // Available: no non-ghost task wants the CPU. BOOST_PRIO: the agent holds the CPU while one does
@@ -207,13 +211,9 @@ void Kernel::syncAgentFlags(int c) {
 }
 
 void Kernel::syncAgentSw(int c) {
-  ECpu& C = cpus_[size_t(c)];
-  if (!C.agentTid || !C.enclave) return;
-  ETask* a = taskByTid(C.agentTid);
-  if (!a) return;
-  StatusWord* w = sw(*C.enc, a->swIndex);
+  StatusWord* w = agentSw(c);
   if (!w) return;
-  aref(w->barrier).store(C.agentBarrier, std::memory_order_release);
+  aref(w->barrier).store(cpus_[size_t(c)].agentBarrier, std::memory_order_release);
   syncAgentFlags(c);
 }
 

@@ -305,6 +305,7 @@ class Kernel : public std::enable_shared_from_this<Kernel> {
   void syncTaskSw(ETask& t);
   void bumpTaskBarrier(ETask& t);
   void publishSw(abi::StatusWord* w, uint32_t flags);
+  abi::StatusWord* agentSw(int cpu);  // the status word of `cpu`'s agent, if it has one
   void syncAgentSw(int cpu);       // agent_barrier_get: SW barrier := counter, flags refreshed
   void syncAgentFlags(int cpu);    // CPU_AVAIL / BOOST_PRIO / RUNNABLE only (barrier may lag)
   void agentBarrierInc(int cpu);   // locked increment: counter and SW copy
@@ -331,6 +332,11 @@ class Kernel : public std::enable_shared_from_this<Kernel> {
   void checkIdleRtla(int cpu);
   int parkWait(std::unique_lock<std::recursive_mutex>& lk, int cpu, int tid);
   void preemptCurrent(int cpu, bool elide);
+  // A running task leaves `cpu` with message `type` (TASK_PREEMPT/BLOCKED/YIELD): the CPU's
+  // sequence number bumped, the message produced while the task is still current, then ONCPU
+  // cleared, then the agent scheduled if the txn's run flags asked for it (`rtlaFlag`).
+  template <class Payload>
+  void leaveCpu(ETask& t, int cpu, uint16_t type, uint16_t rtlaFlag);
   void preemptLatched(int cpu);
   void scheduleCpu(int c, bool mayPreempt = true);
   void scheduleAll();

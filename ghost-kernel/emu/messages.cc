@@ -131,24 +131,17 @@ void Kernel::unpark(int c) {
 }
 
 void Kernel::sendTaskNew(ETask& t) {
-  EEnclave* e = t.enc;
-  if (e->abi < 88) {
-    v84::PayloadTaskNew p{};
+  // Same fields in both layouts; ABI 88 grew the payload (docs/ghost-abi.md).
+  auto send = [&](auto p) {
     p.gtid = t.gtid;
     p.runtime = runtimeOf(t);
     p.runnable = t.runnable;
     p.nice = t.nice;
     p.sw_info = {0, t.swIndex};
     taskMsg(t, kMsgTaskNew, &p, sizeof p);
-  } else {
-    v90::PayloadTaskNew p{};
-    p.gtid = t.gtid;
-    p.runtime = runtimeOf(t);
-    p.runnable = t.runnable;
-    p.nice = t.nice;
-    p.sw_info = {0, t.swIndex};
-    taskMsg(t, kMsgTaskNew, &p, sizeof p);
-  }
+  };
+  if (t.enc->abi < 88) send(v84::PayloadTaskNew{});
+  else send(v90::PayloadTaskNew{});
 }
 
 }  // namespace ghost::emu

@@ -49,13 +49,10 @@ void Kernel::preemptCurrent(int c, bool elide) {
   chargeRuntime(*t);
   t->runnableSince = now_;  // back at the tail of the watchdog list
   t->rqCpu = c;
+  if (!elide) return leaveCpu<PayloadTaskPreempt>(*t, c, kMsgTaskPreempt, kRtlaOnPreempt);
+  // The txn that displaces it asked for ELIDE_PREEMPT: no TASK_PREEMPT, so no agent run for it.
   C.cpuSeqnum++;
-  if (!elide) {
-    auto p = offCpuPayload<PayloadTaskPreempt>(*t, C.cpuSeqnum, c);
-    taskMsg(*t, kMsgTaskPreempt, &p, sizeof p);
-  }
   clearOnCpu(*t);
-  if (!elide && (t->runFlags & kRtlaOnPreempt)) scheduleAgent(c);
 }
 
 void Kernel::preemptLatched(int c) {

@@ -75,12 +75,7 @@ void Kernel::block(int tid) {
   chargeRuntime(*t);
   t->runnable = false;
   syncTaskSw(*t);
-  ECpu& C = cpus_[size_t(c)];
-  C.cpuSeqnum++;
-  auto p = offCpuPayload<PayloadTaskBlocked>(*t, C.cpuSeqnum, c);
-  taskMsg(*t, kMsgTaskBlocked, &p, sizeof p);
-  clearOnCpu(*t);
-  if (t->runFlags & kRtlaOnBlocked) scheduleAgent(c);
+  leaveCpu<PayloadTaskBlocked>(*t, c, kMsgTaskBlocked, kRtlaOnBlocked);
 }
 
 void Kernel::yield(int tid) {
@@ -91,12 +86,7 @@ void Kernel::yield(int tid) {
   chargeRuntime(*t);
   t->runnableSince = now_;
   t->rqCpu = c;
-  ECpu& C = cpus_[size_t(c)];
-  C.cpuSeqnum++;
-  auto p = offCpuPayload<PayloadTaskYield>(*t, C.cpuSeqnum, c);
-  taskMsg(*t, kMsgTaskYield, &p, sizeof p);
-  clearOnCpu(*t);
-  if (t->runFlags & kRtlaOnYield) scheduleAgent(c);
+  leaveCpu<PayloadTaskYield>(*t, c, kMsgTaskYield, kRtlaOnYield);
 }
 
 void Kernel::exit(int tid) {
