@@ -821,13 +821,12 @@ class ScxSys final : public Sys {
     a.value = reinterpret_cast<uint64_t>(&c);
     return sysBpf(BPF_MAP_LOOKUP_ELEM, &a) == 0;
   }
-  std::string statusText() {
-    ghost_conf c{};
-    lookupConf(c);
-    std::string s = "version 91\nactive " + std::string(online_ >= 0 ? "yes" : "no") + "\nnr_tasks " +
-                    std::to_string(c.nr_tasks) + "\n";
-    // Backend figures (not in ghOSt's file): kernel-side commit latency and message counters.
+  // The kernel side's commit counters, summed over the per-CPU states.
+  struct CommitTotals {
     uint64_t commits = 0, latSum = 0, latN = 0, latMax = 0;
+  };
+  CommitTotals commitTotals() {
+    CommitTotals t;
     for (uint32_t k = 0; k < GHOST_SCX_MAX_CPUS; k++) {
       ghost_cpu_state cs{};
       bpf_attr a{};
@@ -835,11 +834,21 @@ class ScxSys final : public Sys {
       a.key = reinterpret_cast<uint64_t>(&k);
       a.value = reinterpret_cast<uint64_t>(&cs);
       if (sysBpf(BPF_MAP_LOOKUP_ELEM, &a) != 0) break;
-      commits += cs.commits;
-      latSum += cs.commit_lat_ns;
-      latN += cs.commit_lat_n;
-      latMax = std::max<uint64_t>(latMax, cs.commit_lat_max);
+      t.commits += cs.commits;
+      t.latSum += cs.commit_lat_ns;
+      t.latN += cs.commit_lat_n;
+      t.latMax = std::max<uint64_t>(t.latMax, cs.commit_lat_max);
     }
+    return t;
+  }
+  std::string statusText() {
+    ghost_conf c{};
+    lookupConf(c);
+    std::string s = "version 91\nactive " + std::string(online_ >= 0 ? "yes" : "no") + "\nnr_tasks " +
+                    std::to_string(c.nr_tasks) + "\n";
+    // Backend figures (not in ghOSt's file): kernel-side commit latency and message counters.
+    const CommitTotals t = commitTotals();
+    const uint64_t commits = t.commits, latSum = t.latSum, latN = t.latN, latMax = t.latMax;
     s += "scx_commits " + std::to_string(commits) + "\nscx_commit_failures " + std::to_string(c.commit_fail) +
          "\nscx_commit_to_run_ns_sum " + std::to_string(latSum) + "\nscx_commit_to_run_n " + std::to_string(latN) +
          "\nscx_commit_to_run_ns_max " + std::to_string(latMax) + "\n";
@@ -854,19 +863,8 @@ class ScxSys final : public Sys {
   void printStats() {
     ghost_conf c{};
     if (!lookupConf(c)) return;
-    uint64_t commits = 0, latSum = 0, latN = 0, latMax = 0;
-    for (uint32_t k = 0; k < GHOST_SCX_MAX_CPUS; k++) {
-      ghost_cpu_state cs{};
-      bpf_attr a{};
-      a.map_fd = static_cast<uint32_t>(cpusFd_);
-      a.key = reinterpret_cast<uint64_t>(&k);
-      a.value = reinterpret_cast<uint64_t>(&cs);
-      if (sysBpf(BPF_MAP_LOOKUP_ELEM, &a) != 0) break;
-      commits += cs.commits;
-      latSum += cs.commit_lat_ns;
-      latN += cs.commit_lat_n;
-      latMax = std::max<uint64_t>(latMax, cs.commit_lat_max);
-    }
+    const CommitTotals t = commitTotals();
+    const uint64_t commits = t.commits, latSum = t.latSum, latN = t.latN, latMax = t.latMax;
     std::fprintf(stderr,
                  "ghost-scx stats commits=%llu failed=%llu commit_to_run_n=%llu commit_to_run_mean_ns=%llu "
                  "commit_to_run_max_ns=%llu new=%llu wakeup=%llu blocked=%llu preempt=%llu yield=%llu dead=%llu "
