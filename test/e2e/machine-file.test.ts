@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cliArgv, ROOT } from './cli.js';
@@ -31,5 +31,23 @@ test('simulate --machine: a good file changes the run; a bad one exits 3 naming 
     const r = cli([...cmd, '--machine', bad]);
     assert.equal(r.status, 3, `${cmd[0]}: ${r.stderr}`);
     assert.match(r.stderr, new RegExp(`machine ${bad}: cpuCapacity: must be > 0`));
+  }
+});
+
+test('the shipped machine files validate, and reproduce runs on one and names it in results.md', () => {
+  const shipped = readdirSync(join(ROOT, 'machines')).filter((f) => f.endsWith('.json'));
+  assert.ok(shipped.includes('kvm-host-56cpu.json'), `machines/: ${shipped.join(', ')}`);
+  const out = join(dir, 'repro-shipped');
+  const file = join('machines', 'kvm-host-56cpu.json');
+  // fig7 runs at the paper's 56 CPUs (and 8): the setting the shipped file is for.
+  const r = cli(['reproduce', '--out', out, '--only', 'fig7', '--invocations', '300', '--machine', file]);
+  assert.equal(r.status, 0, r.stderr);
+  const md = readFileSync(join(out, 'results.md'), 'utf8');
+  assert.match(md, new RegExp(`\\*\\*Machine\\.\\*\\* Every run uses the machine file ${file.replace(/[.]/g, '\\.')}: HZ 250, context switch 2 µs, 0\\.14 ms launch CPU`));
+  assert.match(md, /56 CPUs/);
+  // Every other shipped file must at least pass the validator simulate --machine uses.
+  for (const f of shipped) {
+    const v = cli(['simulate', '--cpus', '2', '--invocations', '100', '--schedulers', 'eevdf', '--json', '--machine', join('machines', f)]);
+    assert.equal(v.status, 0, `${f}: ${v.stderr}`);
   }
 });

@@ -1,4 +1,5 @@
 import { existsSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import type { Argv } from 'yargs';
 import { UnsupportedError } from '../../core/errors.js';
 import type { GuestRunner } from '../../harness/real/calibrated-ab.js';
@@ -28,7 +29,8 @@ const EXAMPLES: [string, string][] = [
 function checkCalibrateArgs(argv: CalibrateArgs): void {
   intFlag('--invocations', argv.invocations, 20, LIMITS.realInvocations);
   numFlag('--load', argv.load, 0, 0.99);
-  intFlag('--cpus', argv.cpus, 1, 16);
+  // The VM takes up to 16 vCPUs; with --here the trace is for this host, so up to its CPU count.
+  intFlag('--cpus', argv.cpus, 1, argv.here ? Math.max(16, availableParallelism()) : 16);
   intFlag('--repeat', argv.repeat, 1, 9);
   seedFlag(argv.seed);
   numFlag('--scale', argv.scale, 0, 10);

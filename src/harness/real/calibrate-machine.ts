@@ -62,6 +62,16 @@ export interface MachineCalibration {
   growth: number;
 }
 
+/** Best capacity and its error for every context-switch cost of the grid (the fit's error surface, one row per cost). */
+export function bestPerCtxSwitch(fit: MachineFit): { ctxSwitchNs: number; cpuCapacity: number; error: number }[] {
+  const best = new Map<number, { ctxSwitchNs: number; cpuCapacity: number; error: number }>();
+  for (const p of fit.points) {
+    const b = best.get(p.ctxSwitchNs);
+    if (!b || p.error < b.error) best.set(p.ctxSwitchNs, { ctxSwitchNs: p.ctxSwitchNs, cpuCapacity: p.cpuCapacity, error: Math.round(p.error * 1e4) / 1e4 });
+  }
+  return [...best.values()];
+}
+
 /** The measured half of the profile, from the calibration boot. */
 export function measuredProfile(c: Calibration, cpus: number): MachineProfile {
   return {
@@ -108,6 +118,8 @@ export async function calibrateMachine(o: MachineCalibrationOptions): Promise<Ma
       utilisation: arm.cpu.utilisation,
     },
     fitted: { ctxSwitchNs: fit.machine.ctxSwitchNs, cpuCapacity: fit.machine.cpuCapacity, error: fit.error, unfittedError: fit.unfittedError, simulatorSeeds: PREDICTION_SEEDS },
+    // How sharply the replay pins the context-switch cost: the best capacity and error at each grid value.
+    fitByCtxSwitch: bestPerCtxSwitch(fit),
     realMeanMs: real.meanMs,
     turnaroundGrowth: growth,
     simMeanMs: sim.meanMs,

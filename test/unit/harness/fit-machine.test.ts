@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DEFAULT_MACHINE } from '../../../src/sim/index.js';
-import { predictStats } from '../../../src/harness/real/calibrate-machine.js';
+import { bestPerCtxSwitch, predictStats } from '../../../src/harness/real/calibrate-machine.js';
 import { fitError, fitMachine, turnaroundGrowth, type FitGrid } from '../../../src/harness/real/fit-machine.js';
 import type { SimRealStats } from '../../../src/harness/real/real-ab.js';
 import { parseProbes } from '../../../src/harness/real/calibrate.js';
@@ -69,4 +69,16 @@ test('turnaroundGrowth: ~1 for a stationary run, large when the queue grows thro
   // Order of the records does not matter (arrival order is used).
   assert.equal(turnaroundGrowth([...growing].reverse()), turnaroundGrowth(growing));
   assert.ok(Number.isNaN(turnaroundGrowth(flat.slice(0, 2))));
+});
+
+test('bestPerCtxSwitch: the best capacity and error for each context-switch cost, in grid order (how sharply the fit pins ctx)', () => {
+  const real = stats(100, {});
+  // Error depends on both parameters; the best capacity differs per ctx value.
+  const target = [{ real, predict: (m: typeof DEFAULT_MACHINE) => stats(100 * m.cpuCapacity * (1 + m.ctxSwitchNs / 1e6), {}) }];
+  const fit = fitMachine(DEFAULT_MACHINE, target, { ctxSwitchNs: [0, 100_000], cpuCapacity: [0.9, 1, 1.1] });
+  const rows = bestPerCtxSwitch(fit);
+  assert.deepEqual(rows.map((r) => [r.ctxSwitchNs, r.cpuCapacity]), [[0, 1], [100_000, 0.9]]);
+  assert.equal(rows[0]!.error, 0);
+  assert.equal(rows[1]!.error, Math.round(Math.abs(Math.log(0.99)) * 1e4) / 1e4);
+  assert.equal(Math.min(...rows.map((r) => r.error)), Math.round(fit.error * 1e4) / 1e4);
 });
