@@ -290,11 +290,12 @@ export class GhostAgent {
 
   /** Queue `t` at its (level, key) under the ALPS rule (src/core/alps-rule.ts) via the Ordering. */
   private place(t: Task, now: Ns, fairKey: number, front: boolean): void {
-    const pos = this.o.ordering.position(t.funcId, t.arrivalNs, fairKey, now);
-    t.rank = pos.level;
+    const ordering = this.o.ordering;
+    const level = ordering.positionInto(t.funcId, t.arrivalNs, fairKey, now);
+    t.rank = level;
     if (t.cacheCpu >= 0) this.uncache(t);
-    this.rq.push(t.handle, pos.level, pos.key, front);
-    const d = this.o.ordering.deadlineNs(t.funcId, t.arrivalNs);
+    this.rq.push(t.handle, level, ordering.posKey, front);
+    const d = ordering.posDeadlineNs;
     if (d > now && d < this.nextEscapeNs) this.nextEscapeNs = d;
   }
 
@@ -688,8 +689,8 @@ export class GhostAgent {
               if (now < (cpuSliceEnd[c] as number) && !preempts(headLevel, cpuLevel[c] as number)) continue;
             } else if (now - victim.dispatchNs < victim.sliceNs && !preempts(headLevel, ruleLevel(victim.rank))) continue;
             const ran = now - victim.dispatchNs;
-            const v = ordering.position(victim.funcId, victim.arrivalNs, ordering.fair ? victim.vruntime + ran : Infinity, now);
-            if (!preempts(headLevel, ruleLevel(v.level)) && !(ran >= victim.sliceNs && rq.before(head, v.level, v.key))) continue;
+            const vLevel = ordering.positionInto(victim.funcId, victim.arrivalNs, ordering.fair ? victim.vruntime + ran : Infinity, now);
+            if (!preempts(headLevel, ruleLevel(vLevel)) && !(ran >= victim.sliceNs && rq.before(head, vLevel, ordering.posKey))) continue;
           }
         }
         // No runnable work at all (it was all popped or deferred): the other CPUs stay as they are.
