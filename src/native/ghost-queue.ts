@@ -73,11 +73,14 @@ export function payloadSize(abi: number, type: number): number {
   }
 }
 
-/** gtid (two u32 halves) -> handle; open addressing, linear probing, backward-shift deletion. */
+/**
+ * gtid (two u32 halves) -> handle; open addressing, linear probing, backward-shift deletion.
+ * Slot i is s[i * 4 ..] = lo, hi, handle (0 = empty: handles are never 0), unused: a probe reads
+ * one cache line.
+ */
 export class GtidMap {
-  private lo = new Uint32Array(1024);
-  private hi = new Uint32Array(1024);
-  private val = new Int32Array(1024); // 0 = empty slot (handles are never 0)
+  private s = new Uint32Array(1024 * 4);
+  private cap = 1024;
   private size = 0;
 
   private slot(lo: number, hi: number, mask: number): number {
@@ -85,50 +88,53 @@ export class GtidMap {
   }
 
   get(lo: number, hi: number): number {
-    const mask = this.val.length - 1;
+    const s = this.s;
+    const mask = this.cap - 1;
     for (let i = this.slot(lo, hi, mask); ; i = (i + 1) & mask) {
-      const v = this.val[i] as number;
+      const v = s[i * 4 + 2] as number;
       if (v === 0) return 0;
-      if (this.lo[i] === lo && this.hi[i] === hi) return v;
+      if (s[i * 4] === lo && s[i * 4 + 1] === hi) return v;
     }
   }
 
   set(lo: number, hi: number, h: number): void {
-    if ((this.size + 1) * 2 > this.val.length) this.grow();
-    const mask = this.val.length - 1;
+    if ((this.size + 1) * 2 > this.cap) this.grow();
+    const s = this.s;
+    const mask = this.cap - 1;
     for (let i = this.slot(lo, hi, mask); ; i = (i + 1) & mask) {
-      if (this.val[i] === 0) {
-        this.lo[i] = lo;
-        this.hi[i] = hi;
-        this.val[i] = h;
+      if (s[i * 4 + 2] === 0) {
+        s[i * 4] = lo;
+        s[i * 4 + 1] = hi;
+        s[i * 4 + 2] = h;
         this.size++;
         return;
       }
-      if (this.lo[i] === lo && this.hi[i] === hi) {
-        this.val[i] = h;
+      if (s[i * 4] === lo && s[i * 4 + 1] === hi) {
+        s[i * 4 + 2] = h;
         return;
       }
     }
   }
 
   delete(lo: number, hi: number): void {
-    const mask = this.val.length - 1;
+    const s = this.s;
+    const mask = this.cap - 1;
     let i = this.slot(lo, hi, mask);
     for (; ; i = (i + 1) & mask) {
-      if (this.val[i] === 0) return;
-      if (this.lo[i] === lo && this.hi[i] === hi) break;
+      if (s[i * 4 + 2] === 0) return;
+      if (s[i * 4] === lo && s[i * 4 + 1] === hi) break;
     }
     // Backward shift: move later members of the probe run into the hole so lookups stay exact.
-    for (let j = (i + 1) & mask; this.val[j] !== 0; j = (j + 1) & mask) {
-      const home = this.slot(this.lo[j] as number, this.hi[j] as number, mask);
+    for (let j = (i + 1) & mask; s[j * 4 + 2] !== 0; j = (j + 1) & mask) {
+      const home = this.slot(s[j * 4] as number, s[j * 4 + 1] as number, mask);
       if (((j - home) & mask) >= ((j - i) & mask)) {
-        this.lo[i] = this.lo[j] as number;
-        this.hi[i] = this.hi[j] as number;
-        this.val[i] = this.val[j] as number;
+        s[i * 4] = s[j * 4] as number;
+        s[i * 4 + 1] = s[j * 4 + 1] as number;
+        s[i * 4 + 2] = s[j * 4 + 2] as number;
         i = j;
       }
     }
-    this.val[i] = 0;
+    s[i * 4 + 2] = 0;
     this.size--;
   }
 
@@ -137,12 +143,12 @@ export class GtidMap {
   }
 
   private grow(): void {
-    const { lo, hi, val } = this;
-    this.lo = new Uint32Array(val.length * 2);
-    this.hi = new Uint32Array(val.length * 2);
-    this.val = new Int32Array(val.length * 2);
+    const old = this.s;
+    const oldCap = this.cap;
+    this.cap = oldCap * 2;
+    this.s = new Uint32Array(this.cap * 4);
     this.size = 0;
-    for (let i = 0; i < val.length; i++) if (val[i] !== 0) this.set(lo[i] as number, hi[i] as number, val[i] as number);
+    for (let i = 0; i < oldCap; i++) if (old[i * 4 + 2] !== 0) this.set(old[i * 4] as number, old[i * 4 + 1] as number, old[i * 4 + 2] as number);
   }
 }
 

@@ -202,6 +202,9 @@ export class GhostAgent {
   /** Handles to SW_FREE, flushed with the pass's commit (one native call for both). */
   private readonly frees: Int32Array;
   private nfree = 0;
+  /** Operands of the client's hot calls (hotCalls): ops count, frees count, lookups count, result. */
+  private readonly ctl = new Int32Array(4);
+  private readonly hotCommit: (() => void) | undefined;
   /** When the oldest pending free was queued: passes without a commit flush after FREE_DELAY_NS. */
   private freeSinceNs = 0;
   private lastOverflow = 0;
@@ -252,7 +255,16 @@ export class GhostAgent {
     const lookups = new Uint32Array(LOOKUP_STRIDE * this.batch.capacity);
     this.frees = new Int32Array(this.batch.capacity);
     o.client.bindBuffers(o.queue, this.batch.buffer, this.txns.ops, lookups, this.frees);
-    this.decoder = new QueueDecoder(view, o.client.abiVersion(), this.batch, lookups, (k) => o.client.resolveBound(k));
+    const hot = o.client.hotCalls?.(this.ctl);
+    this.hotCommit = hot?.commit;
+    const ctl = this.ctl;
+    const resolve = hot
+      ? (k: number): void => {
+          ctl[2] = k;
+          hot.resolve();
+        }
+      : (k: number): void => o.client.resolveBound(k);
+    this.decoder = new QueueDecoder(view, o.client.abiVersion(), this.batch, lookups, resolve);
     this.lastOverflow = this.ring[2] as number;
     for (const c of this.workers) {
       if (c !== o.globalCpu) this.agentSw[c] = o.client.agentSwIndex(c);
@@ -456,9 +468,21 @@ export class GhostAgent {
     return 0;
   }
 
+  /** SW_FREE the first `nfree` bound frees, then commit `n` ops: one native call. */
+  private commitNative(n: number, nfree: number): void {
+    const hot = this.hotCommit;
+    if (hot !== undefined) {
+      this.ctl[0] = n;
+      this.ctl[1] = nfree;
+      hot();
+    } else {
+      this.o.client.commitBound(n, false, nfree);
+    }
+  }
+
   /** SW_FREE the handles of finished tasks now (normally they ride on the pass's commit). */
   private flushFrees(): void {
-    this.o.client.commitBound(0, false, this.nfree);
+    this.commitNative(0, this.nfree);
     this.nfree = 0;
   }
 
@@ -674,7 +698,9 @@ export class GhostAgent {
         let victim: Task | undefined;
         if (cur) {
           victim = tasks[cur];
-          if (!victim) {
+          // (=== undefined, not !victim: truthiness reads the object's map, a cache miss the fast
+          // path below otherwise never takes.)
+          if (victim === undefined) {
             cpuTask[c] = 0;
           } else {
             // The ALPS rule (src/core/alps-rule.ts `displaces`): a strictly lower level preempts at
@@ -722,7 +748,7 @@ export class GhostAgent {
       if (this.nfree && (now - this.freeSinceNs >= FREE_DELAY_NS || this.rq.size === 0)) this.flushFrees();
       return 0;
     }
-    this.o.client.commitBound(txns.count, false, this.nfree);
+    this.commitNative(txns.count, this.nfree);
     this.nfree = 0;
     return this.reap(now);
   }
