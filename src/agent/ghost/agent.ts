@@ -692,9 +692,20 @@ export class GhostAgent {
       const commitFlags = this.commitFlags;
       for (let wi = 0; wi < workers.length; wi++) {
         const c = workers[wi] as number;
+        const cur = cpuTask[c] as number;
+        // Fast path, before the CPU's status word is read: its task is inside its slice and the
+        // head's level does not preempt it — nothing happens to this CPU whatever the word says.
+        // Inside its slice only a strictly lower level displaces a task, and a task's level never
+        // rises while it waits or runs (it can only become overdue), so its level at its last
+        // enqueue (t.rank) bounds its level now. Read from the per-CPU copy of
+        // (dispatchNs + sliceNs, ruleLevel(rank)) made when it was placed (cache()), valid while
+        // it is the same task and none of the three changed since.
+        if (cur !== 0) {
+          const cached = cpuCached[c];
+          if (cached !== undefined && tasks[cur] === cached && now < (cpuSliceEnd[c] as number) && !preempts(headLevel, cpuLevel[c] as number)) continue;
+        }
         const ai = agentSw[c] as number;
         if (ai < 0 || (sw.flags(ai) & SwFlag.CPU_AVAIL) === 0 || unavailable[c]) continue;
-        const cur = cpuTask[c] as number;
         let victim: Task | undefined;
         if (cur) {
           victim = tasks[cur];
@@ -705,15 +716,8 @@ export class GhostAgent {
           } else {
             // The ALPS rule (src/core/alps-rule.ts `displaces`): a strictly lower level preempts at
             // once; otherwise the task is protected until its slice is used, then only something
-            // that orders before it wins.
-            // Fast path: inside its slice only a strictly lower level displaces it, and a task's
-            // level never rises while it waits or runs (it can only become overdue), so its level
-            // at its last enqueue (t.rank) bounds its level now. Read from the per-CPU copy of
-            // (dispatchNs + sliceNs, ruleLevel(rank)) made when it was placed (cacheCpu), valid
-            // while it is the same task and none of the three changed since.
-            if (victim === cpuCached[c]) {
-              if (now < (cpuSliceEnd[c] as number) && !preempts(headLevel, cpuLevel[c] as number)) continue;
-            } else if (now - victim.dispatchNs < victim.sliceNs && !preempts(headLevel, ruleLevel(victim.rank))) continue;
+            // that orders before it wins. (The same fast path as above, for a task not cached.)
+            if (victim !== cpuCached[c] && now - victim.dispatchNs < victim.sliceNs && !preempts(headLevel, ruleLevel(victim.rank))) continue;
             const ran = now - victim.dispatchNs;
             const vLevel = ordering.positionInto(victim.funcId, victim.arrivalNs, ordering.fair ? victim.vruntime + ran : Infinity, now);
             if (!preempts(headLevel, ruleLevel(vLevel)) && !(ran >= victim.sliceNs && rq.before(head, vLevel, ordering.posKey))) continue;
@@ -760,7 +764,7 @@ export class GhostAgent {
       const h = this.rq.pop();
       if (h < 0) return undefined;
       const t = this.tasks[h];
-      if (!t) continue;
+      if (t === undefined) continue;
       const flags = sw.flags(t.swIndex);
       if (sw.barrier(t.swIndex) !== t.seq || (flags & SwFlag.TASK_ONCPU) !== 0) {
         // An unread message or a task still leaving its old CPU: try again next pass.
