@@ -182,8 +182,9 @@ export class GhostAgent {
    * reads these instead of the task. Dropped (uncache) whenever one of those fields changes.
    */
   private readonly cpuCached: (Task | undefined)[];
-  private readonly cpuSliceEnd: Float64Array;
-  private readonly cpuLevel: Float64Array;
+  /** Handle of cpuCached[c] (0: none), and [slice end, rule level] at cpuFast[2c], [2c + 1]. */
+  private readonly cpuCachedH: Int32Array;
+  private readonly cpuFast: Float64Array;
   private readonly commitFlags: number;
   private readonly rq = new RunQueue();
   private readonly batch: MessageBatch;
@@ -245,8 +246,8 @@ export class GhostAgent {
     this.agentSw = new Int32Array(maxCpu).fill(-1);
     this.unavailable = new Uint8Array(maxCpu);
     this.cpuCached = new Array<Task | undefined>(maxCpu).fill(undefined);
-    this.cpuSliceEnd = new Float64Array(maxCpu);
-    this.cpuLevel = new Float64Array(maxCpu);
+    this.cpuCachedH = new Int32Array(maxCpu);
+    this.cpuFast = new Float64Array(maxCpu * 2);
     this.commitFlags = o.commitFlags ?? CommitFlag.AT_TXN_COMMIT;
     this.workers = (o.cpuOrder ?? o.cpus).filter((c) => (o.globalCpuRunsTasks || c !== o.globalCpu) && o.cpus.includes(c));
     this.txns = new TxnBatch(this.workers.length);
@@ -317,13 +318,17 @@ export class GhostAgent {
     const old = this.cpuCached[c];
     if (old) old.cacheCpu = -1;
     this.cpuCached[c] = t;
-    this.cpuSliceEnd[c] = t.dispatchNs + t.sliceNs;
-    this.cpuLevel[c] = ruleLevel(t.rank);
+    this.cpuCachedH[c] = t.handle;
+    this.cpuFast[2 * c] = t.dispatchNs + t.sliceNs;
+    this.cpuFast[2 * c + 1] = ruleLevel(t.rank);
     t.cacheCpu = c;
   }
 
   private uncache(t: Task): void {
-    if (t.cacheCpu >= 0 && this.cpuCached[t.cacheCpu] === t) this.cpuCached[t.cacheCpu] = undefined;
+    if (t.cacheCpu >= 0 && this.cpuCached[t.cacheCpu] === t) {
+      this.cpuCached[t.cacheCpu] = undefined;
+      this.cpuCachedH[t.cacheCpu] = 0;
+    }
     t.cacheCpu = -1;
   }
 
@@ -688,7 +693,7 @@ export class GhostAgent {
     // Nothing waits: no CPU gets work and nothing is preempted (pickRunnable only pops).
     if (head >= 0) {
       let headLevel = ruleLevel(rq.rankOf(head));
-      const { workers, agentSw, unavailable, cpuTask, tasks, cpuCached, cpuSliceEnd, cpuLevel } = this;
+      const { workers, agentSw, unavailable, cpuTask, tasks, cpuCached, cpuCachedH, cpuFast } = this;
       const commitFlags = this.commitFlags;
       for (let wi = 0; wi < workers.length; wi++) {
         const c = workers[wi] as number;
@@ -700,10 +705,8 @@ export class GhostAgent {
         // enqueue (t.rank) bounds its level now. Read from the per-CPU copy of
         // (dispatchNs + sliceNs, ruleLevel(rank)) made when it was placed (cache()), valid while
         // it is the same task and none of the three changed since.
-        if (cur !== 0) {
-          const cached = cpuCached[c];
-          if (cached !== undefined && tasks[cur] === cached && now < (cpuSliceEnd[c] as number) && !preempts(headLevel, cpuLevel[c] as number)) continue;
-        }
+        // (A cached task is alive: finish() uncaches, so its handle still names it in `tasks`.)
+        if (cur !== 0 && cpuCachedH[c] === cur && now < (cpuFast[2 * c] as number) && !preempts(headLevel, cpuFast[2 * c + 1] as number)) continue;
         const ai = agentSw[c] as number;
         if (ai < 0 || (sw.flags(ai) & SwFlag.CPU_AVAIL) === 0 || unavailable[c]) continue;
         let victim: Task | undefined;
