@@ -111,6 +111,7 @@ class Client : public Napi::ObjectWrap<Client> {
             InstanceMethod("clockNs", &Client::ClockNs),
             InstanceMethod("fifoBaselineStart", &Client::FifoBaselineStart),
             InstanceMethod("fifoBaselineStep", &Client::FifoBaselineStep),
+            InstanceMethod("fifoBaselineStepFn", &Client::FifoBaselineStepFn),
         });
   }
 
@@ -635,6 +636,20 @@ class Client : public Napi::ObjectWrap<Client> {
   Napi::Value FifoBaselineStep(const Napi::CallbackInfo& info) {
     if (!st_->fifo) throw Napi::Error::New(info.Env(), "fifoBaselineStep: call fifoBaselineStart first");
     int n = guarded(info.Env(), [&] { return st_->fifo->step(); });
+    return Napi::Number::New(info.Env(), n);
+  }
+  // fifoBaselineStepFn(): fifoBaselineStep as a plain function bound to this client, entered the
+  // way the agent enters its hot calls (hotCalls: no napi_unwrap per call), so the benchmark times
+  // both loops behind the same JS -> native entry.
+  Napi::Value FifoBaselineStepFn(const Napi::CallbackInfo& info) {
+    Napi::Function f = Napi::Function::New(info.Env(), &Client::FifoBaselineHotStep, "fifoStep", this);
+    f.Set("client", info.This());
+    return f;
+  }
+  static Napi::Value FifoBaselineHotStep(const Napi::CallbackInfo& info) {
+    Client* self = static_cast<Client*>(info.Data());
+    if (!self->st_->fifo) throw Napi::Error::New(info.Env(), "fifoStep: call fifoBaselineStart first");
+    int n = guarded(info.Env(), [&] { return self->st_->fifo->step(); });
     return Napi::Number::New(info.Env(), n);
   }
   // clockNs(): the clock agents time records with: the emulator's virtual time, else CLOCK_MONOTONIC.

@@ -368,6 +368,8 @@ export interface GhostClient {
   fifoBaselineStart(queue: number, cpus: number[]): void;
   /** One native pass (drain + decide + commit); returns the placements made. */
   fifoBaselineStep(): number;
+  /** fifoBaselineStep as a plain bound function (the same JS -> native entry as hotCalls). */
+  fifoBaselineStepFn(): () => number;
 }
 
 export interface DecodeRingResult {
