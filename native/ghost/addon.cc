@@ -95,6 +95,7 @@ class Client : public Napi::ObjectWrap<Client> {
             InstanceMethod("drainBound", &Client::DrainBound),
             InstanceMethod("commitBound", &Client::CommitBound),
             InstanceMethod("resolveBound", &Client::ResolveBound),
+            InstanceMethod("hotCalls", &Client::HotCalls),
             InstanceMethod("actAs", &Client::ActAs),
             InstanceMethod("txnState", &Client::TxnState),
             InstanceMethod("abortTxn", &Client::AbortTxn),
@@ -110,6 +111,7 @@ class Client : public Napi::ObjectWrap<Client> {
             InstanceMethod("clockNs", &Client::ClockNs),
             InstanceMethod("fifoBaselineStart", &Client::FifoBaselineStart),
             InstanceMethod("fifoBaselineStep", &Client::FifoBaselineStep),
+            InstanceMethod("fifoBaselineStepFn", &Client::FifoBaselineStepFn),
         });
   }
 
@@ -455,6 +457,10 @@ class Client : public Napi::ObjectWrap<Client> {
     if (!lookups_) throw Napi::Error::New(env, "resolveBound: bind lookups with bindBuffers first");
     size_t k = size_t(std::max(0, argInt(info, 0, "count")));
     if (k > lookupsCap_) throw Napi::RangeError::New(env, "resolveBound: count exceeds the bound lookups");
+    resolveLookups(k);
+    return env.Undefined();
+  }
+  void resolveLookups(size_t k) {
     for (size_t i = 0; i < k; i++) {
       uint32_t* l = lookups_ + i * kLookupStride;
       const uint64_t g = uint64_t(l[0]) | (uint64_t(l[1]) << 32);
@@ -462,6 +468,49 @@ class Client : public Napi::ObjectWrap<Client> {
       if (l[2]) st_->tasks.get(h)->sw = abi::SwInfo{l[3], l[4]};
       l[5] = h;
     }
+  }
+  // hotCalls(ctl Int32Array[4]) -> { commit(), resolve() }: commitBound/resolveBound as plain
+  // functions bound to this client, for the agent's loop. An instance method pays napi_unwrap on
+  // every call (a private-symbol property lookup in the V8 runtime) and converts its arguments;
+  // these take their operands from ctl — [0] ops count, [1] frees count, [2] lookups count — and
+  // put commit's result in ctl[3]. Each function keeps the client alive (its `client` property).
+  Napi::Value HotCalls(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (info.Length() < 1 || !info[0].IsTypedArray() || info[0].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array ||
+        info[0].As<Napi::Int32Array>().ElementLength() < 4)
+      throw Napi::TypeError::New(env, "hotCalls(ctl: Int32Array of at least 4)");
+    Napi::Int32Array ctl = info[0].As<Napi::Int32Array>();
+    ctlRef_ = Napi::Persistent(ctl);
+    ctl_ = ctl.Data();
+    Napi::Object out = Napi::Object::New(env);
+    Napi::Function commit = Napi::Function::New(env, &Client::HotCommit, "commit", this);
+    Napi::Function resolve = Napi::Function::New(env, &Client::HotResolve, "resolve", this);
+    commit.Set("client", info.This());
+    resolve.Set("client", info.This());
+    out.Set("commit", commit);
+    out.Set("resolve", resolve);
+    return out;
+  }
+  static Napi::Value HotCommit(const Napi::CallbackInfo& info) {
+    Client* self = static_cast<Client*>(info.Data());
+    Napi::Env env = info.Env();
+    if (!self->ops_ || !self->ctl_) throw Napi::Error::New(env, "commit: call bindBuffers and hotCalls first");
+    int32_t* ctl = self->ctl_;
+    size_t n = size_t(std::max(0, ctl[0]));
+    size_t nfree = size_t(std::max(0, ctl[1]));
+    if (n > self->opsCap_) throw Napi::RangeError::New(env, "commit: count exceeds ops");
+    if (nfree > self->freesCap_) throw Napi::RangeError::New(env, "commit: nfree exceeds the bound frees");
+    for (size_t i = 0; i < nfree; i++) self->freeTask(env, self->frees_[i]);
+    ctl[3] = n == 0 ? 0 : self->commitOps(env, self->ops_, n, false);
+    return env.Undefined();
+  }
+  static Napi::Value HotResolve(const Napi::CallbackInfo& info) {
+    Client* self = static_cast<Client*>(info.Data());
+    Napi::Env env = info.Env();
+    if (!self->lookups_ || !self->ctl_) throw Napi::Error::New(env, "resolve: bind lookups with bindBuffers, and call hotCalls, first");
+    size_t k = size_t(std::max(0, self->ctl_[2]));
+    if (k > self->lookupsCap_) throw Napi::RangeError::New(env, "resolve: count exceeds the bound lookups");
+    self->resolveLookups(k);
     return env.Undefined();
   }
   // actAs(tid): emulator only. Later calls of this client are made by emulated thread `tid` of
@@ -589,6 +638,20 @@ class Client : public Napi::ObjectWrap<Client> {
     int n = guarded(info.Env(), [&] { return st_->fifo->step(); });
     return Napi::Number::New(info.Env(), n);
   }
+  // fifoBaselineStepFn(): fifoBaselineStep as a plain function bound to this client, entered the
+  // way the agent enters its hot calls (hotCalls: no napi_unwrap per call), so the benchmark times
+  // both loops behind the same JS -> native entry.
+  Napi::Value FifoBaselineStepFn(const Napi::CallbackInfo& info) {
+    Napi::Function f = Napi::Function::New(info.Env(), &Client::FifoBaselineHotStep, "fifoStep", this);
+    f.Set("client", info.This());
+    return f;
+  }
+  static Napi::Value FifoBaselineHotStep(const Napi::CallbackInfo& info) {
+    Client* self = static_cast<Client*>(info.Data());
+    if (!self->st_->fifo) throw Napi::Error::New(info.Env(), "fifoStep: call fifoBaselineStart first");
+    int n = guarded(info.Env(), [&] { return self->st_->fifo->step(); });
+    return Napi::Number::New(info.Env(), n);
+  }
   // clockNs(): the clock agents time records with: the emulator's virtual time, else CLOCK_MONOTONIC.
   Napi::Value ClockNs(const Napi::CallbackInfo& info) {
     if (st_->machine) return Napi::Number::New(info.Env(), double(st_->machine->now()));
@@ -617,6 +680,8 @@ class Client : public Napi::ObjectWrap<Client> {
   size_t lookupsCap_ = 0;
   int32_t* frees_ = nullptr;
   size_t freesCap_ = 0;
+  Napi::Reference<Napi::Int32Array> ctlRef_;
+  int32_t* ctl_ = nullptr;
 };
 
 // decodeRing(abi, ring Uint8Array, out ArrayBuffer): the decoder over arbitrary bytes (fuzzing).

@@ -73,11 +73,14 @@ export function payloadSize(abi: number, type: number): number {
   }
 }
 
-/** gtid (two u32 halves) -> handle; open addressing, linear probing, backward-shift deletion. */
+/**
+ * gtid (two u32 halves) -> handle; open addressing, linear probing, backward-shift deletion.
+ * Slot i is s[i * 4 ..] = lo, hi, handle (0 = empty: handles are never 0), unused: a probe reads
+ * one cache line.
+ */
 export class GtidMap {
-  private lo = new Uint32Array(1024);
-  private hi = new Uint32Array(1024);
-  private val = new Int32Array(1024); // 0 = empty slot (handles are never 0)
+  private s = new Uint32Array(1024 * 4);
+  private cap = 1024;
   private size = 0;
 
   private slot(lo: number, hi: number, mask: number): number {
@@ -85,50 +88,53 @@ export class GtidMap {
   }
 
   get(lo: number, hi: number): number {
-    const mask = this.val.length - 1;
+    const s = this.s;
+    const mask = this.cap - 1;
     for (let i = this.slot(lo, hi, mask); ; i = (i + 1) & mask) {
-      const v = this.val[i] as number;
+      const v = s[i * 4 + 2] as number;
       if (v === 0) return 0;
-      if (this.lo[i] === lo && this.hi[i] === hi) return v;
+      if (s[i * 4] === lo && s[i * 4 + 1] === hi) return v;
     }
   }
 
   set(lo: number, hi: number, h: number): void {
-    if ((this.size + 1) * 2 > this.val.length) this.grow();
-    const mask = this.val.length - 1;
+    if ((this.size + 1) * 2 > this.cap) this.grow();
+    const s = this.s;
+    const mask = this.cap - 1;
     for (let i = this.slot(lo, hi, mask); ; i = (i + 1) & mask) {
-      if (this.val[i] === 0) {
-        this.lo[i] = lo;
-        this.hi[i] = hi;
-        this.val[i] = h;
+      if (s[i * 4 + 2] === 0) {
+        s[i * 4] = lo;
+        s[i * 4 + 1] = hi;
+        s[i * 4 + 2] = h;
         this.size++;
         return;
       }
-      if (this.lo[i] === lo && this.hi[i] === hi) {
-        this.val[i] = h;
+      if (s[i * 4] === lo && s[i * 4 + 1] === hi) {
+        s[i * 4 + 2] = h;
         return;
       }
     }
   }
 
   delete(lo: number, hi: number): void {
-    const mask = this.val.length - 1;
+    const s = this.s;
+    const mask = this.cap - 1;
     let i = this.slot(lo, hi, mask);
     for (; ; i = (i + 1) & mask) {
-      if (this.val[i] === 0) return;
-      if (this.lo[i] === lo && this.hi[i] === hi) break;
+      if (s[i * 4 + 2] === 0) return;
+      if (s[i * 4] === lo && s[i * 4 + 1] === hi) break;
     }
     // Backward shift: move later members of the probe run into the hole so lookups stay exact.
-    for (let j = (i + 1) & mask; this.val[j] !== 0; j = (j + 1) & mask) {
-      const home = this.slot(this.lo[j] as number, this.hi[j] as number, mask);
+    for (let j = (i + 1) & mask; s[j * 4 + 2] !== 0; j = (j + 1) & mask) {
+      const home = this.slot(s[j * 4] as number, s[j * 4 + 1] as number, mask);
       if (((j - home) & mask) >= ((j - i) & mask)) {
-        this.lo[i] = this.lo[j] as number;
-        this.hi[i] = this.hi[j] as number;
-        this.val[i] = this.val[j] as number;
+        s[i * 4] = s[j * 4] as number;
+        s[i * 4 + 1] = s[j * 4 + 1] as number;
+        s[i * 4 + 2] = s[j * 4 + 2] as number;
         i = j;
       }
     }
-    this.val[i] = 0;
+    s[i * 4 + 2] = 0;
     this.size--;
   }
 
@@ -137,19 +143,31 @@ export class GtidMap {
   }
 
   private grow(): void {
-    const { lo, hi, val } = this;
-    this.lo = new Uint32Array(val.length * 2);
-    this.hi = new Uint32Array(val.length * 2);
-    this.val = new Int32Array(val.length * 2);
+    const old = this.s;
+    const oldCap = this.cap;
+    this.cap = oldCap * 2;
+    this.s = new Uint32Array(this.cap * 4);
     this.size = 0;
-    for (let i = 0; i < val.length; i++) if (val[i] !== 0) this.set(lo[i] as number, hi[i] as number, val[i] as number);
+    for (let i = 0; i < oldCap; i++) if (old[i * 4 + 2] !== 0) this.set(old[i * 4] as number, old[i * 4 + 1] as number, old[i * 4 + 2] as number);
   }
 }
 
 export class QueueDecoder {
   readonly stats: QueueDecoderStats = { messages: 0, nops: 0, bad: 0, staleSeq: 0, unknownTask: 0, corrupt: 0 };
   private readonly ring: Uint32Array; // head, tail, overflow
-  private readonly dv: DataView;
+  /** The mapping in host byte order (the kernel's, and the emulator's); every field is aligned. */
+  private readonly q8: Uint8Array;
+  /**
+   * x86-64 (TSO: loads are not reordered with loads, nor stores with earlier loads; ghOSt's only
+   * architecture): plain loads and stores of head and tail order like Atomics, which V8 does not
+   * inline for a non-shared buffer. Elsewhere: Atomics.
+   */
+  private readonly plainRing = process.arch === 'x64';
+  /** payloadSize(abi, type) for types below 256 (-1: unknown). */
+  private readonly psize = new Int16Array(256);
+  private readonly q16: Uint16Array;
+  private readonly q32: Uint32Array;
+  private readonly qi32: Int32Array;
   private readonly nelems: number;
   private readonly capacity: number;
   private readonly u16: Uint16Array;
@@ -184,7 +202,11 @@ export class QueueDecoder {
     if (lookups.length < LOOKUP_STRIDE * batch.capacity) throw new RangeError('lookups smaller than the batch');
     this.nelems = n;
     this.ring = new Uint32Array(view, RING_OFFSET, 3);
-    this.dv = new DataView(view);
+    for (let t = 0; t < 256; t++) this.psize[t] = payloadSize(abi, t);
+    this.q8 = new Uint8Array(view);
+    this.q16 = new Uint16Array(view, 0, view.byteLength >>> 1);
+    this.q32 = new Uint32Array(view, 0, view.byteLength >>> 2);
+    this.qi32 = new Int32Array(view, 0, view.byteLength >>> 2);
     this.capacity = batch.capacity;
     this.u16 = new Uint16Array(batch.buffer);
     this.u32 = new Uint32Array(batch.buffer);
@@ -210,7 +232,7 @@ export class QueueDecoder {
    */
   drain(): number {
     const ring = this.ring;
-    const head = Atomics.load(ring, 0);
+    const head = this.plainRing ? (ring[0] as number) : Atomics.load(ring, 0);
     let tail = ring[1] as number;
     if (((head - tail) >>> 0) > this.nelems) {
       // Impossible indices (corruption or a foreign writer): nothing in between can be trusted.
@@ -218,14 +240,14 @@ export class QueueDecoder {
       Atomics.store(ring, 1, head);
       return (this.batch.count = 0);
     }
-    const dv = this.dv;
+    const { q16, q32 } = this;
     const mask = this.nelems - 1;
     let n = 0;
     while (tail !== head && n < this.capacity) {
       const idx = tail & mask;
       const off = SLOTS_OFFSET + idx * 8;
-      const type = dv.getUint16(off, true);
-      const len = dv.getUint16(off + 2, true);
+      const type = (q16[off >> 1] as number);
+      const len = (q16[(off + 2) >> 1] as number);
       const nslots = (len + 7) >>> 3;
       if (len < 8 || nslots > this.nelems - idx || nslots > ((head - tail) >>> 0)) {
         // The length cannot be trusted, so the next boundary is unknown: step one slot and resync.
@@ -238,17 +260,18 @@ export class QueueDecoder {
         this.stats.nops++;
         continue;
       }
-      const psize = payloadSize(this.abi, type);
+      const psize = type < 256 ? (this.psize[type] as number) : -1;
       if (psize < 0 || len !== 8 + psize) {
         this.stats.bad++;
         continue;
       }
-      const seq = dv.getUint32(off + 4, true);
+      const seq = (q32[(off + 4) >> 2] as number);
       this.decodeOne(n, type, len, seq, off + 8);
-      if (type >= 64 && type < 128 && !this.admit(n, seq)) continue;
+      if (type >= 64 && type < 128 && !this.admit(n, type, seq, off + 8)) continue;
       n++;
     }
-    Atomics.store(ring, 1, tail);
+    if (this.plainRing) ring[1] = tail;
+    else Atomics.store(ring, 1, tail);
     if (this.pendingLookups !== 0) n = this.resolvePending(n);
     this.stats.messages += n;
     return (this.batch.count = n);
@@ -259,10 +282,11 @@ export class QueueDecoder {
    * task after its first message). False: drop it. A gtid not in the map waits for one batched
    * native lookup at the end of the drain (resolvePending), its seqnum checked then.
    */
-  private admit(i: number, seq: number): boolean {
-    const u32 = this.u32;
-    const lo = u32[i * 16 + 12] as number;
-    const hi = u32[i * 16 + 13] as number;
+  private admit(i: number, type: number, seq: number, p: number): boolean {
+    // From the slot, not the record just written (a store-to-load round trip through the batch).
+    const q32 = this.q32;
+    const lo = q32[p >> 2] as number;
+    const hi = q32[(p + 4) >> 2] as number;
     const h = this.gtids.get(lo, hi);
     if (h === 0) {
       const k = this.pendingLookups++;
@@ -270,13 +294,14 @@ export class QueueDecoder {
       const lookups = this.lookups;
       lookups[l] = lo;
       lookups[l + 1] = hi;
-      lookups[l + 2] = u16At(this.u16, i) === MsgType.TASK_NEW ? 1 : 0;
-      lookups[l + 3] = u32[i * 16 + 7] as number; // sw region id (NEW)
-      lookups[l + 4] = u32[i * 16 + 6] as number; // sw index (NEW)
+      const isNew = type === MsgType.TASK_NEW;
+      lookups[l + 2] = isNew ? 1 : 0;
+      lookups[l + 3] = isNew ? (q32[(p + 32) >> 2] as number) : 0; // sw region id (NEW)
+      lookups[l + 4] = isNew ? (q32[(p + 36) >> 2] as number) : 0; // sw index (NEW)
       this.lookupRec[k] = i;
       return true;
     }
-    u32[i * 16 + 2] = h;
+    this.u32[i * 16 + 2] = h;
     const last = this.lastSeq[h] as number;
     if (last !== 0 && ((seq - last) | 0) <= 0) {
       this.stats.staleSeq++;
@@ -352,114 +377,129 @@ export class QueueDecoder {
     this.lastSeq[h] = 0;
   }
 
-  /** A u64 field as a number (exact below 2^53, else rounded once, as the native cast does). */
+  /** A u64 field at byte `at` as a number (exact below 2^53, else rounded once, as the native cast does). */
   private u64(at: number): number {
-    return this.dv.getUint32(at, true) + this.dv.getUint32(at + 4, true) * TWO32;
+    return (this.q32[at >> 2] as number) + (this.q32[(at + 4) >> 2] as number) * TWO32;
   }
 
-  /** The second gtid of record word `r` (parent / next / agent_data). */
-  private gtid2(r: number, at: number): void {
-    this.u32[r + 14] = this.dv.getUint32(at, true);
-    this.u32[r + 15] = this.dv.getUint32(at + 4, true);
-  }
-
-  /** One message into record `i` (native Decoded layout: src/native/ghost.ts MessageBatch). */
+  /**
+   * One message into record `i` (native Decoded layout: src/native/ghost.ts MessageBatch). Every
+   * word of the record is stored exactly once (a zero where the type has no field): no zeroing
+   * pass, and no narrower store over a wider one.
+   */
   private decodeOne(i: number, type: number, len: number, seq: number, p: number): void {
-    const { dv, u16, u32, i32, f64 } = this;
-    const r = i * 16;
-    // Zero the record word by word (TypedArray.fill is a builtin call, not inlined).
-    const z = i * 8;
-    f64[z] = 0;
-    f64[z + 1] = 0;
-    f64[z + 2] = 0;
-    f64[z + 3] = 0;
-    f64[z + 4] = 0;
-    f64[z + 5] = 0;
-    f64[z + 6] = 0;
-    f64[z + 7] = 0;
-    u16[i * 32] = type;
-    u16[i * 32 + 1] = len;
-    u32[r + 1] = seq;
-    i32[r + 3] = -1;
+    const { q8, q16, q32, qi32 } = this;
+    let cpu = -1;
+    let flags = 0;
+    let a = 0;
+    let b = 0;
+    let c = 0;
+    let time = 0;
+    let cpuSeq = 0;
+    let glo = 0;
+    let ghi = 0;
+    let g2lo = 0;
+    let g2hi = 0;
     if (type >= 64 && type < 128) {
-      u32[r + 12] = dv.getUint32(p, true);
-      u32[r + 13] = dv.getUint32(p + 4, true);
+      glo = q32[p >> 2] as number;
+      ghi = q32[(p + 4) >> 2] as number;
     }
     switch (type) {
       case MsgType.TASK_NEW:
-        f64[i * 8 + 4] = this.u64(p + 16);
-        u32[r + 4] = (dv.getUint16(p + 24, true) !== 0 ? DecFlag.RUNNABLE : 0) | (this.abi >= 88 ? DecFlag.HAS_AGENT_DATA : 0);
-        i32[r + 5] = dv.getInt32(p + 28, true);
-        u32[r + 6] = dv.getUint32(p + 36, true);
-        u32[r + 7] = dv.getUint32(p + 32, true);
-        this.gtid2(r, p + 8);
+        time = this.u64(p + 16);
+        flags = ((q16[(p + 24) >> 1] as number) !== 0 ? DecFlag.RUNNABLE : 0) | (this.abi >= 88 ? DecFlag.HAS_AGENT_DATA : 0);
+        a = qi32[(p + 28) >> 2] as number;
+        b = q32[(p + 36) >> 2] as number;
+        c = q32[(p + 32) >> 2] as number;
+        g2lo = q32[(p + 8) >> 2] as number;
+        g2hi = q32[(p + 12) >> 2] as number;
         break;
       case MsgType.TASK_WAKEUP:
-        i32[r + 3] = dv.getInt32(p + 24, true);
-        i32[r + 5] = dv.getInt32(p + 20, true);
-        i32[r + 6] = dv.getInt32(p + 28, true);
-        u32[r + 4] = dv.getInt8(p + 16) !== 0 ? DecFlag.DEFERRABLE : 0;
-        this.gtid2(r, p + 8);
+        cpu = qi32[(p + 24) >> 2] as number;
+        a = qi32[(p + 20) >> 2] as number;
+        b = qi32[(p + 28) >> 2] as number;
+        flags = q8[p + 16] !== 0 ? DecFlag.DEFERRABLE : 0;
+        g2lo = q32[(p + 8) >> 2] as number;
+        g2hi = q32[(p + 12) >> 2] as number;
         break;
       case MsgType.TASK_BLOCKED:
       case MsgType.TASK_SWITCHTO:
-        i32[r + 3] = dv.getInt32(p + 24, true);
-        f64[i * 8 + 4] = this.u64(p + 8);
-        f64[i * 8 + 5] = this.u64(p + 16);
-        if (type === MsgType.TASK_BLOCKED) u32[r + 4] = dv.getInt8(p + 28) !== 0 ? DecFlag.FROM_SWITCHTO : 0;
+        cpu = qi32[(p + 24) >> 2] as number;
+        time = this.u64(p + 8);
+        cpuSeq = this.u64(p + 16);
+        if (type === MsgType.TASK_BLOCKED) flags = q8[p + 28] !== 0 ? DecFlag.FROM_SWITCHTO : 0;
         break;
       case MsgType.TASK_PREEMPT:
       case MsgType.TASK_YIELD:
-        i32[r + 3] = dv.getInt32(p + 32, true);
-        f64[i * 8 + 4] = this.u64(p + 8);
-        f64[i * 8 + 5] = this.u64(p + 16);
-        u32[r + 4] =
-          (dv.getInt8(p + 36) !== 0 ? DecFlag.FROM_SWITCHTO : 0) |
-          (type === MsgType.TASK_PREEMPT && dv.getInt8(p + 37) !== 0 ? DecFlag.WAS_LATCHED : 0);
-        this.gtid2(r, p + 24);
+        cpu = qi32[(p + 32) >> 2] as number;
+        time = this.u64(p + 8);
+        cpuSeq = this.u64(p + 16);
+        flags =
+          (q8[p + 36] !== 0 ? DecFlag.FROM_SWITCHTO : 0) |
+          (type === MsgType.TASK_PREEMPT && q8[p + 37] !== 0 ? DecFlag.WAS_LATCHED : 0);
+        g2lo = q32[(p + 24) >> 2] as number;
+        g2hi = q32[(p + 28) >> 2] as number;
         break;
       case MsgType.TASK_DEAD:
         if (this.abi >= 89) {
-          i32[r + 3] = dv.getInt32(p + 8, true);
-          u32[r + 4] = DecFlag.HAS_CPU;
+          cpu = qi32[(p + 8) >> 2] as number;
+          flags = DecFlag.HAS_CPU;
         }
         break;
       case MsgType.TASK_DEPARTED:
-        i32[r + 3] = dv.getInt32(p + 16, true);
-        f64[i * 8 + 5] = this.u64(p + 8);
-        u32[r + 4] = (dv.getInt8(p + 20) !== 0 ? DecFlag.FROM_SWITCHTO : 0) | (dv.getInt8(p + 21) !== 0 ? DecFlag.WAS_CURRENT : 0);
+        cpu = qi32[(p + 16) >> 2] as number;
+        cpuSeq = this.u64(p + 8);
+        flags = (q8[p + 20] !== 0 ? DecFlag.FROM_SWITCHTO : 0) | (q8[p + 21] !== 0 ? DecFlag.WAS_CURRENT : 0);
         break;
       case MsgType.TASK_PRIORITY_CHANGED:
       case MsgType.TASK_LATCH_FAILURE:
-        i32[r + 5] = dv.getInt32(p + 8, true);
+        a = qi32[(p + 8) >> 2] as number;
         break;
       case MsgType.TASK_ON_CPU:
-        i32[r + 3] = dv.getInt32(p + 24, true);
-        f64[i * 8 + 4] = this.u64(p + 8);
-        f64[i * 8 + 5] = this.u64(p + 16);
+        cpu = qi32[(p + 24) >> 2] as number;
+        time = this.u64(p + 8);
+        cpuSeq = this.u64(p + 16);
         break;
       case MsgType.CPU_TICK:
-        i32[r + 3] = dv.getInt32(p, true);
-        if (this.abi >= 90) u32[r + 4] = DecFlag.HAS_CPU | (dv.getInt32(p + 4, true) !== 0 ? DecFlag.IS_AGENT : 0);
+        cpu = qi32[p >> 2] as number;
+        if (this.abi >= 90) flags = DecFlag.HAS_CPU | ((qi32[(p + 4) >> 2] as number) !== 0 ? DecFlag.IS_AGENT : 0);
         break;
       case MsgType.CPU_TIMER_EXPIRED:
-        i32[r + 3] = dv.getInt32(p, true);
-        f64[i * 8 + 4] = this.u64(p + 8);
-        f64[i * 8 + 5] = this.u64(p + 16);
+        cpu = qi32[p >> 2] as number;
+        time = this.u64(p + 8);
+        cpuSeq = this.u64(p + 16);
         break;
       case MsgType.CPU_NOT_IDLE:
-        i32[r + 3] = dv.getInt32(p, true);
-        this.gtid2(r, p + 8);
+        cpu = qi32[p >> 2] as number;
+        g2lo = q32[(p + 8) >> 2] as number;
+        g2hi = q32[(p + 12) >> 2] as number;
         break;
       case MsgType.CPU_AVAILABLE:
       case MsgType.CPU_BUSY:
       case MsgType.CPU_AGENT_BLOCKED:
       case MsgType.CPU_AGENT_WAKEUP:
-        i32[r + 3] = dv.getInt32(p, true);
+        cpu = qi32[p >> 2] as number;
         break;
       default:
         // TASK_AFFINITY_CHANGED: the gtid only.
         break;
     }
+    const { u16, i32, f64 } = this;
+    const r = i * 16;
+    u16[i * 32] = type;
+    u16[i * 32 + 1] = len;
+    i32[r + 1] = seq;
+    i32[r + 2] = 0; // task handle: admit() / resolvePending()
+    i32[r + 3] = cpu;
+    i32[r + 4] = flags;
+    i32[r + 5] = a;
+    i32[r + 6] = b;
+    i32[r + 7] = c;
+    f64[i * 8 + 4] = time;
+    f64[i * 8 + 5] = cpuSeq;
+    i32[r + 12] = glo;
+    i32[r + 13] = ghi;
+    i32[r + 14] = g2lo;
+    i32[r + 15] = g2hi;
   }
 }

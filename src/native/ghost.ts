@@ -335,6 +335,13 @@ export interface GhostClient {
   commitBound(count: number, sync?: boolean, nfree?: number): number;
   /** Task handles for the first `k` bound lookups (LOOKUP_STRIDE u32 each, see ghost-queue.ts). */
   resolveBound(k: number): void;
+  /**
+   * commitBound and resolveBound as plain functions bound to this client (no per-call unwrap of
+   * the receiver, no argument conversion): operands in `ctl` — [0] ops count, [1] frees count,
+   * [2] lookups count — and commit's result in ctl[3]. After bindBuffers. Optional: a client
+   * without it is driven through commitBound / resolveBound.
+   */
+  hotCalls?(ctl: Int32Array): { commit(): void; resolve(): void };
   /** Emulator only: later calls are made by emulated thread `tid` of this client's process. */
   actAs(tid: number): void;
   txnState(cpu: number): number;
@@ -361,6 +368,8 @@ export interface GhostClient {
   fifoBaselineStart(queue: number, cpus: number[]): void;
   /** One native pass (drain + decide + commit); returns the placements made. */
   fifoBaselineStep(): number;
+  /** fifoBaselineStep as a plain bound function (the same JS -> native entry as hotCalls). */
+  fifoBaselineStepFn(): () => number;
 }
 
 export interface DecodeRingResult {

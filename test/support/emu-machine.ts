@@ -91,7 +91,10 @@ export function runOnEmulator(workload: Workload, opts: EmuRunOptions): EmuRunRe
   if (opts.initialPolicy) ghost.setPolicy(opts.initialPolicy);
   const native = opts.nativeBaseline === true;
   if (native) agent.client.fifoBaselineStart(agent.queue, agent.cpus.slice(1));
-  const step = native ? (): number => agent.client.fifoBaselineStep() : (): number => ghost.step();
+  // The baseline is entered like the agent's hot calls (a plain bound function), so the ratio
+  // compares the loops, not two JS -> native entry paths.
+  const fifoStep = native ? agent.client.fifoBaselineStepFn() : undefined;
+  const step = fifoStep ? fifoStep : (): number => ghost.step();
 
   const specs = [...workload.invocations].sort((a, b) => a.arrivalNs - b.arrivalNs || a.id - b.id);
   // Invocations whose thread has not exited yet, by tid. The machine never runs or finishes one

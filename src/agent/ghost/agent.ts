@@ -62,6 +62,8 @@ interface Task {
   blockedNs: Ns;
   /** Set when the agent's own wakeup took its CPU: the next dispatch continues this slice. */
   resumeSliceFromNs: Ns;
+  /** CPU whose fast-path copy (cpuCached) holds this task, or -1. */
+  cacheCpu: number;
   /** Consecutive INVALID_* commit failures (an agent bug: the task is dropped after invalidLimit). */
   invalid: number;
   voluntary: number;
@@ -174,6 +176,16 @@ const INVALID_STATES: ReadonlySet<number> = new Set([
 
 export class GhostAgent {
   private readonly tasks: (Task | undefined)[] = [];
+  /**
+   * Per CPU, the task placed there by the last successful commit and its slice end
+   * (dispatchNs + sliceNs) and rule level (ruleLevel(rank)) at that moment: the pass's fast path
+   * reads these instead of the task. Dropped (uncache) whenever one of those fields changes.
+   */
+  private readonly cpuCached: (Task | undefined)[];
+  /** Handle of cpuCached[c] (0: none), and [slice end, rule level] at cpuFast[2c], [2c + 1]. */
+  private readonly cpuCachedH: Int32Array;
+  private readonly cpuFast: Float64Array;
+  private readonly commitFlags: number;
   private readonly rq = new RunQueue();
   private readonly batch: MessageBatch;
   private readonly txns: TxnBatch;
@@ -191,6 +203,9 @@ export class GhostAgent {
   /** Handles to SW_FREE, flushed with the pass's commit (one native call for both). */
   private readonly frees: Int32Array;
   private nfree = 0;
+  /** Operands of the client's hot calls (hotCalls): ops count, frees count, lookups count, result. */
+  private readonly ctl = new Int32Array(4);
+  private readonly hotCommit: (() => void) | undefined;
   /** When the oldest pending free was queued: passes without a commit flush after FREE_DELAY_NS. */
   private freeSinceNs = 0;
   private lastOverflow = 0;
@@ -230,6 +245,10 @@ export class GhostAgent {
     this.cpuTask = new Int32Array(maxCpu);
     this.agentSw = new Int32Array(maxCpu).fill(-1);
     this.unavailable = new Uint8Array(maxCpu);
+    this.cpuCached = new Array<Task | undefined>(maxCpu).fill(undefined);
+    this.cpuCachedH = new Int32Array(maxCpu);
+    this.cpuFast = new Float64Array(maxCpu * 2);
+    this.commitFlags = o.commitFlags ?? CommitFlag.AT_TXN_COMMIT;
     this.workers = (o.cpuOrder ?? o.cpus).filter((c) => (o.globalCpuRunsTasks || c !== o.globalCpu) && o.cpus.includes(c));
     this.txns = new TxnBatch(this.workers.length);
     const view = o.client.queueView(o.queue);
@@ -237,7 +256,16 @@ export class GhostAgent {
     const lookups = new Uint32Array(LOOKUP_STRIDE * this.batch.capacity);
     this.frees = new Int32Array(this.batch.capacity);
     o.client.bindBuffers(o.queue, this.batch.buffer, this.txns.ops, lookups, this.frees);
-    this.decoder = new QueueDecoder(view, o.client.abiVersion(), this.batch, lookups, (k) => o.client.resolveBound(k));
+    const hot = o.client.hotCalls?.(this.ctl);
+    this.hotCommit = hot?.commit;
+    const ctl = this.ctl;
+    const resolve = hot
+      ? (k: number): void => {
+          ctl[2] = k;
+          hot.resolve();
+        }
+      : (k: number): void => o.client.resolveBound(k);
+    this.decoder = new QueueDecoder(view, o.client.abiVersion(), this.batch, lookups, resolve);
     this.lastOverflow = this.ring[2] as number;
     for (const c of this.workers) {
       if (c !== o.globalCpu) this.agentSw[c] = o.client.agentSwIndex(c);
@@ -254,7 +282,12 @@ export class GhostAgent {
   setPolicy(policy: Policy): void {
     this.o.ordering.setPolicy(policy);
     // Dispatched tasks keep their old level until their next enqueue: no fast path for them.
-    for (const t of this.tasks) if (t && t.state === TS.Running) t.rank = Infinity;
+    for (const t of this.tasks) {
+      if (t && t.state === TS.Running) {
+        t.rank = Infinity;
+        this.uncache(t);
+      }
+    }
     this.rekey(this.o.clock());
   }
 
@@ -270,11 +303,33 @@ export class GhostAgent {
 
   /** Queue `t` at its (level, key) under the ALPS rule (src/core/alps-rule.ts) via the Ordering. */
   private place(t: Task, now: Ns, fairKey: number, front: boolean): void {
-    const pos = this.o.ordering.position(t.funcId, t.arrivalNs, fairKey, now);
-    t.rank = pos.level;
-    this.rq.push(t.handle, pos.level, pos.key, front);
-    const d = this.o.ordering.deadlineNs(t.funcId, t.arrivalNs);
+    const ordering = this.o.ordering;
+    const level = ordering.positionInto(t.funcId, t.arrivalNs, fairKey, now);
+    t.rank = level;
+    if (t.cacheCpu >= 0) this.uncache(t);
+    this.rq.push(t.handle, level, ordering.posKey, front);
+    const d = ordering.posDeadlineNs;
     if (d > now && d < this.nextEscapeNs) this.nextEscapeNs = d;
+  }
+
+  /** Make `t` (just placed on `c`) the fast path's copy for `c` (see cpuCached). */
+  private cache(c: number, t: Task): void {
+    if (t.cacheCpu >= 0) this.uncache(t);
+    const old = this.cpuCached[c];
+    if (old) old.cacheCpu = -1;
+    this.cpuCached[c] = t;
+    this.cpuCachedH[c] = t.handle;
+    this.cpuFast[2 * c] = t.dispatchNs + t.sliceNs;
+    this.cpuFast[2 * c + 1] = ruleLevel(t.rank);
+    t.cacheCpu = c;
+  }
+
+  private uncache(t: Task): void {
+    if (t.cacheCpu >= 0 && this.cpuCached[t.cacheCpu] === t) {
+      this.cpuCached[t.cacheCpu] = undefined;
+      this.cpuCachedH[t.cacheCpu] = 0;
+    }
+    t.cacheCpu = -1;
   }
 
   /** Tasks the agent currently tracks. */
@@ -418,9 +473,21 @@ export class GhostAgent {
     return 0;
   }
 
+  /** SW_FREE the first `nfree` bound frees, then commit `n` ops: one native call. */
+  private commitNative(n: number, nfree: number): void {
+    const hot = this.hotCommit;
+    if (hot !== undefined) {
+      this.ctl[0] = n;
+      this.ctl[1] = nfree;
+      hot();
+    } else {
+      this.o.client.commitBound(n, false, nfree);
+    }
+  }
+
   /** SW_FREE the handles of finished tasks now (normally they ride on the pass's commit). */
   private flushFrees(): void {
-    this.o.client.commitBound(0, false, this.nfree);
+    this.commitNative(0, this.nfree);
     this.nfree = 0;
   }
 
@@ -549,6 +616,7 @@ export class GhostAgent {
       dispatchNs: now,
       sliceNs: this.o.ordering.sliceNs(funcId),
       resumeSliceFromNs: -1,
+      cacheCpu: -1,
       waitNs: 0,
       blockedNs: 0,
       invalid: 0,
@@ -577,6 +645,7 @@ export class GhostAgent {
     if (t.cpu >= 0 && this.cpuTask[t.cpu] === t.handle) this.cpuTask[t.cpu] = 0;
     t.cpu = -1;
     t.dispatchNs = now;
+    if (t.cacheCpu >= 0) this.uncache(t);
   }
 
   private finish(t: Task, now: Ns, dead: boolean): void {
@@ -584,6 +653,7 @@ export class GhostAgent {
     this.rq.remove(t.handle);
     t.state = TS.Gone;
     this.tasks[t.handle] = undefined;
+    if (t.cacheCpu >= 0) this.uncache(t);
     // Free the status word so a re-entering task is not gated forever (§11 item 7); batched
     // with this pass's commit.
     this.decoder.forget(t.handle);
@@ -618,39 +688,55 @@ export class GhostAgent {
     txns.clear();
     const deferred = this.deferred;
     if (deferred.length !== 0) deferred.length = 0; // (setting length is a runtime call)
-    for (const c of this.workers) {
-      const ai = this.agentSw[c] as number;
-      if (ai < 0 || (sw.flags(ai) & SwFlag.CPU_AVAIL) === 0 || this.unavailable[c]) continue;
-      const cur = this.cpuTask[c] as number;
-      let victim: Task | undefined;
-      if (cur) {
-        victim = this.tasks[cur];
-        if (!victim) {
-          this.cpuTask[c] = 0;
-        } else {
-          // The ALPS rule (src/core/alps-rule.ts `displaces`): a strictly lower level preempts at
-          // once; otherwise the task is protected until its slice is used, then only something
-          // that orders before it wins.
-          const head = this.rq.peek();
-          if (head < 0) continue;
-          const ran = now - victim.dispatchNs;
-          // Fast path: inside its slice only a strictly lower level displaces it, and a task's
-          // level never rises while it waits or runs (it can only become overdue), so its level
-          // at its last enqueue (t.rank) bounds its level now.
-          if (ran < victim.sliceNs && !preempts(ruleLevel(this.rq.rankOf(head)), ruleLevel(victim.rank))) continue;
-          const v = ordering.position(victim.funcId, victim.arrivalNs, ordering.fair ? victim.vruntime + ran : Infinity, now);
-          if (!preempts(ruleLevel(this.rq.rankOf(head)), ruleLevel(v.level)) && !(ran >= victim.sliceNs && this.rq.before(head, v.level, v.key))) continue;
+    const rq = this.rq;
+    let head = rq.peek();
+    // Nothing waits: no CPU gets work and nothing is preempted (pickRunnable only pops).
+    if (head >= 0) {
+      let headLevel = ruleLevel(rq.rankOf(head));
+      const { workers, agentSw, unavailable, cpuTask, tasks, cpuCached, cpuCachedH, cpuFast } = this;
+      const commitFlags = this.commitFlags;
+      for (let wi = 0; wi < workers.length; wi++) {
+        const c = workers[wi] as number;
+        const cur = cpuTask[c] as number;
+        // Fast path, before the CPU's status word is read: its task is inside its slice and the
+        // head's level does not preempt it — nothing happens to this CPU whatever the word says.
+        // Inside its slice only a strictly lower level displaces a task, and a task's level never
+        // rises while it waits or runs (it can only become overdue), so its level at its last
+        // enqueue (t.rank) bounds its level now. Read from the per-CPU copy of
+        // (dispatchNs + sliceNs, ruleLevel(rank)) made when it was placed (cache()), valid while
+        // it is the same task and none of the three changed since.
+        // (A cached task is alive: finish() uncaches, so its handle still names it in `tasks`.)
+        if (cur !== 0 && cpuCachedH[c] === cur && now < (cpuFast[2 * c] as number) && !preempts(headLevel, cpuFast[2 * c + 1] as number)) continue;
+        const ai = agentSw[c] as number;
+        if (ai < 0 || (sw.flags(ai) & SwFlag.CPU_AVAIL) === 0 || unavailable[c]) continue;
+        let victim: Task | undefined;
+        if (cur) {
+          victim = tasks[cur];
+          // (=== undefined, not !victim: truthiness reads the object's map, a cache miss the fast
+          // path below otherwise never takes.)
+          if (victim === undefined) {
+            cpuTask[c] = 0;
+          } else {
+            // The ALPS rule (src/core/alps-rule.ts `displaces`): a strictly lower level preempts at
+            // once; otherwise the task is protected until its slice is used, then only something
+            // that orders before it wins. (The same fast path as above, for a task not cached.)
+            if (victim !== cpuCached[c] && now - victim.dispatchNs < victim.sliceNs && !preempts(headLevel, ruleLevel(victim.rank))) continue;
+            const ran = now - victim.dispatchNs;
+            const vLevel = ordering.positionInto(victim.funcId, victim.arrivalNs, ordering.fair ? victim.vruntime + ran : Infinity, now);
+            if (!preempts(headLevel, ruleLevel(vLevel)) && !(ran >= victim.sliceNs && rq.before(head, vLevel, ordering.posKey))) continue;
+          }
         }
+        // No runnable work at all (it was all popped or deferred): the other CPUs stay as they are.
+        const next = this.pickRunnable(deferred);
+        if (!next) break;
+        next.state = TS.Running;
+        next.cpu = c;
+        if (victim) this.stats.preemptions++;
+        txns.add(c, next.handle, next.seq, c === this.globalCpuNow ? this.localBarrier : 0, 0, commitFlags);
+        head = rq.peek();
+        if (head < 0) break;
+        headLevel = ruleLevel(rq.rankOf(head));
       }
-      const next = this.pickRunnable(deferred);
-      if (!next) {
-        if (victim) continue;
-        break; // no runnable work at all: the other idle CPUs stay idle
-      }
-      next.state = TS.Running;
-      next.cpu = c;
-      if (victim) this.stats.preemptions++;
-      txns.add(c, next.handle, next.seq, c === this.globalCpuNow ? this.localBarrier : 0, 0, this.o.commitFlags ?? CommitFlag.AT_TXN_COMMIT);
     }
     for (let i = 0; i < deferred.length; i++) {
       const h = deferred[i] as number;
@@ -669,7 +755,7 @@ export class GhostAgent {
       if (this.nfree && (now - this.freeSinceNs >= FREE_DELAY_NS || this.rq.size === 0)) this.flushFrees();
       return 0;
     }
-    this.o.client.commitBound(txns.count, false, this.nfree);
+    this.commitNative(txns.count, this.nfree);
     this.nfree = 0;
     return this.reap(now);
   }
@@ -681,7 +767,7 @@ export class GhostAgent {
       const h = this.rq.pop();
       if (h < 0) return undefined;
       const t = this.tasks[h];
-      if (!t) continue;
+      if (t === undefined) continue;
       const flags = sw.flags(t.swIndex);
       if (sw.barrier(t.swIndex) !== t.seq || (flags & SwFlag.TASK_ONCPU) !== 0) {
         // An unread message or a task still leaving its old CPU: try again next pass.
@@ -717,6 +803,7 @@ export class GhostAgent {
         t.dispatchNs = t.resumeSliceFromNs >= 0 ? t.resumeSliceFromNs : now;
         t.resumeSliceFromNs = -1;
         t.sliceNs = this.o.ordering.sliceNs(t.funcId);
+        this.cache(c, t);
         if (t.vruntime > this.minVruntime) this.minVruntime = t.vruntime;
         this.o.onPlace?.(c, t.tid);
         ok++;

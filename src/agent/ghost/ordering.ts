@@ -39,6 +39,13 @@ export interface Ordering {
    * sequence for fifo).
    */
   position(funcId: FuncId, arrivalNs: Ns, fairKey: number, nowNs: Ns): { level: number; key: number };
+  /**
+   * position() without allocating, for the agent's hot path: returns the level and leaves the key
+   * in `posKey` and deadlineNs(funcId, arrivalNs) in `posDeadlineNs` (read them before the next call).
+   */
+  positionInto(funcId: FuncId, arrivalNs: Ns, fairKey: number, nowNs: Ns): number;
+  readonly posKey: number;
+  readonly posDeadlineNs: number;
   /** Installs a new policy (ALPS only; others ignore it). */
   setPolicy(policy: Policy): void;
   readonly generation: number;
@@ -51,12 +58,8 @@ export function parsePolicyKind(value: string, flag = '--policy'): AgentPolicyKi
 
 export function makeOrdering(kind: AgentPolicyKind, defaultSliceNs: Ns = DEFAULT_SLICE_NS): Ordering {
   if (!(defaultSliceNs > 0)) throw new InputError('defaultSliceNs', `must be > 0 (got ${defaultSliceNs})`);
-  if (kind === 'fifo') {
-    return { kind, fair: false, generation: 0, rank: () => 0, sliceNs: () => Infinity, setPolicy: () => undefined, deadlineNs: () => Infinity, position: flat };
-  }
-  if (kind === 'cfs') {
-    return { kind, fair: true, generation: 0, rank: () => 0, sliceNs: () => defaultSliceNs, setPolicy: () => undefined, deadlineNs: () => Infinity, position: flat };
-  }
+  if (kind === 'fifo') return new FlatOrdering('fifo', false, Infinity);
+  if (kind === 'cfs') return new FlatOrdering('cfs', true, defaultSliceNs);
   return new AlpsOrdering(defaultSliceNs);
 }
 
@@ -68,7 +71,34 @@ export function ruleLevel(queueLevel: number): number {
   return queueLevel < 0 ? LEVEL_OVERDUE : queueLevel;
 }
 
-const flat = (_f: FuncId, _a: Ns, fairKey: number): { level: number; key: number } => ({ level: 0, key: fairKey });
+/** fifo and cfs: one level, keyed by the fair key (vruntime, or the enqueue sequence). */
+class FlatOrdering implements Ordering {
+  readonly generation = 0;
+  posKey = 0;
+  readonly posDeadlineNs = Infinity;
+  constructor(
+    readonly kind: AgentPolicyKind,
+    readonly fair: boolean,
+    private readonly slice: Ns,
+  ) {}
+  rank(): number {
+    return 0;
+  }
+  sliceNs(): Ns {
+    return this.slice;
+  }
+  deadlineNs(): Ns {
+    return Infinity;
+  }
+  position(_f: FuncId, _a: Ns, fairKey: number): { level: number; key: number } {
+    return { level: 0, key: fairKey };
+  }
+  positionInto(_f: FuncId, _a: Ns, fairKey: number): number {
+    this.posKey = fairKey;
+    return 0;
+  }
+  setPolicy(): void {}
+}
 
 class AlpsOrdering implements Ordering {
   readonly kind = 'alps' as const;
@@ -94,16 +124,27 @@ class AlpsOrdering implements Ordering {
     return e && e.rank > 0 ? escapeDeadlineNs(arrivalNs, e.expectedCpuNs) : Infinity;
   }
   position(funcId: FuncId, arrivalNs: Ns, fairKey: number, nowNs: Ns): { level: number; key: number } {
-    const d = this.deadlineNs(funcId, arrivalNs);
-    const rank = this.rank(funcId);
+    const level = this.positionInto(funcId, arrivalNs, fairKey, nowNs);
+    return { level, key: this.posKey };
+  }
+  posKey = 0;
+  posDeadlineNs = Infinity;
+  positionInto(funcId: FuncId, arrivalNs: Ns, fairKey: number, nowNs: Ns): number {
+    // One policy lookup for rank and deadline (deadlineNs and rank above, inlined).
+    const e = this.entry(funcId);
+    const rank = e?.rank ?? 0;
+    const d = e && e.rank > 0 ? escapeDeadlineNs(arrivalNs, e.expectedCpuNs) : Infinity;
+    this.posDeadlineNs = d;
     const level = levelOf(rank, d, nowNs);
     if (level === LEVEL_OVERDUE) {
       // The runqueue orders by (level, key): overdue tasks sit below every level, in the rule's
       // order (higher degree, then rank, then deadline). ruleLevel() maps them back to 0.
       const degree = overdueDegree(arrivalNs, d, nowNs);
-      return { level: OVERDUE_BASE - degree * (ALPS_MAX_RANK + 1) + Math.min(rank, ALPS_MAX_RANK), key: d };
+      this.posKey = d;
+      return OVERDUE_BASE - degree * (ALPS_MAX_RANK + 1) + Math.min(rank, ALPS_MAX_RANK);
     }
-    return { level, key: level === LEVEL_ORDINARY ? fairKey : arrivalNs };
+    this.posKey = level === LEVEL_ORDINARY ? fairKey : arrivalNs;
+    return level;
   }
   setPolicy(policy: Policy): void {
     // Checked whole before anything changes, and swapping the map is atomic for the agent loop:

@@ -7,18 +7,15 @@
 export class RunQueue {
   private heap: Int32Array;
   private pos: Int32Array; // handle -> index in heap, -1 when absent
-  private rank: Float64Array;
-  private key: Float64Array;
-  private seq: Float64Array;
+  /** rank, key, seq of handle h at e[h * 4 ..]: one cache line per comparison, not three. */
+  private e: Float64Array;
   private n = 0;
   private counter = 0;
 
   constructor(initialHandles = 1024) {
     this.heap = new Int32Array(initialHandles);
     this.pos = new Int32Array(initialHandles).fill(-1);
-    this.rank = new Float64Array(initialHandles);
-    this.key = new Float64Array(initialHandles);
-    this.seq = new Float64Array(initialHandles);
+    this.e = new Float64Array(initialHandles * 4);
   }
 
   get size(): number {
@@ -35,19 +32,20 @@ export class RunQueue {
   }
 
   rankOf(h: number): number {
-    return this.rank[h] as number;
+    return this.e[h * 4] as number;
   }
   keyOf(h: number): number {
-    return this.key[h] as number;
+    return this.e[h * 4 + 1] as number;
   }
 
   /** Insert (or re-key) `h`. `front` puts it ahead of equal (rank, key) peers. */
   push(h: number, rank: number, key: number, front = false): void {
     this.grow(h);
     if (this.has(h)) this.remove(h);
-    this.rank[h] = rank;
-    this.key[h] = key;
-    this.seq[h] = front ? -++this.counter : ++this.counter;
+    const e = this.e;
+    e[h * 4] = rank;
+    e[h * 4 + 1] = key;
+    e[h * 4 + 2] = front ? -++this.counter : ++this.counter;
     const i = this.n++;
     if (i >= this.heap.length) {
       const bigger = new Int32Array(this.heap.length * 2);
@@ -74,18 +72,19 @@ export class RunQueue {
 
   /** True when a's (rank, key) orders strictly before (rank, key). */
   before(h: number, rank: number, key: number): boolean {
-    const ra = this.rank[h] as number;
-    return ra < rank || (ra === rank && (this.key[h] as number) < key);
+    const ra = this.e[h * 4] as number;
+    return ra < rank || (ra === rank && (this.e[h * 4 + 1] as number) < key);
   }
 
   private less(a: number, b: number): boolean {
-    const ra = this.rank[a] as number;
-    const rb = this.rank[b] as number;
+    const e = this.e;
+    const ra = e[a * 4] as number;
+    const rb = e[b * 4] as number;
     if (ra !== rb) return ra < rb;
-    const ka = this.key[a] as number;
-    const kb = this.key[b] as number;
+    const ka = e[a * 4 + 1] as number;
+    const kb = e[b * 4 + 1] as number;
     if (ka !== kb) return ka < kb;
-    return (this.seq[a] as number) < (this.seq[b] as number);
+    return (e[a * 4 + 2] as number) < (e[b * 4 + 2] as number);
   }
 
   private removeAt(i: number): void {
@@ -142,10 +141,8 @@ export class RunQueue {
     const pos = new Int32Array(len).fill(-1);
     pos.set(this.pos);
     this.pos = pos;
-    for (const name of ['rank', 'key', 'seq'] as const) {
-      const a = new Float64Array(len);
-      a.set(this[name]);
-      this[name] = a;
-    }
+    const e = new Float64Array(len * 4);
+    e.set(this.e);
+    this.e = e;
   }
 }
