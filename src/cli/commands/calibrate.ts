@@ -3,18 +3,11 @@ import { availableParallelism } from 'node:os';
 import type { Argv } from 'yargs';
 import { UnsupportedError } from '../../core/errors.js';
 import type { GuestRunner } from '../../harness/real/calibrated-ab.js';
-import { intFlag, LIMITS, numFlag, seedFlag } from '../flags.js';
+import { checkReplayFlags, replayOptions, type ReplayArgs } from '../replay-options.js';
 import type { CliCommand } from '../program.js';
 
-interface CalibrateArgs {
+interface CalibrateArgs extends ReplayArgs {
   out: string;
-  workload: string;
-  invocations: number;
-  load: number;
-  cpus: number;
-  seed: number;
-  scale: number;
-  repeat: number;
   here: boolean;
   json: boolean;
 }
@@ -27,13 +20,8 @@ const EXAMPLES: [string, string][] = [
 
 /** Flag checks before any VM boots. */
 function checkCalibrateArgs(argv: CalibrateArgs): void {
-  intFlag('--invocations', argv.invocations, 20, LIMITS.realInvocations);
-  numFlag('--load', argv.load, 0, 0.99);
   // The VM takes up to 16 vCPUs; with --here the trace is for this host, so up to its CPU count.
-  intFlag('--cpus', argv.cpus, 1, argv.here ? Math.max(16, availableParallelism()) : 16);
-  intFlag('--repeat', argv.repeat, 1, 9);
-  seedFlag(argv.seed);
-  numFlag('--scale', argv.scale, 0, 10);
+  checkReplayFlags(argv, argv.here ? Math.max(16, availableParallelism()) : 16);
 }
 
 /**
@@ -58,22 +46,23 @@ export const calibrateCommand: CliCommand<CalibrateArgs> = {
   command: 'calibrate',
   describe: "measure a real host and write the simulator's machine file (simulate --machine)",
   builder: (y: Argv) =>
-    y
-      .usage(
-        'ghost-alps calibrate --out FILE [options]\n\nMeasure the host (the sched_ext VM by default): background CPU, CPU per invocation beyond its\n' +
-          'demand, tick rate and base slice; replay a small Table 1 trace under the default scheduler; fit the\n' +
-          "simulator's context-switch cost and CPU capacity to that replay's mean turnaround (overall and per\n" +
-          'group); write the machine file. The same file then serves every scheduler model (docs/simulator.md).',
-      )
-      .example(EXAMPLES)
-      .option('out', { type: 'string', demandOption: true, describe: 'machine file to write (JSON)' })
-      .option('workload', { type: 'string', default: 'huawei', choices: ['huawei', 'azure'], describe: 'Table 1 mix of the replay' })
-      .option('invocations', { type: 'number', default: 600, describe: 'invocations of the replay' })
-      .option('load', { type: 'number', default: 0.9, describe: 'real CPU utilisation of the replay (0..1)' })
-      .option('cpus', { type: 'number', default: 2, describe: 'vCPUs of the VM (with --here: CPUs the trace is generated for)' })
-      .option('seed', { type: 'number', default: 1, describe: 'seed of the replay trace' })
-      .option('scale', { type: 'number', default: 0.5, describe: 'multiply every CPU demand and gap of the trace (keeps runs short)' })
-      .option('repeat', { type: 'number', default: 3, describe: 'replays in the one boot; the median run is fitted (1..9)' })
+    replayOptions(
+      y
+        .usage(
+          'ghost-alps calibrate --out FILE [options]\n\nMeasure the host (the sched_ext VM by default): background CPU, CPU per invocation beyond its\n' +
+            'demand, tick rate and base slice; replay a small Table 1 trace under the default scheduler; fit the\n' +
+            "simulator's context-switch cost and CPU capacity to that replay's mean turnaround (overall and per\n" +
+            'group); write the machine file. The same file then serves every scheduler model (docs/simulator.md).',
+        )
+        .example(EXAMPLES)
+        .option('out', { type: 'string', demandOption: true, describe: 'machine file to write (JSON)' }),
+      {
+        invocations: { default: 600, describe: 'invocations of the replay' },
+        load: 'real CPU utilisation of the replay (0..1)',
+        cpus: 'vCPUs of the VM (with --here: CPUs the trace is generated for)',
+        repeat: 'replays in the one boot; the median run is fitted (1..9)',
+      },
+    )
       .option('here', { type: 'boolean', default: false, describe: 'measure this host directly instead of booting the VM' })
       .option('json', { type: 'boolean', default: false, describe: 'print the calibration (file, real and simulated statistics) as JSON' }),
   check: (argv) => {

@@ -4,21 +4,15 @@ import { InputError, UnsupportedError } from '../../core/errors.js';
 import type { CalibratedAbResult, runCalibratedAb } from '../../harness/real/calibrated-ab.js';
 import type { RealScheduler, SimRealPair } from '../../harness/real/real-ab.js';
 import { UsageError } from '../errors.js';
-import { intFlag, LIMITS, numFlag, prepareOutDir, seedFlag } from '../flags.js';
+import { prepareOutDir } from '../flags.js';
+import { checkReplayFlags, replayOptions, type ReplayArgs } from '../replay-options.js';
 import type { CliCommand } from '../program.js';
 
 
-interface CompareArgs {
+interface CompareArgs extends ReplayArgs {
   real: boolean;
   schedulers: string;
-  workload: string;
-  invocations: number;
-  load: number;
-  cpus: number;
-  seed: number;
-  scale: number;
   calibrate: boolean;
-  repeat: number;
   'with-sim': boolean;
   machine?: string;
   json: boolean;
@@ -60,12 +54,7 @@ async function checkCompareArgs(argv: CompareArgs): Promise<RealScheduler[]> {
   if (!argv.real) throw new UsageError('compare runs real kernels only; pass --real (for simulated schedulers use `ghost-alps simulate`)');
   // The list lives with the real A/B harness (imported here, not at start-up: it is heavy).
   const schedulers = parseSchedulers(argv.schedulers, (await import('../../harness/real/real-ab.js')).REAL_SCHEDULERS);
-  intFlag('--invocations', argv.invocations, 20, LIMITS.realInvocations);
-  numFlag('--load', argv.load, 0, 0.99);
-  intFlag('--cpus', argv.cpus, 1, 16);
-  intFlag('--repeat', argv.repeat, 1, 9);
-  seedFlag(argv.seed);
-  numFlag('--scale', argv.scale, 0, 10);
+  checkReplayFlags(argv, 16);
   return schedulers;
 }
 
@@ -100,25 +89,26 @@ export const compareCommand: CliCommand<CompareArgs> = {
   command: 'compare',
   describe: 'real A/B on a sched_ext kernel (the qemu VM): default scheduler vs ALPS on sched_ext',
   builder: (y: Argv) =>
-    y
-      .usage(
-        'ghost-alps compare --real [options]\n\nReplay one Table 1 workload with real processes (alps-invoke) under each scheduler in the\n' +
-          'sched_ext VM (or directly when already inside a sched_ext guest), after calibrating the trace\n' +
-          "to the guest's real CPU capacity so --load is the utilisation the guest really sees. Prints the\n" +
-          'same report as `simulate`, the measured utilisation of each arm, and a sim-vs-real table\n' +
-          '(the EEVDF model vs the real default, the ALPS model vs ALPS on sched_ext).',
-      )
-      .example(EXAMPLES)
-      .option('real', { type: 'boolean', default: false, describe: 'run on a real kernel (required: simulated comparisons are `ghost-alps simulate`)' })
-      .option('schedulers', { type: 'string', default: 'default,alps-scx', describe: 'comma-separated, in run order: default, alps-scx (and the other ALPS variants an unknown name lists)' })
-      .option('workload', { type: 'string', default: 'huawei', choices: ['huawei', 'azure'], describe: 'Table 1 mix' })
-      .option('invocations', { type: 'number', default: 1000, describe: 'invocations per scheduler' })
-      .option('load', { type: 'number', default: 0.9, describe: 'real guest CPU utilisation to calibrate to (0..1)' })
-      .option('cpus', { type: 'number', default: 2, describe: 'vCPUs of the VM (and of the simulated machine)' })
-      .option('seed', { type: 'number', default: 1, describe: 'seed of the workload' })
-      .option('scale', { type: 'number', default: 0.5, describe: 'multiply every CPU demand and gap of the generated trace (keeps runs short)' })
+    replayOptions(
+      y
+        .usage(
+          'ghost-alps compare --real [options]\n\nReplay one Table 1 workload with real processes (alps-invoke) under each scheduler in the\n' +
+            'sched_ext VM (or directly when already inside a sched_ext guest), after calibrating the trace\n' +
+            "to the guest's real CPU capacity so --load is the utilisation the guest really sees. Prints the\n" +
+            'same report as `simulate`, the measured utilisation of each arm, and a sim-vs-real table\n' +
+            '(the EEVDF model vs the real default, the ALPS model vs ALPS on sched_ext).',
+        )
+        .example(EXAMPLES)
+        .option('real', { type: 'boolean', default: false, describe: 'run on a real kernel (required: simulated comparisons are `ghost-alps simulate`)' })
+        .option('schedulers', { type: 'string', default: 'default,alps-scx', describe: 'comma-separated, in run order: default, alps-scx (and the other ALPS variants an unknown name lists)' }),
+      {
+        invocations: { default: 1000, describe: 'invocations per scheduler' },
+        load: 'real guest CPU utilisation to calibrate to (0..1)',
+        cpus: 'vCPUs of the VM (and of the simulated machine)',
+        repeat: 'repetitions of every arm in the one A/B boot; each arm reports its median run and the spread (1..9)',
+      },
+    )
       .option('calibrate', { type: 'boolean', default: true, describe: 'calibrate the arrival gaps to the measured guest capacity (--no-calibrate: nominal load)' })
-      .option('repeat', { type: 'number', default: 3, describe: 'repetitions of every arm in the one A/B boot; each arm reports its median run and the spread (1..9)' })
       .option('with-sim', { type: 'boolean', default: true, describe: 'also simulate the same workload and print the sim-vs-real table (--no-with-sim to skip)' })
       .option('machine', { type: 'string', describe: 'simulate on this machine file (from `ghost-alps calibrate`) instead of adding the run\'s own measured overhead to each invocation' })
       .option('json', { type: 'boolean', default: false, describe: 'print the report as JSON (simulate --json shape, plus .real and .simVsReal)' })
