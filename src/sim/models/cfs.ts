@@ -1,8 +1,7 @@
 import type { Ns } from '../../core/index.js';
-import { fairTunables, type FairTunables } from '../linux.js';
-import type { EnqueueKind, LoadBalanceOps, MachineApi, SchedulerModel } from '../model.js';
-import { IndexedHeap } from '../runqueue.js';
+import type { EnqueueKind, LoadBalanceOps, SchedulerModel } from '../model.js';
 import type { SimTask } from '../task.js';
+import { FairRunqueues } from './fair-base.js';
 
 /**
  * Linux CFS as of 6.1–6.5 (before EEVDF), for nice-0 tasks, without group scheduling depth:
@@ -21,33 +20,20 @@ import type { SimTask } from '../task.js';
  *   when that is not unfair by more than wakeup_granularity;
  * - re-picking the running task keeps prev_sum_exec_runtime (CONFIG_FAIR_GROUP_SCHED path).
  */
-export class CfsModel implements SchedulerModel {
+export class CfsModel extends FairRunqueues implements SchedulerModel {
   readonly name: string = 'cfs';
   readonly lb: LoadBalanceOps;
-  protected m!: MachineApi;
-  protected readonly rq: IndexedHeap[];
-  protected readonly minVr: Float64Array;
   protected readonly nextBuddy: (SimTask | null)[];
   protected readonly lastBuddy: (SimTask | null)[];
-  readonly tun: FairTunables;
 
-  constructor(
-    readonly ncpus: number,
-    baseSliceNs?: Ns,
-  ) {
-    this.tun = fairTunables(ncpus, baseSliceNs);
-    const less = (a: SimTask, b: SimTask): boolean => this.entityBefore(a, b);
-    this.rq = Array.from({ length: ncpus }, () => new IndexedHeap(less));
-    this.minVr = new Float64Array(ncpus);
+  constructor(ncpus: number, baseSliceNs?: Ns) {
+    // entityBefore is virtual (the ALPS model overrides the order): look it up per comparison.
+    super(ncpus, baseSliceNs, (a, b) => this.entityBefore(a, b));
     this.nextBuddy = new Array<SimTask | null>(ncpus).fill(null);
     this.lastBuddy = new Array<SimTask | null>(ncpus).fill(null);
     this.lb = {
       nrRunning: (cpu) => this.nrRunning(cpu),
-      migratable: (cpu, out) => {
-        for (const t of this.rq[cpu]!.items) out.push(t);
-        // detach_tasks walks cfs_tasks from the tail: least recently run first.
-        out.sort((a, b) => a.lru - b.lru);
-      },
+      migratable: (cpu, out) => this.migratable(cpu, out),
       detach: (src, t) => {
         this.m.updateCurr(src);
         this.rq[src]!.remove(t);
@@ -67,24 +53,6 @@ export class CfsModel implements SchedulerModel {
   /** The kernel's entity_before(): the runqueue order. */
   protected entityBefore(a: SimTask, b: SimTask): boolean {
     return a.vruntime < b.vruntime || (a.vruntime === b.vruntime && a.id < b.id);
-  }
-
-  attach(m: MachineApi): void {
-    this.m = m;
-  }
-
-  nrRunning(cpu: number): number {
-    return this.rq[cpu]!.size + (this.m.curr(cpu) ? 1 : 0);
-  }
-
-  queuedOn(cpu: number): number {
-    return this.rq[cpu]!.size;
-  }
-
-  queuedTotal(): number {
-    let s = 0;
-    for (const q of this.rq) s += q.size;
-    return s;
   }
 
   /** The runqueue's min_vruntime. */

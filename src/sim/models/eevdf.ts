@@ -1,8 +1,7 @@
 import type { Ns } from '../../core/index.js';
-import { fairTunables, type FairTunables } from '../linux.js';
-import type { EnqueueKind, LoadBalanceOps, MachineApi, SchedulerModel } from '../model.js';
-import { IndexedHeap } from '../runqueue.js';
+import type { EnqueueKind, LoadBalanceOps, SchedulerModel } from '../model.js';
 import type { SimTask } from '../task.js';
+import { FairRunqueues } from './fair-base.js';
 
 /**
  * Linux EEVDF as merged in 6.6 (nice-0 tasks, weight factored out):
@@ -18,34 +17,21 @@ import type { SimTask } from '../task.js';
  * - place_entity with PLACE_LAG (lag scaled by (load+w)/load) and PLACE_DEADLINE_INITIAL
  *   (new tasks get half a slice); lag is saved at dequeue, clamped to max(2·slice, TICK).
  */
-export class EevdfModel implements SchedulerModel {
+export class EevdfModel extends FairRunqueues implements SchedulerModel {
   readonly name: string = 'eevdf';
   readonly lb: LoadBalanceOps;
-  protected m!: MachineApi;
-  /** Queued entities ordered by vruntime (the 6.6 rbtree order): leftmost in O(1). */
-  protected readonly rq: IndexedHeap[];
-  protected readonly minVr: Float64Array;
   /** Σ (vruntime − min_vruntime) over queued (not running) entities: cfs_rq->avg_vruntime. */
   protected readonly sumKey: Float64Array;
-  readonly tun: FairTunables;
   readonly baseSliceNs: Ns;
 
-  constructor(
-    readonly ncpus: number,
-    baseSliceNs?: Ns,
-  ) {
-    this.tun = fairTunables(ncpus, baseSliceNs);
+  constructor(ncpus: number, baseSliceNs?: Ns) {
+    // Queued entities ordered by vruntime (the 6.6 rbtree order).
+    super(ncpus, baseSliceNs, (a, b) => a.vruntime < b.vruntime || (a.vruntime === b.vruntime && a.id < b.id));
     this.baseSliceNs = this.tun.minGranularityNs;
-    const byVruntime = (a: SimTask, b: SimTask): boolean => a.vruntime < b.vruntime || (a.vruntime === b.vruntime && a.id < b.id);
-    this.rq = Array.from({ length: ncpus }, () => new IndexedHeap(byVruntime));
-    this.minVr = new Float64Array(ncpus);
     this.sumKey = new Float64Array(ncpus);
     this.lb = {
       nrRunning: (cpu) => this.nrRunning(cpu),
-      migratable: (cpu, out) => {
-        for (const t of this.rq[cpu]!.items) out.push(t);
-        out.sort((a, b) => a.lru - b.lru);
-      },
+      migratable: (cpu, out) => this.migratable(cpu, out),
       detach: (src, t) => {
         this.m.updateCurr(src);
         this.saveLag(src, t, this.m.curr(src));
@@ -54,22 +40,6 @@ export class EevdfModel implements SchedulerModel {
       },
       attach: (dst, t) => this.enqueue(dst, t, 'migrate'),
     };
-  }
-
-  attach(m: MachineApi): void {
-    this.m = m;
-  }
-
-  nrRunning(cpu: number): number {
-    return this.rq[cpu]!.size + (this.m.curr(cpu) ? 1 : 0);
-  }
-  queuedOn(cpu: number): number {
-    return this.rq[cpu]!.size;
-  }
-  queuedTotal(): number {
-    let s = 0;
-    for (const q of this.rq) s += q.size;
-    return s;
   }
 
   protected add(cpu: number, t: SimTask): void {
