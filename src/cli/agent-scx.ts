@@ -5,6 +5,7 @@
  * needs one branch (`if (argv.scx) return runScxBackend(argv)`).
  */
 import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { ExitCode, InputError } from '../core/errors.js';
 import type { Policy } from '../core/policy.js';
 import { msToNs } from '../core/time.js';
@@ -50,7 +51,9 @@ export async function runScxBackend(a: ScxBackendArgs): Promise<number> {
     }
     for (const [dir, name] of Object.entries(m)) cgroupMap.set(dir, funcIdOfName(String(name)));
   }
-  const base = a.learn ? createLearner({}) : undefined;
+  // sched_ext schedules every CPU: the learner's SRPT replay runs on as many (the default, 1,
+  // would replay a 2-CPU guest's window on one CPU and see waits that never happened).
+  const base = a.learn ? createLearner({ cpus: availableParallelism() }) : undefined;
   const tel: ScxTelemetry | undefined =
     a.telemetry !== undefined ? await startScxTelemetry({ port: a.telemetry, ...(base ? { learner: base } : {}) }) : undefined;
   if (tel) process.stderr.write(`ghost-alps agent: telemetry on ws://127.0.0.1:${tel.port}${tel.tokenFile ? ` (control token in ${tel.tokenFile})` : ''}\n`);
