@@ -193,6 +193,7 @@ export const compareCommand: CliCommand<CompareArgs> = {
         groups: a.row.groups,
         failed: a.row.failed,
         ...(a.agentCpuShare !== undefined ? { agentCpuShare: a.agentCpuShare } : {}),
+        ...(a.agentCost ? { agentCost: a.agentCost } : {}),
         ...(a.ghost ? { ghost: a.ghost } : {}),
       })),
       failed: Object.fromEntries(r.arms.map((a) => [a.scheduler, a.row.failed])),

@@ -188,7 +188,22 @@ function closedLoopArm(arm: (pin: string) => string, P: string = DEFAULT_TAGS_PI
     `echo "agentcpu end $(cut -d' ' -f14,15 /proc/$A/stat)"`,
     `kill -INT $A; wait $A`,
     `echo "agentgen $(grep -o '"generation":[0-9]*' /tmp/agent.out | tail -1 | cut -d: -f2)"`,
+    // Where the agent's CPU went (its own accounting since attach: learner rounds, ring-buffer
+    // deliveries, ticks, total), from its last state line.
+    `echo "agentcost $(grep -o '"cost":{[^}]*}' /tmp/agent.out | tail -1 | cut -c8-)"`,
   ].join('\n');
+}
+
+/** The closed-loop agent's own CPU accounting (ScxAgentCost, ms since attach), if it printed one. */
+export function agentCost(lines: readonly string[]): Record<string, number> | undefined {
+  const l = lines.find((x) => x.startsWith('agentcost {'));
+  if (!l) return undefined;
+  try {
+    const j = JSON.parse(l.slice('agentcost '.length)) as Record<string, unknown>;
+    return Object.fromEntries(Object.entries(j).filter((e): e is [string, number] => typeof e[1] === 'number').map(([k, v]) => [k, Math.round(v)]));
+  } catch {
+    return undefined;
+  }
 }
 
 /**
