@@ -194,6 +194,7 @@ export const compareCommand: CliCommand<CompareArgs> = {
         failed: a.row.failed,
         ...(a.agentCpuShare !== undefined ? { agentCpuShare: a.agentCpuShare } : {}),
         ...(a.agentCost ? { agentCost: a.agentCost } : {}),
+        ...(a.schedulerStats ? { schedulerStats: a.schedulerStats } : {}),
         ...(a.ghost ? { ghost: a.ghost } : {}),
       })),
       failed: Object.fromEntries(r.arms.map((a) => [a.scheduler, a.row.failed])),

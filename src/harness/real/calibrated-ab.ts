@@ -117,6 +117,8 @@ export interface ArmResult {
   agentCpuShare?: number;
   /** Closed loop: the agent's own accounting of its CPU since attach (ms: learnMs, recordsMs, tickMs, totalMs; rounds, wakeups). */
   agentCost?: Record<string, number>;
+  /** Closed loop: the sched_ext scheduler's counters at the agent's last round (ScxStats). */
+  schedulerStats?: Record<string, number>;
   /** Mean turnaround (ms) of every repetition, in run order; the arm's figures are the median run's. */
   repetitionMeansMs: number[];
   /** Delegated arms (alps-ghost, ghost-fifo): the agent's decisions and the kernel side's commit figures. */
@@ -204,6 +206,8 @@ export async function runCalibratedAb(o: CalibratedAbOptions): Promise<Calibrate
       arm.agentCpuShare = a.agentCpuShare;
       const c = s === 'alps-scx' ? agentCost(lines) : undefined;
       if (c) arm.agentCost = c;
+      const k = s === 'alps-scx' ? agentCost(lines, 'agentsched') : undefined;
+      if (k) arm.schedulerStats = k;
     }
     if (GHOST_ARMS[s]) {
       const g = ghostFigures(lines);

@@ -191,15 +191,17 @@ function closedLoopArm(arm: (pin: string) => string, P: string = DEFAULT_TAGS_PI
     // Where the agent's CPU went (its own accounting since attach: learner rounds, ring-buffer
     // deliveries, ticks, total), from its last state line.
     `echo "agentcost $(grep -o '"cost":{[^}]*}' /tmp/agent.out | tail -1 | cut -c8-)"`,
+    // The scheduler's counters at the agent's last round (escaped = turned overdue, starved = safety-net rescues).
+    `echo "agentsched $(grep -o '"scheduler":{[^}]*}' /tmp/agent.out | tail -1 | cut -c13-)"`,
   ].join('\n');
 }
 
 /** The closed-loop agent's own CPU accounting (ScxAgentCost, ms since attach), if it printed one. */
-export function agentCost(lines: readonly string[]): Record<string, number> | undefined {
-  const l = lines.find((x) => x.startsWith('agentcost {'));
+export function agentCost(lines: readonly string[], tag = 'agentcost'): Record<string, number> | undefined {
+  const l = lines.find((x) => x.startsWith(`${tag} {`));
   if (!l) return undefined;
   try {
-    const j = JSON.parse(l.slice('agentcost '.length)) as Record<string, unknown>;
+    const j = JSON.parse(l.slice(tag.length + 1)) as Record<string, unknown>;
     return Object.fromEntries(Object.entries(j).filter((e): e is [string, number] => typeof e[1] === 'number').map(([k, v]) => [k, Math.round(v)]));
   } catch {
     return undefined;
