@@ -192,6 +192,7 @@ export const compareCommand: CliCommand<CompareArgs> = {
         repetitionMeansMs: a.repetitionMeansMs,
         groups: a.row.groups,
         failed: a.row.failed,
+        ...(a.row.launchLateMeanMs !== undefined ? { launchLateMeanMs: a.row.launchLateMeanMs, launchLateP99Ms: a.row.launchLateP99Ms } : {}),
         ...(a.agentCpuShare !== undefined ? { agentCpuShare: a.agentCpuShare } : {}),
         ...(a.agentCost ? { agentCost: a.agentCost } : {}),
         ...(a.schedulerStats ? { schedulerStats: a.schedulerStats } : {}),
