@@ -5,10 +5,11 @@
  * needs one branch (`if (argv.scx) return runScxBackend(argv)`).
  */
 import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { ExitCode, InputError } from '../core/errors.js';
 import type { Policy } from '../core/policy.js';
 import { msToNs } from '../core/time.js';
-import { createLearner } from '../learner/index.js';
+import { createLearner, warmUpLearner } from '../learner/index.js';
 import { runScxAgent } from '../agent/scx/agent.js';
 import { startScxTelemetry, type ScxTelemetry } from '../agent/scx/telemetry.js';
 import { funcIdOfName } from '../workload/funcs.js';
@@ -50,7 +51,13 @@ export async function runScxBackend(a: ScxBackendArgs): Promise<number> {
     }
     for (const [dir, name] of Object.entries(m)) cgroupMap.set(dir, funcIdOfName(String(name)));
   }
-  const base = a.learn ? createLearner({}) : undefined;
+  // sched_ext schedules every CPU: the learner's SRPT replay runs on as many (the default, 1,
+  // would replay a 2-CPU guest's window on one CPU and see waits that never happened).
+  const base = a.learn ? createLearner({ cpus: availableParallelism() }) : undefined;
+  // Warm the learner's code before attaching (a throwaway learner on synthetic records), so the
+  // first rounds after attach do not pay V8's compilation: under the A/B's TCG guest that was
+  // most of the agent's CPU in its first windows.
+  const warmMs = base ? warmUpLearner(base.params) : 0;
   const tel: ScxTelemetry | undefined =
     a.telemetry !== undefined ? await startScxTelemetry({ port: a.telemetry, ...(base ? { learner: base } : {}) }) : undefined;
   if (tel) process.stderr.write(`ghost-alps agent: telemetry on ws://127.0.0.1:${tel.port}${tel.tokenFile ? ` (control token in ${tel.tokenFile})` : ''}\n`);
@@ -69,7 +76,9 @@ export async function runScxBackend(a: ScxBackendArgs): Promise<number> {
     ...(a['tags-pin'] !== undefined ? { tagsPin: a['tags-pin'] } : {}),
     signal: ctl.signal,
     onAttached: (pin) =>
-      process.stderr.write(`ghost-alps agent: ALPS sched_ext scheduler enabled; tag map pinned at ${pin || '(not pinned)'}; tag work with alps-exec --pin <map> --func ID -- CMD\n`),
+      process.stderr.write(
+        `ghost-alps agent: ALPS sched_ext scheduler enabled; tag map pinned at ${pin || '(not pinned)'}; tag work with alps-exec --pin <map> --func ID -- CMD${base ? ` (learner warmed up in ${warmMs.toFixed(0)} ms of CPU)` : ''}\n`,
+      ),
     onState: (s) => {
       tel?.onState(s);
       if (a.json) process.stdout.write(JSON.stringify(s) + '\n');

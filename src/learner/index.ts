@@ -4,6 +4,7 @@
  * paper describes; `mode: 'artifact'` reproduces the published artifact. See docs/learner.md.
  */
 export { AlpsLearner, createLearner } from './learner.js';
+export { warmUpLearner } from './warm-up.js';
 export {
   defaultLearnerParams,
   validateLearnerParams,

@@ -56,7 +56,28 @@ export interface ScxAgentState {
   utilisationPct: number;
   scheduler: ScxStats;
   profiler: ProfilerCounters;
+  /** Where the agent's own CPU went since it attached (process CPU time, ms). */
+  cost?: ScxAgentCost;
 }
+
+/** The agent's own CPU by activity (process.cpuUsage deltas around each, user + system, ms). */
+export interface ScxAgentCost {
+  /** Learner rounds run and their CPU. */
+  rounds: number;
+  learnMs: number;
+  /** Ring-buffer deliveries (profiler wakeups) and the CPU of handling them (decode, observe). */
+  wakeups: number;
+  recordsMs: number;
+  /** Everything else of a tick: exit check, /proc/stat, counters, policy write, the state line. */
+  tickMs: number;
+  /** The whole process since attach (includes the above, GC and V8's threads). */
+  totalMs: number;
+}
+
+const cpuMs = (): number => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+};
 
 /** Busy share of all CPUs since the previous call, from /proc/stat. */
 function cpuMeter(): () => number {
@@ -101,16 +122,20 @@ export async function runScxAgent(o: ScxAgentOptions): Promise<string> {
   let profiler: Profiler | undefined;
   let timer: NodeJS.Timeout | undefined;
   let records = 0;
+  const cost: ScxAgentCost = { rounds: 0, learnMs: 0, wakeups: 0, recordsMs: 0, tickMs: 0, totalMs: 0 };
+  let attachedAtMs = 0;
   try {
-    if (pin) pinTags(sched, pin);
     for (const [dir, id] of o.cgroupMap ?? []) sched.mapCgroup(dir, id);
     profiler = Profiler.start({
       tags: sched.tags,
       cgfuncs: sched.cgfuncs,
       onRecords: (recs) => {
+        const c0 = cpuMs();
         records += recs.length;
         o.learner?.observe(recs);
         o.onRecords?.(recs);
+        cost.wakeups++;
+        cost.recordsMs += cpuMs() - c0;
       },
     });
     let generation = 0;
@@ -122,8 +147,19 @@ export async function runScxAgent(o: ScxAgentOptions): Promise<string> {
       o.onPolicy?.(written);
     };
     if (o.initialPolicy) install(o.initialPolicy);
+    // Pinned last: a launcher that waits for the pin (the real A/B's closed-loop arm) starts its
+    // clock once the profiler is attached (BPF load and verification are done) and any initial
+    // policy is in, not while the agent is still loading.
+    if (pin) pinTags(sched, pin);
     o.onAttached?.(pin);
+    attachedAtMs = cpuMs();
     const util = cpuMeter();
+    const learnRound = (u: number): void => {
+      const c0 = cpuMs();
+      install(o.learner!.learn(Number(process.hrtime.bigint()), u));
+      cost.rounds++;
+      cost.learnMs += cpuMs() - c0;
+    };
     let windowNs = o.windowNs ?? o.learner?.params.windowNs ?? 5e9;
     return await new Promise<string>((resolve) => {
       const finish = (why: string): void => {
@@ -135,9 +171,15 @@ export async function runScxAgent(o: ScxAgentOptions): Promise<string> {
       const tick = (): void => {
         const x = sched.exitInfo();
         if (x) return finish(`the kernel ejected the scheduler: ${x.reason}${x.msg ? ` (${x.msg})` : ''} [kind ${x.kind}]${x.dump ? `\n--- scheduler dump ---\n${x.dump.trimEnd()}` : ''}`);
+        const c0 = cpuMs();
         const u = util();
-        if (o.learner) install(o.learner.learn(Number(process.hrtime.bigint()), u));
-        o.onState?.({ generation, functions, records, utilisationPct: u, scheduler: sched.stats(), profiler: profiler!.counters() });
+        const learnBefore = cost.learnMs;
+        if (o.learner) learnRound(u);
+        const state = { generation, functions, records, utilisationPct: u, scheduler: sched.stats(), profiler: profiler!.counters() };
+        const now = cpuMs();
+        cost.tickMs += now - c0 - (cost.learnMs - learnBefore);
+        cost.totalMs = now - attachedAtMs;
+        o.onState?.({ ...state, cost: { ...cost } });
       };
       const arm = (): void => {
         if (timer) clearInterval(timer);
@@ -147,7 +189,7 @@ export async function runScxAgent(o: ScxAgentOptions): Promise<string> {
       o.onControl?.({
         learnNow: () => {
           if (!o.learner) return undefined;
-          install(o.learner.learn(Number(process.hrtime.bigint()), util()));
+          learnRound(util());
           return o.learner.current;
         },
         setWindowNs: (ns) => {

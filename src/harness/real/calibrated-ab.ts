@@ -15,7 +15,7 @@ import type { WorkloadBundle } from '../../workload/bundle.js';
 import type { Policy } from '../../core/policy.js';
 import type { RunOutcome } from '../report.js';
 import { calibrationPlan, calibrationScript, cpuUse, gapFactor, parseCalibration, parseStatLines, stretchArrivals, STAT_HELPER, type Calibration, type CpuUse } from './calibrate.js';
-import { agentFigures, GHOST_ARMS, ghostFigures, learnLoaderPolicy, measuredAbScript, scaleBundle, splitSections, summarise, toRealTrace, toRunOutcome, type GhostFigures, type RealRow, type RealScheduler } from './real-ab.js';
+import { agentCost, agentFigures, GHOST_ARMS, ghostFigures, learnLoaderPolicy, measuredAbScript, scaleBundle, splitSections, summarise, toRealTrace, toRunOutcome, type GhostFigures, type RealRow, type RealScheduler } from './real-ab.js';
 
 export interface GuestFile {
   guestPath: string;
@@ -115,6 +115,10 @@ export interface ArmResult {
   policyGenerations: number;
   /** Closed loop: the agent's own CPU time as a share of the guest's CPU over the run. */
   agentCpuShare?: number;
+  /** Closed loop: the agent's own accounting of its CPU since attach (ms: learnMs, recordsMs, tickMs, totalMs; rounds, wakeups). */
+  agentCost?: Record<string, number>;
+  /** Closed loop: the sched_ext scheduler's counters at the agent's last round (ScxStats). */
+  schedulerStats?: Record<string, number>;
   /** Mean turnaround (ms) of every repetition, in run order; the arm's figures are the median run's. */
   repetitionMeansMs: number[];
   /** Delegated arms (alps-ghost, ghost-fifo): the agent's decisions and the kernel side's commit figures. */
@@ -200,6 +204,10 @@ export async function runCalibratedAb(o: CalibratedAbOptions): Promise<Calibrate
       if (!a) throw new Error(`${s}: the in-guest agent reported no generations or CPU time: ${lines.filter((l) => l.startsWith('agent')).join(' | ')}`);
       arm.policyGenerations = a.policyGenerations;
       arm.agentCpuShare = a.agentCpuShare;
+      const c = s === 'alps-scx' ? agentCost(lines) : undefined;
+      if (c) arm.agentCost = c;
+      const k = s === 'alps-scx' ? agentCost(lines, 'agentsched') : undefined;
+      if (k) arm.schedulerStats = k;
     }
     if (GHOST_ARMS[s]) {
       const g = ghostFigures(lines);

@@ -65,6 +65,13 @@ export interface RealRow {
   /** Per CPU-demand group (1..4): count, mean and p99 turnaround. */
   groups: Record<string, { n: number; meanMs: number; p99Ms: number }>;
   failed: number;
+  /**
+   * How late the invoker forked invocations (fork time − intended arrival, ms): mean and p99.
+   * The invoker is ordinary work in the guest; under a scheduler that makes it wait, arrivals
+   * start late and their turnaround (taken from the intended arrival) grows by that much.
+   */
+  launchLateMeanMs?: number;
+  launchLateP99Ms?: number;
 }
 
 const q = (xs: number[], p: number): number => {
@@ -76,7 +83,7 @@ const q = (xs: number[], p: number): number => {
 export function summarise(scheduler: string, lines: string[]): RealRow {
   const rows = lines.flatMap((l) => {
     const m = /^inv (\d+) (\d+) (\d+) (-?\d+) (-?\d+) (\d+)$/.exec(l);
-    return m ? [{ cpuNs: Number(m[3]) * 1000, tNs: Number(m[4]), status: Number(m[6]) }] : [];
+    return m ? [{ cpuNs: Number(m[3]) * 1000, tNs: Number(m[4]), lateNs: Number(m[5]), status: Number(m[6]) }] : [];
   });
   const ms = (ns: number): number => Math.round(ns / 1e4) / 100;
   const all = rows.map((r) => r.tNs);
@@ -92,6 +99,12 @@ export function summarise(scheduler: string, lines: string[]): RealRow {
     p99TurnaroundMs: ms(q(all, 0.99)),
     groups,
     failed: rows.filter((r) => r.status !== 0).length,
+    ...(rows.length
+      ? {
+          launchLateMeanMs: ms(rows.reduce((a, r) => a + r.lateNs, 0) / rows.length),
+          launchLateP99Ms: ms(q(rows.map((r) => r.lateNs), 0.99)),
+        }
+      : {}),
   };
 }
 
@@ -188,7 +201,24 @@ function closedLoopArm(arm: (pin: string) => string, P: string = DEFAULT_TAGS_PI
     `echo "agentcpu end $(cut -d' ' -f14,15 /proc/$A/stat)"`,
     `kill -INT $A; wait $A`,
     `echo "agentgen $(grep -o '"generation":[0-9]*' /tmp/agent.out | tail -1 | cut -d: -f2)"`,
+    // Where the agent's CPU went (its own accounting since attach: learner rounds, ring-buffer
+    // deliveries, ticks, total), from its last state line.
+    `echo "agentcost $(grep -o '"cost":{[^}]*}' /tmp/agent.out | tail -1 | cut -c8-)"`,
+    // The scheduler's counters at the agent's last round (escaped = turned overdue, starved = safety-net rescues).
+    `echo "agentsched $(grep -o '"scheduler":{[^}]*}' /tmp/agent.out | tail -1 | cut -c13-)"`,
   ].join('\n');
+}
+
+/** The closed-loop agent's own CPU accounting (ScxAgentCost, ms since attach), if it printed one. */
+export function agentCost(lines: readonly string[], tag = 'agentcost'): Record<string, number> | undefined {
+  const l = lines.find((x) => x.startsWith(`${tag} {`));
+  if (!l) return undefined;
+  try {
+    const j = JSON.parse(l.slice(tag.length + 1)) as Record<string, unknown>;
+    return Object.fromEntries(Object.entries(j).filter((e): e is [string, number] => typeof e[1] === 'number').map(([k, v]) => [k, Math.round(v)]));
+  } catch {
+    return undefined;
+  }
 }
 
 /**

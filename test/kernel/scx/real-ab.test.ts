@@ -52,6 +52,9 @@ test('summaries: mean, p99 and per-group numbers from alps-invoke output; failur
   assert.equal(r.meanTurnaroundMs, 265);
   assert.equal(r.p99TurnaroundMs, 900);
   assert.deepEqual(r.groups, { '1': { n: 2, meanMs: 30, p99Ms: 40 }, '3': { n: 2, meanMs: 500, p99Ms: 900 } });
+  // Field 5: how late the invoker forked (ns): 5 ns each here.
+  assert.equal(r.launchLateMeanMs, 0);
+  assert.deepEqual(summarise('y', ['inv 0 1 10000 20000000 3000000 0', 'inv 1 1 10000 20000000 1000000 0']).launchLateMeanMs, 2);
 });
 
 test('closed-loop arm: the agent runs in the guest around the invoker; its generations and CPU share are parsed', () => {
