@@ -2,11 +2,12 @@
  * with the ALPS rule (src/core/alps-rule.ts; docs/scx.md "The ALPS rule"; its constants come
  * from the generated alps_rule.h):
  *
- *   level 0  overdue: a ranked function task past its escape deadline
+ *   level 0  ordinary: untagged work, functions without a policy entry -> ORD_DSQ, key vtime
+ *            (weighted virtual time: fair, nice respected); function work never runs ahead
+ *            of the host's own work (the invoker, the agent, daemons)
+ *   level 1  overdue: a ranked function task past its escape deadline
  *            d = arrival + ALPS_ESCAPE_SLOWDOWN x E[CPU]   -> OVERDUE_DSQ, key: overdue
  *            degree (now - arrival) / (d - arrival), higher first | rank | d
- *   level 1  ordinary: untagged work, functions without a policy entry -> ORD_DSQ, key vtime
- *            (weighted virtual time: fair, nice respected)
  *   level 1+r ranked: rank r                              -> RANK_DSQ, key r<<50 | arrival
  *            (rank-major, oldest invocation first within a rank)
  *
@@ -17,8 +18,9 @@
  * coarse); at slice end (timer kick, tick, or slice exhausted) ops.dispatch keeps prev running
  * for another slice when it still orders before every queued head, else it queues again.
  * Tail bound: a rate-limited walk of RANK_DSQ in ops.dispatch moves tasks whose deadline passed
- * to OVERDUE_DSQ, and of OVERDUE_DSQ re-keys tasks whose degree grew; ops.tick kicks its CPU when the earliest queued deadline has passed and the
- * CPU runs something above level 0, so an escape waits at most one tick.
+ * to OVERDUE_DSQ, and of OVERDUE_DSQ re-keys tasks whose degree grew; ops.tick kicks its CPU
+ * when the earliest queued deadline has passed and the CPU runs a ranked (not overdue) task, so
+ * an escape waits at most one tick.
  * Safety net (BPF only): a DSQ head queued longer than ALPS_STARVE_NS is dispatched first, so
  * no task reaches the kernel watchdog; the watchdog timeout is at least ALPS_WATCHDOG_MIN_MS.
  *
@@ -257,7 +259,7 @@ static __always_inline u32 level_of(struct task_ctx *tc, u64 mono)
 		return ALPS_LEVEL_ORDINARY;
 	if (mono >= tc->deadline)
 		return ALPS_LEVEL_OVERDUE;
-	return ALPS_LEVEL_ORDINARY + tc->rank;
+	return ALPS_LEVEL_OVERDUE + tc->rank;
 }
 
 /* Overdue degree: how many times its budget d - arrival it has been in the system. */
@@ -466,7 +468,9 @@ static __always_inline bool head_starving(u64 dsq, u64 now)
 /* Level and key of the best queued head (level 0xffffffff: nothing queued). */
 static __always_inline u32 best_head(u64 mono, u64 *key)
 {
-	u64 dsqs[3] = {OVERDUE_DSQ, ORD_DSQ, RANK_DSQ};
+	/* In level order. OVERDUE_DSQ keys are kept current by the escape walk; a RANK_DSQ head
+	 * whose deadline passed since is judged at its level now. */
+	u64 dsqs[3] = {ORD_DSQ, OVERDUE_DSQ, RANK_DSQ};
 	for (int i = 0; i < 3; i++) {
 		struct task_struct *h = scx_bpf_dsq_peek(dsqs[i]);
 		if (!h)
@@ -474,8 +478,9 @@ static __always_inline u32 best_head(u64 mono, u64 *key)
 		struct task_ctx *tc = tctx(h);
 		if (!tc)
 			continue;
-		u32 l = i == 0 ? ALPS_LEVEL_OVERDUE : level_of(tc, mono);
-		*key = i == 0 ? h->scx.dsq_vtime : key_of(tc, l, mono);
+		bool overdue_dsq = dsqs[i] == OVERDUE_DSQ;
+		u32 l = overdue_dsq ? ALPS_LEVEL_OVERDUE : level_of(tc, mono);
+		*key = overdue_dsq ? h->scx.dsq_vtime : key_of(tc, l, mono);
 		return l;
 	}
 	return 0xffffffff;
@@ -491,8 +496,9 @@ void BPF_STRUCT_OPS(alps_dispatch, s32 cpu, struct task_struct *prev)
 	u64 now = scx_bpf_now();
 	escape_scan(mono);
 
-	/* Safety net first: a head that has waited ALPS_STARVE_NS runs next. */
-	if (head_starving(ORD_DSQ, now) && scx_bpf_dsq_move_to_local(ORD_DSQ)) {
+	/* Safety net first: a head that has waited ALPS_STARVE_NS runs next (ordinary work can
+	 * hold overdue and ranked work back without bound). */
+	if (head_starving(OVERDUE_DSQ, now) && scx_bpf_dsq_move_to_local(OVERDUE_DSQ)) {
 		stat_add(ALPS_ST_STARVED);
 		return;
 	}
@@ -544,17 +550,17 @@ void BPF_STRUCT_OPS(alps_dispatch, s32 cpu, struct task_struct *prev)
 			}
 		}
 	}
-	if (scx_bpf_dsq_move_to_local(OVERDUE_DSQ))
-		return;
 	if (scx_bpf_dsq_move_to_local(ORD_DSQ))
+		return;
+	if (scx_bpf_dsq_move_to_local(OVERDUE_DSQ))
 		return;
 	scx_bpf_dsq_move_to_local(RANK_DSQ);
 }
 
 void BPF_STRUCT_OPS(alps_tick, struct task_struct *p)
 {
-	/* An escape deadline passed while this CPU runs something above level 0: reschedule, so
-	 * dispatch moves the overdue task and it runs (it preempts by level). */
+	/* An escape deadline passed while this CPU runs a ranked task (a level above overdue):
+	 * reschedule, so dispatch moves the overdue task and it runs (it preempts by level). */
 	u64 ne = next_escape;
 	if (!ne || bpf_ktime_get_ns() < ne)
 		return;

@@ -6,9 +6,14 @@
  * (`scripts/gen-alps-rule-h.mjs`; test/unit/core/alps-rule.test.ts checks they agree).
  *
  * 1. Level. Every runnable task has a level, lower first:
- *    - 0, *overdue*: a ranked function task whose escape deadline has passed;
- *    - 1, *ordinary*: untagged work and functions absent from the policy (rank 0);
+ *    - 0, *ordinary*: untagged work and functions absent from the policy (rank 0);
+ *    - 1, *overdue*: a ranked function task whose escape deadline has passed;
  *    - 1 + rank: a ranked function task (rank 1 = served first).
+ *    Function work never runs ahead of the host's own (untagged) work: the invoker that forks
+ *    arrivals, the agent that learns the policy, the platform's daemons. With overdue work first
+ *    (the rule before), a loaded host made nearly every invocation overdue (729 escapes in 846
+ *    tagged enqueues in one real run) and starved the invoker and the agent behind them
+ *    (docs/scx.md, "The issue's verdict runs").
  * 2. Order within a level (the ordering key):
  *    - overdue: by rank, then earliest escape deadline. Plain EDF here collapses under overload:
  *      a burst makes most queued work overdue and EDF over it is FCFS by deadline (measured in
@@ -26,9 +31,10 @@
  * 5. Tail bound (the escape deadline): d = arrival + ESCAPE_SLOWDOWN × E[CPU of its function]
  *    (E from the policy's `expectedCpuNs`; ESCAPE_DEFAULT_EXPECTED_CPU_NS when the policy does not
  *    know it). Until d the learned rank orders the task; from d on it is overdue and runs ahead
- *    of all work that is not. A queued task turning overdue is noticed within one tick. The bound
- *    does not depend on the number of ranks: a task of a typical-length invocation finishes by
- *    about d plus the overdue work ahead of it, whatever its rank.
+ *    of all ranked work that is not (never of ordinary work). A queued task turning overdue is
+ *    noticed within one tick. The bound does not depend on the number of ranks: a task of a
+ *    typical-length invocation finishes by about d plus the ordinary and overdue work ahead of
+ *    it, whatever its rank.
  *
  * Enforcement details that are not part of the rule (and why): the sched_ext scheduler also runs
  * a safety net (STARVE_NS, below) because the kernel ejects a scheduler whose task waits past the
@@ -42,10 +48,10 @@ export const ESCAPE_SLOWDOWN = 2;
 export const ESCAPE_DEFAULT_EXPECTED_CPU_NS: Ns = 100_000_000;
 /** Highest rank an enforcer keeps; worse ranks are clamped to it (BPF key width). */
 export const ALPS_MAX_RANK = 16383;
-/** Level of an overdue task. */
-export const LEVEL_OVERDUE = 0;
 /** Level of ordinary work (untagged tasks, functions without a policy entry). */
-export const LEVEL_ORDINARY = 1;
+export const LEVEL_ORDINARY = 0;
+/** Level of an overdue task. */
+export const LEVEL_OVERDUE = 1;
 
 /**
  * BPF encoding of the ranked key on one 64-bit DSQ vtime: rank << RANK_KEY_SHIFT | arrival in
@@ -72,7 +78,7 @@ export function escapeDeadlineNs(arrivalNs: Ns, expectedCpuNs: Ns | undefined, s
 export function levelOf(rank: number, deadlineNs: Ns, nowNs: Ns): number {
   if (rank <= 0) return LEVEL_ORDINARY;
   if (nowNs >= deadlineNs) return LEVEL_OVERDUE;
-  return LEVEL_ORDINARY + Math.min(rank, ALPS_MAX_RANK);
+  return LEVEL_OVERDUE + Math.min(rank, ALPS_MAX_RANK);
 }
 
 /** Highest overdue degree kept apart (BPF key width). */

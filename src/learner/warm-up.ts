@@ -1,3 +1,4 @@
+import { Rng } from '../core/prng.js';
 import type { InvocationRecord } from '../core/records.js';
 import { AlpsLearner } from './learner.js';
 import type { AlpsParams } from './params.js';
@@ -13,11 +14,8 @@ export function warmUpLearner(params: Readonly<AlpsParams>, rounds = 4, recordsP
   const u0 = process.cpuUsage();
   const l = new AlpsLearner({ ...params });
   const w = params.windowNs;
-  let seed = 0x9e3779b9;
-  const rnd = (): number => {
-    seed = (Math.imul(seed ^ (seed >>> 15), 0x2c1b3c6d) + 0x6d2b79f5) >>> 0;
-    return seed / 2 ** 32;
-  };
+  const rng = new Rng(1, 'learner-warm-up');
+  const rnd = (): number => rng.next();
   for (let k = 1; k <= rounds; k++) {
     const recs: InvocationRecord[] = [];
     for (let i = 0; i < recordsPerRound; i++) {

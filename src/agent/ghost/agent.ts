@@ -354,7 +354,7 @@ export class GhostAgent {
       const sliceEnd = t.dispatchNs + t.sliceNs;
       if (sliceEnd > now) {
         d = Math.min(d, sliceEnd);
-      } else if (head >= 0 && this.o.ordering.fair && this.rq.rankOf(head) === t.rank && (this.o.ordering.kind !== 'alps' || t.rank === LEVEL_ORDINARY)) {
+      } else if (head >= 0 && this.o.ordering.fair && this.rq.rankOf(head) === t.rank && (this.o.ordering.kind !== 'alps' || ruleLevel(t.rank) === LEVEL_ORDINARY)) {
         // Keys compare vruntimes only at the ordinary level (ranked: arrival; overdue: deadline).
         d = Math.min(d, Math.max(now + 1, t.dispatchNs + (this.rq.keyOf(head) - t.vruntime) + 1));
       }

@@ -63,11 +63,18 @@ export function makeOrdering(kind: AgentPolicyKind, defaultSliceNs: Ns = DEFAULT
   return new AlpsOrdering(defaultSliceNs);
 }
 
-/** Runqueue level of overdue tasks: below 0 (see AlpsOrdering.position). */
+/**
+ * Runqueue levels of the ALPS ordering (the runqueue orders by (level, key), lower first):
+ * ordinary work at ORDINARY_QUEUE_LEVEL, below every overdue position; overdue tasks in
+ * (ORDINARY_QUEUE_LEVEL, 0), in the rule's order within the level (higher degree, then rank;
+ * the key is the deadline); ranked tasks at their rule level 1 + rank ≥ 2.
+ */
 const OVERDUE_BASE = -((MAX_OVERDUE_DEGREE + 2) * (ALPS_MAX_RANK + 1));
+const ORDINARY_QUEUE_LEVEL = 2 * OVERDUE_BASE;
 
-/** The ALPS rule's level of a runqueue level (overdue positions are negative). */
+/** The ALPS rule's level of a runqueue level. */
 export function ruleLevel(queueLevel: number): number {
+  if (queueLevel === ORDINARY_QUEUE_LEVEL) return LEVEL_ORDINARY;
   return queueLevel < 0 ? LEVEL_OVERDUE : queueLevel;
 }
 
@@ -137,13 +144,17 @@ class AlpsOrdering implements Ordering {
     this.posDeadlineNs = d;
     const level = levelOf(rank, d, nowNs);
     if (level === LEVEL_OVERDUE) {
-      // The runqueue orders by (level, key): overdue tasks sit below every level, in the rule's
-      // order (higher degree, then rank, then deadline). ruleLevel() maps them back to 0.
+      // Between ordinary and ranked work, in the rule's order (higher degree, then rank, then
+      // deadline). ruleLevel() maps these positions back to LEVEL_OVERDUE.
       const degree = overdueDegree(arrivalNs, d, nowNs);
       this.posKey = d;
       return OVERDUE_BASE - degree * (ALPS_MAX_RANK + 1) + Math.min(rank, ALPS_MAX_RANK);
     }
-    this.posKey = level === LEVEL_ORDINARY ? fairKey : arrivalNs;
+    if (level === LEVEL_ORDINARY) {
+      this.posKey = fairKey;
+      return ORDINARY_QUEUE_LEVEL;
+    }
+    this.posKey = arrivalNs;
     return level;
   }
   setPolicy(policy: Policy): void {

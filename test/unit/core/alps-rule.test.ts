@@ -31,25 +31,32 @@ test('the BPF header is generated from this module (ghost-kernel/bpf/alps_rule.h
   for (const [k, v] of Object.entries(ALPS_RULE_C_CONSTANTS)) assert.match(header, new RegExp(`#define ${k} ${v}ULL\\n`));
 });
 
-test('levels: overdue 0, ordinary 1, ranked 1 + rank; a ranked task turns overdue at its deadline', () => {
+test('levels: ordinary 0, overdue 1, ranked 1 + rank; a ranked task turns overdue at its deadline', () => {
+  assert.equal(LEVEL_ORDINARY, 0);
+  assert.equal(LEVEL_OVERDUE, 1);
   const d = escapeDeadlineNs(0, 10 * MS);
   assert.equal(d, ESCAPE_SLOWDOWN * 10 * MS);
   assert.equal(escapeDeadlineNs(5, undefined), 5 + ESCAPE_SLOWDOWN * ESCAPE_DEFAULT_EXPECTED_CPU_NS);
   assert.equal(levelOf(0, 0, 1e12), LEVEL_ORDINARY);
-  assert.equal(levelOf(4, d, d - 1), LEVEL_ORDINARY + 4);
+  assert.equal(levelOf(1, d, d - 1), 2);
+  assert.equal(levelOf(4, d, d - 1), 5);
   assert.equal(levelOf(4, d, d), LEVEL_OVERDUE);
   assert.equal(overdueDegree(0, d, d - 1), 0);
   assert.equal(overdueDegree(0, d, d), 1);
   assert.equal(overdueDegree(0, d, 3 * d + 1), 3);
 });
 
-test('order: level first; overdue by degree (higher first), rank, deadline; ordinary by vruntime; ranked by arrival', () => {
-  assert.ok(before(task({ level: 0, degree: 1, rank: 9 }), task({ level: 1 })));
-  assert.ok(before(task({ level: 1, fairKey: 99 }), task({ level: 2, arrivalNs: 0 })));
-  assert.ok(before(task({ level: 0, degree: 3, rank: 9 }), task({ level: 0, degree: 2, rank: 1 })));
-  assert.ok(before(task({ level: 0, degree: 2, rank: 1, deadlineNs: 9 }), task({ level: 0, degree: 2, rank: 2, deadlineNs: 1 })));
-  assert.ok(before(task({ level: 0, degree: 2, rank: 1, deadlineNs: 1 }), task({ level: 0, degree: 2, rank: 1, deadlineNs: 9 })));
-  assert.ok(before(task({ level: 1, fairKey: 1, id: 9 }), task({ level: 1, fairKey: 2, id: 1 })));
+test('order: ordinary work first (by vruntime), then overdue (degree, higher first; rank; deadline), then ranked by arrival', () => {
+  const ORD = LEVEL_ORDINARY;
+  const OVD = LEVEL_OVERDUE;
+  // Function work, overdue or not, never runs ahead of untagged work.
+  assert.ok(before(task({ level: ORD, fairKey: 1e12 }), task({ level: OVD, degree: 255, rank: 1 })));
+  assert.ok(!before(task({ level: OVD, degree: 255, rank: 1 }), task({ level: ORD, fairKey: 1e12 })));
+  assert.ok(before(task({ level: OVD, degree: 1, rank: 9 }), task({ level: 2, arrivalNs: 0 })));
+  assert.ok(before(task({ level: OVD, degree: 3, rank: 9 }), task({ level: OVD, degree: 2, rank: 1 })));
+  assert.ok(before(task({ level: OVD, degree: 2, rank: 1, deadlineNs: 9 }), task({ level: OVD, degree: 2, rank: 2, deadlineNs: 1 })));
+  assert.ok(before(task({ level: OVD, degree: 2, rank: 1, deadlineNs: 1 }), task({ level: OVD, degree: 2, rank: 1, deadlineNs: 9 })));
+  assert.ok(before(task({ level: ORD, fairKey: 1, id: 9 }), task({ level: ORD, fairKey: 2, id: 1 })));
   assert.ok(before(task({ level: 3, arrivalNs: 1, fairKey: 9 }), task({ level: 3, arrivalNs: 2, fairKey: 0 })));
   // total: ties end at id, never both ways
   const a = task({ level: 3, arrivalNs: 1, id: 1 });
