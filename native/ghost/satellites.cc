@@ -58,10 +58,13 @@ void Satellites::loop(Enclave& e, Slot& s, int qfd) {
     return;
   }
   s.state.store(1);
-  while (!stop_.load()) {
+  for (;;) {
     // The barrier is read before parking: anything routed to this agent since then makes RUN
-    // fail with ESTALE instead of sleeping through it.
+    // fail with ESTALE instead of sleeping through it. It is read before stop_ is checked: stop()
+    // sets stop_ and then pings (bumping the barrier), so a barrier read after the check could
+    // already include that ping and RUN would sleep through it, forever.
     uint32_t barrier = readSw(w).barrier;
+    if (stop_.load()) break;
     rc = e.run(abi::kNullGtid, barrier, 0, s.cpu, 0);
     if (rc == 0) {
       s.wakeups.fetch_add(1);

@@ -48,14 +48,25 @@ TEST(Enclave, RunBlocksARealThreadUntilAPingAndSatellitesLoopOnEstale) {
   m.globalAgent();
   const abi::StatusWord* w = s1.swRegion()->word(s1.swGetInfo(abi::kSrcAgent, 1));
   std::atomic<int> rc{1};
+  // m.satellite() already left CPU 1's agent parked (blockedInRun) from the driver thread, so that
+  // flag cannot tell that the new thread has entered RUN: wait for its RUN(0) to park, which bumps
+  // the CPU's seqnum. Pinging earlier would bump the barrier before the thread reads it, and the
+  // thread would then block with an up-to-date barrier, forever.
+  uint64_t seq0;
+  {
+    auto l = m.kernel->lock();
+    seq0 = m.kernel->cpu(1)->cpuSeqnum;
+  }
   std::thread t([&] { rc = s1.run(abi::kNullGtid, readSw(w).barrier, 0, 1, 0); });
-  for (int i = 0; i < 5000; i++) {
+  bool parked = false;
+  for (int i = 0; i < 60000 && !parked; i++) {
     {
       auto l = m.kernel->lock();
-      if (m.kernel->cpu(1)->blockedInRun) break;
+      parked = m.kernel->cpu(1)->blockedInRun && m.kernel->cpu(1)->cpuSeqnum != seq0;
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    if (!parked) std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
+  EXPECT_TRUE(parked) << "the thread never parked in RUN(0)";
   std::this_thread::sleep_for(std::chrono::milliseconds(20));
   EXPECT_EQ(rc.load(), 1) << "RUN(0) is still blocked";
   EXPECT_EQ(m.enclave->run(abi::kAgentGtid, 0, 0, 1, 0), 0);  // ping from the same process
