@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { projectRoot, vmAvailability, type VmRunResult } from '../../../src/vm/index.js';
-import { runGuestSession } from '../../support/guest.js';
+import { runGuestScript } from '../../support/guest.js';
 
 const root = projectRoot();
 const build = join(root, 'ghost-kernel', 'bpf', 'build');
@@ -34,7 +34,7 @@ let sections = new Map<string, string[]>();
 
 before(async () => {
   if (skip) return;
-  const r = await runGuestSession({ command: ['sh', '-c', readFileSync(scriptPath, 'utf8')], cpus: 2, timeoutMs: 900_000 });
+  const r = await runGuestScript({ cpus: 2, timeoutMs: 900_000 }, readFileSync(scriptPath, 'utf8'));
   run = r.run;
   sections = r.sections;
 });
