@@ -15,7 +15,7 @@ import type { WorkloadBundle } from '../../workload/bundle.js';
 import type { Policy } from '../../core/policy.js';
 import type { RunOutcome } from '../report.js';
 import { calibrationPlan, calibrationScript, cpuUse, gapFactor, parseCalibration, parseStatLines, stretchArrivals, STAT_HELPER, type Calibration, type CpuUse } from './calibrate.js';
-import { agentCost, agentFigures, GHOST_ARMS, ghostFigures, learnLoaderPolicy, measuredAbScript, scaleBundle, splitSections, summarise, toRealTrace, toRunOutcome, type GhostFigures, type RealRow, type RealScheduler } from './real-ab.js';
+import { agentFigures, GHOST_ARMS, ghostFigures, learnLoaderPolicy, measuredAbScript, scaleBundle, splitSections, summarise, toRealTrace, taggedCounters, toRunOutcome, type GhostFigures, type RealRow, type RealScheduler } from './real-ab.js';
 
 export interface GuestFile {
   guestPath: string;
@@ -204,9 +204,9 @@ export async function runCalibratedAb(o: CalibratedAbOptions): Promise<Calibrate
       if (!a) throw new Error(`${s}: the in-guest agent reported no generations or CPU time: ${lines.filter((l) => l.startsWith('agent')).join(' | ')}`);
       arm.policyGenerations = a.policyGenerations;
       arm.agentCpuShare = a.agentCpuShare;
-      const c = s === 'alps-scx' ? agentCost(lines) : undefined;
+      const c = s === 'alps-scx' ? taggedCounters(lines, 'agentcost') : undefined;
       if (c) arm.agentCost = c;
-      const k = s === 'alps-scx' ? agentCost(lines, 'agentsched') : undefined;
+      const k = s === 'alps-scx' ? taggedCounters(lines, 'agentsched') : undefined;
       if (k) arm.schedulerStats = k;
     }
     if (GHOST_ARMS[s]) {

@@ -209,8 +209,12 @@ function closedLoopArm(arm: (pin: string) => string, P: string = DEFAULT_TAGS_PI
   ].join('\n');
 }
 
-/** The closed-loop agent's own CPU accounting (ScxAgentCost, ms since attach), if it printed one. */
-export function agentCost(lines: readonly string[], tag = 'agentcost'): Record<string, number> | undefined {
+/**
+ * The numeric fields of the guest line `<tag> {json}`, rounded, if the guest printed one: the
+ * closed-loop agent's CPU accounting (`agentcost`, ms since attach) and the scheduler's counters
+ * at its last round (`agentsched`).
+ */
+export function taggedCounters(lines: readonly string[], tag: 'agentcost' | 'agentsched'): Record<string, number> | undefined {
   const l = lines.find((x) => x.startsWith(`${tag} {`));
   if (!l) return undefined;
   try {

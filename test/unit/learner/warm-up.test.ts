@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createLearner, warmUpLearner } from '../../../src/learner/index.js';
-import { agentCost } from '../../../src/harness/real/real-ab.js';
+import { taggedCounters } from '../../../src/harness/real/real-ab.js';
 
 test('warmUpLearner runs throwaway rounds: the live learner it was given the params of learns only what it observes', () => {
   const live = createLearner({ cpus: 2 });
@@ -15,8 +15,8 @@ test('warmUpLearner runs throwaway rounds: the live learner it was given the par
   assert.equal(p.generation, 1);
 });
 
-test('agentCost reads the closed-loop agent\'s own CPU accounting line', () => {
-  assert.deepEqual(agentCost(['x', 'agentcost {"rounds":6,"learnMs":1161.7,"wakeups":682,"totalMs":2712.9}']), { rounds: 6, learnMs: 1162, wakeups: 682, totalMs: 2713 });
-  assert.equal(agentCost(['agentcost ']), undefined);
-  assert.equal(agentCost([]), undefined);
+test('taggedCounters reads the closed-loop agent\'s own CPU accounting line', () => {
+  assert.deepEqual(taggedCounters(['x', 'agentcost {"rounds":6,"learnMs":1161.7,"wakeups":682,"totalMs":2712.9}'], 'agentcost'), { rounds: 6, learnMs: 1162, wakeups: 682, totalMs: 2713 });
+  assert.equal(taggedCounters(['agentcost '], 'agentcost'), undefined);
+  assert.equal(taggedCounters([], 'agentcost'), undefined);
 });
