@@ -164,7 +164,7 @@ int main(int argc, char **argv)
 	int hist_fd = bpf_object__find_map_fd_by_name(obj, "alps_run_hist");
 	int exit_fd = bpf_object__find_map_fd_by_name(obj, "alps_exit");
 	__u32 zero = 0;
-	struct alps_ctl c = {.active_half = 0, .stall_dispatch = 0, .generation = 1, .default_slice_ns = dflt_slice};
+	struct alps_ctl c = {.active_half = 0, .stall_dispatch = 0, .generation = 1, .default_slice_ns = dflt_slice, .functions = (__u32)npol};
 	for (int k = 0; k < npol; k++) {
 		__u64 key = pol[k].func; /* half 0 */
 		struct alps_policy_entry e = {.rank = pol[k].rank, .valid = 1, .slice_ns = pol[k].slice_ns, .expected_cpu_ns = pol[k].expected_ns};

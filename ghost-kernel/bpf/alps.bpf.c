@@ -2,14 +2,15 @@
  * with the ALPS rule (src/core/alps-rule.ts; docs/scx.md "The ALPS rule"; its constants come
  * from the generated alps_rule.h):
  *
- *   level 0  ordinary: untagged work, functions without a policy entry -> ORD_DSQ, key vtime
+ *   level 0  ordinary: untagged work                      -> ORD_DSQ, key vtime
  *            (weighted virtual time: fair, nice respected); function work never runs ahead
  *            of the host's own work (the invoker, the agent, daemons)
- *   level 1  overdue: a ranked function task past its escape deadline
+ *   level 1  overdue: a function task past its escape deadline
  *            d = arrival + ALPS_ESCAPE_SLOWDOWN x E[CPU]   -> OVERDUE_DSQ, key: overdue
  *            degree (now - arrival) / (d - arrival), higher first | rank | d
  *   level 1+r ranked: rank r                              -> RANK_DSQ, key r<<50 | arrival
- *            (rank-major, oldest invocation first within a rank)
+ *            (rank-major, oldest invocation first within a rank); a function without a
+ *            policy entry at ALPS_UNKNOWN_FUNCTION_RANK with the default E[CPU]
  *
  * Preemption: an enqueued task kicks (SCX_KICK_PREEMPT) the CPU running the worst level
  * strictly above its own, among the CPUs it may run on; a claim (CAS on the CPU's run sequence)
@@ -237,18 +238,23 @@ static __always_inline void task_policy(struct task_struct *p, struct task_ctx *
 	tc->learned = 0;
 	tc->slice = default_slice(c);
 	tc->deadline = 0;
-	if (!func || !c)
-		return;
+	if (!func || !c || !c->functions)
+		return; /* untagged, or the cold start: nothing learned yet, function work is ordinary */
+	/* A function the policy does not know (not learned yet, or expired) ranks behind every
+	 * learned rank, with the default E[CPU] for its deadline (alps_rule.h, functionRank). */
+	tc->rank = ALPS_UNKNOWN_FUNCTION_RANK;
+	u64 expect = ALPS_ESCAPE_DEFAULT_EXPECTED_CPU_NS;
 	u64 key = ((u64)(c->active_half & 1) << 32) | func;
 	struct alps_policy_entry *e = bpf_map_lookup_elem(&alps_policy, &key);
-	if (!e || !e->valid || !e->rank)
-		return;
-	tc->rank = e->rank < ALPS_MAX_RANK ? e->rank : ALPS_MAX_RANK;
-	if (e->slice_ns) {
-		tc->slice = e->slice_ns;
-		tc->learned = e->slice_ns;
+	if (e && e->valid && e->rank) {
+		tc->rank = e->rank < ALPS_MAX_RANK ? e->rank : ALPS_MAX_RANK;
+		if (e->slice_ns) {
+			tc->slice = e->slice_ns;
+			tc->learned = e->slice_ns;
+		}
+		if (e->expected_cpu_ns)
+			expect = e->expected_cpu_ns;
 	}
-	u64 expect = e->expected_cpu_ns ? e->expected_cpu_ns : ALPS_ESCAPE_DEFAULT_EXPECTED_CPU_NS;
 	tc->deadline = tc->arrival + ALPS_ESCAPE_SLOWDOWN * expect;
 }
 

@@ -80,6 +80,9 @@ struct alps_ctl {
 	__u32 stall_dispatch;/* test hook: 1 = dispatch stops moving tasks (watchdog test) */
 	__u64 generation;    /* policy generation currently active */
 	__u64 default_slice_ns;
+	__u32 functions;     /* entries of the active policy; 0 = nothing learned yet, and the
+	                      * rule's cold start treats function work as ordinary */
+	__u32 pad;
 };
 
 enum alps_sched_stat {

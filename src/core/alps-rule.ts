@@ -6,9 +6,13 @@
  * (`scripts/gen-alps-rule-h.mjs`; test/unit/core/alps-rule.test.ts checks they agree).
  *
  * 1. Level. Every runnable task has a level, lower first:
- *    - 0, *ordinary*: untagged work and functions absent from the policy (rank 0);
- *    - 1, *overdue*: a ranked function task whose escape deadline has passed;
- *    - 1 + rank: a ranked function task (rank 1 = served first).
+ *    - 0, *ordinary*: untagged work (rank 0: not an invocation of any function);
+ *    - 1, *overdue*: a function task whose escape deadline has passed;
+ *    - 1 + rank: a function task (rank 1 = served first). A function the policy does not know
+ *      (not learned yet, or expired) gets UNKNOWN_FUNCTION_RANK, behind every learned rank, and
+ *      the default E[CPU] for its deadline (`functionRank`). Cold start: while the policy knows
+ *      no function at all, function work is ordinary (fair, as the kernel's default would run it;
+ *      a single unknown rank would be FCFS, 1.5× EEVDF in the first window of an Azure trace).
  *    Function work never runs ahead of the host's own (untagged) work: the invoker that forks
  *    arrivals, the agent that learns the policy, the platform's daemons. With overdue work first
  *    (the rule before), a loaded host made nearly every invocation overdue (729 escapes in 846
@@ -30,7 +34,7 @@
  *    before every queued task it could yield to (`keepsCpu`), else it is queued again.
  * 5. Tail bound (the escape deadline): d = arrival + ESCAPE_SLOWDOWN × E[CPU of its function]
  *    (E from the policy's `expectedCpuNs`; ESCAPE_DEFAULT_EXPECTED_CPU_NS when the policy does not
- *    know it). Until d the learned rank orders the task; from d on it is overdue and runs ahead
+ *    know it, or does not know the function). Until d the learned rank orders the task; from d on it is overdue and runs ahead
  *    of all ranked work that is not (never of ordinary work). A queued task turning overdue is
  *    noticed within one tick. The bound does not depend on the number of ranks: a task of a
  *    typical-length invocation finishes by about d plus the ordinary and overdue work ahead of
@@ -44,10 +48,23 @@ import type { Ns } from './time.js';
 
 /** S of the escape deadline d = arrival + S × E[CPU]. Chosen by measurement: docs/simulator.md. */
 export const ESCAPE_SLOWDOWN = 2;
-/** E[CPU] assumed for a ranked function whose policy entry carries no expectation. */
-export const ESCAPE_DEFAULT_EXPECTED_CPU_NS: Ns = 100_000_000;
+/**
+ * E[CPU] assumed for a function whose expectation the policy does not carry (no entry, or an
+ * entry without `expectedCpuNs`). Long on purpose, chosen by measurement (docs/simulator.md,
+ * "Functions the policy does not know"): a function not seen yet is as likely to be a rare long
+ * one as a short one, and an underestimate makes a long invocation overdue early, where it runs
+ * ahead of every ranked task with a degree that keeps growing. 100 ms (the value before) cost the
+ * closed loop its gain on a 30-s Huawei trace (1.16× EEVDF in the model; 1 s: 0.68×).
+ */
+export const ESCAPE_DEFAULT_EXPECTED_CPU_NS: Ns = 1_000_000_000;
 /** Highest rank an enforcer keeps; worse ranks are clamped to it (BPF key width). */
 export const ALPS_MAX_RANK = 16383;
+/**
+ * Rank of a function task whose function the policy does not know: behind every learned rank.
+ * Not ordinary: unknown functions used to run at the ordinary level, ahead of every ranked task,
+ * so a rare long function absent from the learning window jumped the queue.
+ */
+export const UNKNOWN_FUNCTION_RANK = ALPS_MAX_RANK;
 /** Level of ordinary work (untagged tasks, functions without a policy entry). */
 export const LEVEL_ORDINARY = 0;
 /** Level of an overdue task. */
@@ -67,6 +84,17 @@ export const ARRIVAL_KEY_UNIT_NS = 1000;
  */
 export const STARVE_NS: Ns = 1_000_000_000;
 export const WATCHDOG_MIN_MS = 5_000;
+
+/**
+ * The rule's rank of a task: 0 (ordinary) for untagged work (`funcId` 0) and for every task while
+ * the policy has no entries (`policyFunctions` 0, the cold start), its function's learned rank
+ * (clamped to ALPS_MAX_RANK), or UNKNOWN_FUNCTION_RANK when the policy has no entry for it.
+ */
+export function functionRank(funcId: number, entryRank: number | undefined, policyFunctions: number): number {
+  if (!(funcId > 0) || policyFunctions === 0) return 0;
+  if (entryRank === undefined || !(entryRank > 0)) return UNKNOWN_FUNCTION_RANK;
+  return Math.min(entryRank, ALPS_MAX_RANK);
+}
 
 /** The escape deadline of an invocation that arrived at `arrivalNs`. */
 export function escapeDeadlineNs(arrivalNs: Ns, expectedCpuNs: Ns | undefined, slowdown: number = ESCAPE_SLOWDOWN): Ns {
@@ -158,6 +186,7 @@ export const ALPS_RULE_C_CONSTANTS: Readonly<Record<string, number>> = {
   ALPS_ESCAPE_SLOWDOWN: ESCAPE_SLOWDOWN,
   ALPS_ESCAPE_DEFAULT_EXPECTED_CPU_NS: ESCAPE_DEFAULT_EXPECTED_CPU_NS,
   ALPS_MAX_RANK: ALPS_MAX_RANK,
+  ALPS_UNKNOWN_FUNCTION_RANK: UNKNOWN_FUNCTION_RANK,
   ALPS_MAX_OVERDUE_DEGREE: MAX_OVERDUE_DEGREE,
   ALPS_LEVEL_OVERDUE: LEVEL_OVERDUE,
   ALPS_LEVEL_ORDINARY: LEVEL_ORDINARY,

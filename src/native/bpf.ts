@@ -133,7 +133,7 @@ export { ALPS_MAX_RANK } from '../core/alps-rule.js';
 export const TAG_BYTES = 16;
 export const PROF_RECORD_BYTES = 88 + 8 * ALPS_MAX_SLICES;
 export const POLICY_ENTRY_BYTES = 24;
-export const CTL_BYTES = 24;
+export const CTL_BYTES = 32;
 export const EXIT_DUMP_BYTES = 4096;
 export const EXIT_INFO_BYTES = 16 + 128 + 256 + EXIT_DUMP_BYTES;
 
@@ -243,6 +243,8 @@ export interface Ctl {
   stallDispatch: number;
   generation: number;
   defaultSliceNs: number;
+  /** Entries of the active policy (0: nothing learned, function work is ordinary). */
+  functions: number;
 }
 export function encodeCtl(c: Ctl): Buffer {
   const b = Buffer.alloc(CTL_BYTES);
@@ -250,10 +252,11 @@ export function encodeCtl(c: Ctl): Buffer {
   b.writeUInt32LE(c.stallDispatch, 4);
   b.writeBigUInt64LE(BigInt(c.generation), 8);
   b.writeBigUInt64LE(BigInt(c.defaultSliceNs), 16);
+  b.writeUInt32LE(c.functions, 24);
   return b;
 }
 export function decodeCtl(b: Buffer): Ctl {
-  return { activeHalf: b.readUInt32LE(0), stallDispatch: b.readUInt32LE(4), generation: u64(b, 8), defaultSliceNs: u64(b, 16) };
+  return { activeHalf: b.readUInt32LE(0), stallDispatch: b.readUInt32LE(4), generation: u64(b, 8), defaultSliceNs: u64(b, 16), functions: b.readUInt32LE(24) };
 }
 
 export interface ExitInfo {

@@ -1,7 +1,7 @@
 import type { FuncId, Ns, Policy, PolicyEntry } from '../core/index.js';
 import { policyIndex } from '../core/index.js';
 import type { DelegatedAgent, GhostMessage, GhostTxn } from './agent.js';
-import { before, escapeDeadlineNs, levelOf, overdueDegree, preempts, type RuleTask } from '../core/alps-rule.js';
+import { before, escapeDeadlineNs, functionRank, levelOf, overdueDegree, preempts, type RuleTask } from '../core/alps-rule.js';
 
 interface AgentTask {
   id: number;
@@ -57,9 +57,9 @@ export class AlpsGhostAgent implements DelegatedAgent {
 
   private applyPolicy(t: AgentTask): void {
     const e = this.entries.get(t.funcId);
-    t.rank = e ? e.rank : 0;
+    t.rank = functionRank(t.funcId, e?.rank, this.entries.size);
     t.sliceNs = e ? e.sliceNs : 0;
-    t.deadlineNs = e ? escapeDeadlineNs(t.arrivalNs, e.expectedCpuNs) : Infinity;
+    t.deadlineNs = t.rank > 0 ? escapeDeadlineNs(t.arrivalNs, e?.expectedCpuNs) : Infinity;
   }
 
   private view(t: AgentTask, into: RuleTask): RuleTask {

@@ -44,7 +44,7 @@ export function scenarioScript(s: Scenario): string {
       .join('; ');
     const cmd = parts.length === 1 ? `${B}/alps-burn ${parts[0]}` : `sh -c '${body}'`;
     const env = parts.length === 1 ? `ALPS_BURN_END=${t.name} ` : '';
-    launch.push(t.rank === undefined ? `${env}taskset -c 1 ${cmd} &` : `${env}taskset -c 1 ${B}/alps-exec --pin ${P} --func ${funcIdOf(s, t)} -- ${cmd} &`);
+    launch.push(funcIdOf(s, t) === 0 ? `${env}taskset -c 1 ${cmd} &` : `${env}taskset -c 1 ${B}/alps-exec --pin ${P} --func ${funcIdOf(s, t)} -- ${cmd} &`);
   }
   launch.push('wait');
   return [`echo "== ${s.name}"`, `${B}/alps-loader --pin-tags ${P} ${policies.join(' ')} -- sh -c "${launch.join('\n').replace(/"/g, '\\"')}"`].join('\n');

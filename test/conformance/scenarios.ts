@@ -21,8 +21,10 @@ export interface ScenarioTask {
   at: number;
   /** CPU ms, or alternating [cpu, block, cpu, …] ms. */
   work: number | number[];
-  /** Learned rank; absent = untagged (ordinary). */
+  /** Learned rank; absent = untagged (ordinary) unless `unknown`. */
   rank?: number;
+  /** A function task (tagged) whose function the policy does not know: UNKNOWN_FUNCTION_RANK. */
+  unknown?: boolean;
   /** Learned slice (ms); 0/absent = the enforcer's default slice. */
   sliceMs?: number;
   /** E[CPU] of its function (ms): the escape deadline is arrival + S × this. Default: 10 s (no escape). */
@@ -104,15 +106,28 @@ export const SCENARIOS: Scenario[] = [
     ],
     expect: [['U1', 'U2', 'U3'], ['F2']],
   },
+  {
+    name: 'unknown-function',
+    what: 'a function the policy does not know runs behind every learned rank, not ahead as untagged work does; its escape deadline uses the default E[CPU]',
+    // X runs alone first; K2 preempts it (a learned rank is a better level); K9 waits for K2 but
+    // not for X; U, untagged, preempts K9. Had X been ordinary (the rule before), it would have
+    // finished first, and U would have preempted K2.
+    tasks: [
+      { name: 'X', at: 0, work: 200, unknown: true },
+      { name: 'K2', at: 50, work: 200, rank: 2 },
+      { name: 'K9', at: 100, work: 200, rank: 9 },
+      { name: 'U', at: 350, work: 100 },
+    ],
+    expect: [['K2'], ['U'], ['K9'], ['X']],
+  },
 ];
 
-/** funcId of a task: one function per ranked task (1-based), 0-like untagged ids start at 1000. */
+/** funcId of a task: one function per ranked or unknown task (1-based); 0 = untagged. */
 export function funcIdOf(s: Scenario, t: ScenarioTask): number {
-  const i = s.tasks.indexOf(t);
-  return t.rank === undefined ? 1000 + i : 1 + i;
+  return t.rank === undefined && !t.unknown ? 0 : 1 + s.tasks.indexOf(t);
 }
 
-/** The policy a scenario installs (untagged tasks' functions are absent from it). */
+/** The policy a scenario installs (unknown functions are absent from it). */
 export function scenarioPolicy(s: Scenario): Policy {
   const entries: PolicyEntry[] = s.tasks
     .filter((t) => t.rank !== undefined)

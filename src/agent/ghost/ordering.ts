@@ -4,8 +4,8 @@
  * whose runqueue orders by (level, key).
  *
  *  - alps: the ALPS rule of src/core/alps-rule.ts. level = the rule's level (overdue, encoded
- *    below 0 with its degree and rank; 1 ordinary — non-function tasks and functions absent
- *    from the policy —; 1 + rank); key = escape deadline (overdue), vruntime (ordinary) or
+ *    below 0 with its degree and rank; ordinary — non-function tasks (funcId 0) — below all;
+ *    1 + rank, a function the policy does not know at UNKNOWN_FUNCTION_RANK); key = escape deadline (overdue), vruntime (ordinary) or
  *    arrival (ranked). A strictly lower level preempts a dispatched task at once; otherwise it
  *    is protected until it has used its learned slice (sliceNs 0: the default slice), then
  *    yields to any waiting task that orders before it.
@@ -16,7 +16,7 @@ import type { FuncId } from '../../core/ids.js';
 import type { Ns } from '../../core/time.js';
 import { validatePolicy, type Policy, type PolicyEntry } from '../../core/policy.js';
 import { InputError } from '../../core/errors.js';
-import { ALPS_MAX_RANK, escapeDeadlineNs, LEVEL_ORDINARY, LEVEL_OVERDUE, levelOf, MAX_OVERDUE_DEGREE, overdueDegree } from '../../core/alps-rule.js';
+import { ALPS_MAX_RANK, escapeDeadlineNs, functionRank, LEVEL_ORDINARY, LEVEL_OVERDUE, levelOf, MAX_OVERDUE_DEGREE, overdueDegree } from '../../core/alps-rule.js';
 
 export type AgentPolicyKind = 'alps' | 'fifo' | 'cfs';
 export const AGENT_POLICY_KINDS: readonly AgentPolicyKind[] = ['alps', 'fifo', 'cfs'];
@@ -120,15 +120,14 @@ class AlpsOrdering implements Ordering {
     return funcId >= 0 && funcId < this.byId.length ? this.byId[funcId] : this.entries.get(funcId);
   }
   rank(funcId: FuncId): number {
-    return this.entry(funcId)?.rank ?? 0;
+    return functionRank(funcId, this.entry(funcId)?.rank, this.entries.size);
   }
   sliceNs(funcId: FuncId): Ns {
     const s = this.entry(funcId)?.sliceNs ?? 0;
     return s > 0 ? s : this.defaultSliceNs;
   }
   deadlineNs(funcId: FuncId, arrivalNs: Ns): Ns {
-    const e = this.entry(funcId);
-    return e && e.rank > 0 ? escapeDeadlineNs(arrivalNs, e.expectedCpuNs) : Infinity;
+    return functionRank(funcId, this.entry(funcId)?.rank, this.entries.size) > 0 ? escapeDeadlineNs(arrivalNs, this.entry(funcId)?.expectedCpuNs) : Infinity;
   }
   position(funcId: FuncId, arrivalNs: Ns, fairKey: number, nowNs: Ns): { level: number; key: number } {
     const level = this.positionInto(funcId, arrivalNs, fairKey, nowNs);
@@ -139,8 +138,8 @@ class AlpsOrdering implements Ordering {
   positionInto(funcId: FuncId, arrivalNs: Ns, fairKey: number, nowNs: Ns): number {
     // One policy lookup for rank and deadline (deadlineNs and rank above, inlined).
     const e = this.entry(funcId);
-    const rank = e?.rank ?? 0;
-    const d = e && e.rank > 0 ? escapeDeadlineNs(arrivalNs, e.expectedCpuNs) : Infinity;
+    const rank = functionRank(funcId, e?.rank, this.entries.size);
+    const d = rank > 0 ? escapeDeadlineNs(arrivalNs, e?.expectedCpuNs) : Infinity;
     this.posDeadlineNs = d;
     const level = levelOf(rank, d, nowNs);
     if (level === LEVEL_OVERDUE) {

@@ -80,7 +80,7 @@ export class PolicyWriter {
       this.policyMap.updateBatch(keys, vals, n);
     }
     // 3. flip: from here on the scheduler reads the new half
-    this.ctlMap.update(u32Key(0), encodeCtl({ ...cur, activeHalf: half, generation: policy.generation }));
+    this.ctlMap.update(u32Key(0), encodeCtl({ ...cur, activeHalf: half, generation: policy.generation, functions: n }));
     return { generation: policy.generation, half, entries: n };
   }
 }

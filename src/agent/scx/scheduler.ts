@@ -107,7 +107,7 @@ export class ScxScheduler {
         tags: obj.map('alps_tags'),
         cgfuncs: obj.map('alps_cgfuncs'),
       };
-      maps.ctl.update(u32Key(0), encodeCtl({ activeHalf: 0, stallDispatch: 0, generation: 0, defaultSliceNs: opts.defaultSliceNs ?? 5_000_000 }));
+      maps.ctl.update(u32Key(0), encodeCtl({ activeHalf: 0, stallDispatch: 0, generation: 0, defaultSliceNs: opts.defaultSliceNs ?? 5_000_000, functions: 0 }));
       let link: BpfLink;
       try {
         link = obj.attachStructOps('alps_ops');

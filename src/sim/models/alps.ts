@@ -1,6 +1,6 @@
 import type { FuncId, Ns, Policy, PolicyEntry } from '../../core/index.js';
 import { policyIndex } from '../../core/index.js';
-import { before, displaces, escapeDeadlineNs, ESCAPE_SLOWDOWN, overdueDegree, LEVEL_OVERDUE, levelOf, preempts, type RuleTask } from '../../core/alps-rule.js';
+import { before, displaces, escapeDeadlineNs, ESCAPE_SLOWDOWN, functionRank, overdueDegree, LEVEL_OVERDUE, levelOf, preempts, type RuleTask } from '../../core/alps-rule.js';
 import type { EnqueueKind } from '../model.js';
 import { TaskState, type SimTask } from '../task.js';
 import { CfsModel } from './cfs.js';
@@ -81,10 +81,10 @@ export class AlpsModel extends CfsModel {
   private refresh(t: SimTask): void {
     const e = this.entries.get(t.funcId);
     t.learnedSliceNs = e ? e.sliceNs : 0;
-    t.rank = e ? e.rank : 0;
+    t.rank = functionRank(t.funcId, e?.rank, this.entries.size);
     const tail = this.tail;
     if (tail.kind === 'deadline') {
-      t.deadline = e ? escapeDeadlineNs(t.arrivalNs, e.expectedCpuNs, tail.slowdown) : Infinity;
+      t.deadline = t.rank > 0 ? escapeDeadlineNs(t.arrivalNs, e?.expectedCpuNs, tail.slowdown) : Infinity;
       t.tag = levelOf(t.rank, t.deadline, this.m.now);
       t.key = overdueDegree(t.arrivalNs, t.deadline, this.m.now);
     } else if (tail.kind === 'lag') {

@@ -16,7 +16,7 @@ import { KERNEL_POLICY_LIMITS, PolicyWriter, denseRanks, type CtlMap, type Polic
 class FakeMaps {
   readonly ops: string[] = [];
   readonly policy = new Map<string, Buffer>();
-  ctl = encodeCtl({ activeHalf: 0, stallDispatch: 0, generation: 0, defaultSliceNs: 5e6 });
+  ctl = encodeCtl({ activeHalf: 0, stallDispatch: 0, generation: 0, defaultSliceNs: 5e6, functions: 0 });
   readonly policyMap: PolicyMap = {
     keys: () => [...this.policy.keys()].map((k) => Buffer.from(k, 'hex')),
     delete: (k) => {

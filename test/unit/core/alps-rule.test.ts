@@ -10,6 +10,7 @@ import {
   escapeDeadlineNs,
   ESCAPE_DEFAULT_EXPECTED_CPU_NS,
   ESCAPE_SLOWDOWN,
+  functionRank,
   keepsCpu,
   LEVEL_ORDINARY,
   LEVEL_OVERDUE,
@@ -17,6 +18,8 @@ import {
   overdueDegree,
   preempts,
   type RuleTask,
+  UNKNOWN_FUNCTION_RANK,
+  ALPS_MAX_RANK,
 } from '../../../src/core/alps-rule.js';
 
 const MS = 1e6;
@@ -44,6 +47,24 @@ test('levels: ordinary 0, overdue 1, ranked 1 + rank; a ranked task turns overdu
   assert.equal(overdueDegree(0, d, d - 1), 0);
   assert.equal(overdueDegree(0, d, d), 1);
   assert.equal(overdueDegree(0, d, 3 * d + 1), 3);
+});
+
+test('rank of a task: untagged ordinary; a function the policy does not know behind every learned rank; cold start ordinary', () => {
+  // untagged work is ordinary whatever the policy holds
+  assert.equal(functionRank(0, undefined, 12), 0);
+  assert.equal(functionRank(0, 3, 12), 0);
+  // a learned rank, clamped to the key width
+  assert.equal(functionRank(7, 3, 12), 3);
+  assert.equal(functionRank(7, ALPS_MAX_RANK + 5, 12), ALPS_MAX_RANK);
+  // a function absent from a non-empty policy: behind every learned rank, never ordinary
+  assert.equal(functionRank(7, undefined, 12), UNKNOWN_FUNCTION_RANK);
+  assert.ok(UNKNOWN_FUNCTION_RANK >= ALPS_MAX_RANK);
+  const d = escapeDeadlineNs(0, undefined);
+  assert.ok(levelOf(functionRank(7, undefined, 12), d, 0) > levelOf(functionRank(7, 2, 12), d, 0));
+  // ... whose deadline uses the default E[CPU], so it does turn overdue
+  assert.equal(levelOf(functionRank(7, undefined, 12), d, d), LEVEL_OVERDUE);
+  // cold start: a policy without entries knows nothing, and function work runs as ordinary
+  assert.equal(functionRank(7, undefined, 0), 0);
 });
 
 test('order: ordinary work first (by vruntime), then overdue (degree, higher first; rank; deadline), then ranked by arrival', () => {
