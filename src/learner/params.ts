@@ -65,10 +65,12 @@ export interface AlpsParams extends LearnerParams {
   cpuTimeScale: number;
   /**
    * Rounds an entry survives after its function leaves the window (Infinity = forever, artifact).
-   * Dropping an entry is not neutral: the enforcers serve a function without one at rank 0, first
-   * of all. Paper mode keeps 12 rounds (1 min at W = 5 s): a rare long function (1 % of a
-   * Huawei-mix host's invocations) is often absent for more than 3 windows, and with 3 it kept
-   * falling out of the policy and jumping the queue (2.5 % of its rounds, 8 CPUs, 90 % load).
+   * Dropping an entry is not neutral: the enforcers serve a function without one behind every
+   * learned rank, with the default E[CPU] (src/core/alps-rule.ts). Paper mode keeps 12 rounds
+   * (1 min at W = 5 s): a rare long function (1 % of a Huawei-mix host's invocations) is often
+   * absent for more than 3 windows, and with 3 it kept falling out of the policy (measured when
+   * a dropped function was served first of all: it jumped the queue in 2.5 % of its rounds,
+   * 8 CPUs, 90 % load).
    */
   expireRounds: number;
   /** Unpredictability fine-tuning (Eq. 2) on. */
