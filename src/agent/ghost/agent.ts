@@ -58,6 +58,8 @@ interface Task {
   dispatchNs: Ns;
   /** Protected slice of its current dispatch (cached: the hot loop reads it every pass). */
   sliceNs: Ns;
+  /** Escape deadline under the policy of its last place() (Infinity: none): its level is fixed before it. */
+  deadlineNs: Ns;
   waitNs: Ns;
   blockedNs: Ns;
   /** Set when the agent's own wakeup took its CPU: the next dispatch continues this slice. */
@@ -182,7 +184,10 @@ export class GhostAgent {
    * reads these instead of the task. Dropped (uncache) whenever one of those fields changes.
    */
   private readonly cpuCached: (Task | undefined)[];
-  /** Handle of cpuCached[c] (0: none), and [slice end, rule level] at cpuFast[2c], [2c + 1]. */
+  /**
+   * Handle of cpuCached[c] (0: none), and [slice end, rule level, escape deadline] at
+   * cpuFast[3c], [3c + 1], [3c + 2].
+   */
   private readonly cpuCachedH: Int32Array;
   private readonly cpuFast: Float64Array;
   private readonly commitFlags: number;
@@ -247,7 +252,7 @@ export class GhostAgent {
     this.unavailable = new Uint8Array(maxCpu);
     this.cpuCached = new Array<Task | undefined>(maxCpu).fill(undefined);
     this.cpuCachedH = new Int32Array(maxCpu);
-    this.cpuFast = new Float64Array(maxCpu * 2);
+    this.cpuFast = new Float64Array(maxCpu * 3);
     this.commitFlags = o.commitFlags ?? CommitFlag.AT_TXN_COMMIT;
     this.workers = (o.cpuOrder ?? o.cpus).filter((c) => (o.globalCpuRunsTasks || c !== o.globalCpu) && o.cpus.includes(c));
     this.txns = new TxnBatch(this.workers.length);
@@ -309,6 +314,7 @@ export class GhostAgent {
     if (t.cacheCpu >= 0) this.uncache(t);
     this.rq.push(t.handle, level, ordering.posKey, front);
     const d = ordering.posDeadlineNs;
+    t.deadlineNs = d;
     if (d > now && d < this.nextEscapeNs) this.nextEscapeNs = d;
   }
 
@@ -319,8 +325,9 @@ export class GhostAgent {
     if (old) old.cacheCpu = -1;
     this.cpuCached[c] = t;
     this.cpuCachedH[c] = t.handle;
-    this.cpuFast[2 * c] = t.dispatchNs + t.sliceNs;
-    this.cpuFast[2 * c + 1] = ruleLevel(t.rank);
+    this.cpuFast[3 * c] = t.dispatchNs + t.sliceNs;
+    this.cpuFast[3 * c + 1] = ruleLevel(t.rank);
+    this.cpuFast[3 * c + 2] = t.deadlineNs;
     t.cacheCpu = c;
   }
 
@@ -615,6 +622,7 @@ export class GhostAgent {
       blockedAtNs: now,
       dispatchNs: now,
       sliceNs: this.o.ordering.sliceNs(funcId),
+      deadlineNs: Infinity,
       resumeSliceFromNs: -1,
       cacheCpu: -1,
       waitNs: 0,
@@ -706,11 +714,20 @@ export class GhostAgent {
         // (dispatchNs + sliceNs, ruleLevel(rank)) made when it was placed (cache()), valid while
         // it is the same task and none of the three changed since.
         // (A cached task is alive: finish() uncaches, so its handle still names it in `tasks`.)
-        if (cur !== 0 && cpuCachedH[c] === cur && now < (cpuFast[2 * c] as number) && !preempts(headLevel, cpuFast[2 * c + 1] as number)) continue;
+        // And when the head's level does preempt it: before the task's escape deadline its level
+        // is still the cached one (it turns overdue only at the deadline; a policy change uncaches
+        // it), so it is displaced without reading the task or recomputing its position.
+        let displaced = false;
+        if (cur !== 0 && cpuCachedH[c] === cur && now < (cpuFast[3 * c] as number)) {
+          if (!preempts(headLevel, cpuFast[3 * c + 1] as number)) continue;
+          displaced = now < (cpuFast[3 * c + 2] as number);
+        }
         const ai = agentSw[c] as number;
         if (ai < 0 || (sw.flags(ai) & SwFlag.CPU_AVAIL) === 0 || unavailable[c]) continue;
         let victim: Task | undefined;
-        if (cur) {
+        if (displaced) {
+          victim = cpuCached[c];
+        } else if (cur) {
           victim = tasks[cur];
           // (=== undefined, not !victim: truthiness reads the object's map, a cache miss the fast
           // path below otherwise never takes.)
