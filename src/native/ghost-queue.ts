@@ -5,6 +5,12 @@
  * task table, batched (`resolveBound`, once per drain that meets a new task), because the handles
  * must stay the client's: commits, SW_FREE and internGtid() name tasks by the same handles.
  *
+ * Two ways to consume the queue: `drain()` writes the records (tests, tools, the conformance
+ * against the native decoder), and `begin()` / `next()` hand the caller each admitted message in
+ * place — its payload offset in the mapping plus type, seqnum and handle — with typed field
+ * accessors (`runtimeAt`, `wakeupDeferrableAt`, ...) so the agent's hot loop neither writes nor
+ * reads back a 64-byte record per message, and every ABI offset stays in this file.
+ *
  * Nothing in the mapping is trusted: indices are checked against nelems, every length against the
  * contiguous space and the ABI's payload size. Nothing is allocated per message; the gtid map and
  * the per-handle seqnum table grow (rarely) by doubling.
@@ -215,6 +221,163 @@ export class QueueDecoder {
     this.lookupRec = new Int32Array(batch.capacity);
   }
 
+  /** Head read by begin(), and the messages next() may still return in this round. */
+  private itHead = 0;
+  private itLeft = 0;
+  /** Type, seqnum and task handle (task messages; 0 otherwise) of the message next() returned. */
+  type = 0;
+  seq = 0;
+  task = 0;
+
+  /**
+   * Start consuming in place: next() then returns up to `max` admitted messages, those already in
+   * the ring now. The tail moves past each message as next() returns it (what drain() does for a
+   * whole batch), so a message is never handed out twice.
+   */
+  begin(max: number): void {
+    const ring = this.ring;
+    const head = this.plainRing ? (ring[0] as number) : Atomics.load(ring, 0);
+    const tail = ring[1] as number;
+    if (((head - tail) >>> 0) > this.nelems) {
+      // Impossible indices (corruption or a foreign writer): nothing in between can be trusted.
+      this.stats.corrupt++;
+      Atomics.store(ring, 1, head);
+      this.itLeft = 0;
+      return;
+    }
+    this.itHead = head;
+    this.itLeft = max;
+  }
+
+  /**
+   * The next admitted message (the same checks, seqnum rule and statistics as drain()): its payload
+   * offset in the mapping, with type / seq / task set; -1 when this round is over. A task message
+   * of a task this client never saw announced comes with task 0 (and is counted, as in drain()); one
+   * with a stale seqnum is counted and skipped. A gtid the
+   * decoder has not seen is resolved at once (one native call), since later messages of the same
+   * round may name the task.
+   */
+  next(): number {
+    if (this.itLeft <= 0) return -1;
+    const { q16, q32, ring } = this;
+    const head = this.itHead;
+    const mask = this.nelems - 1;
+    let tail = ring[1] as number;
+    let p = -1;
+    while (tail !== head) {
+      const idx = tail & mask;
+      const off = SLOTS_OFFSET + idx * 8;
+      const type = q16[off >> 1] as number;
+      const len = q16[(off + 2) >> 1] as number;
+      const nslots = (len + 7) >>> 3;
+      if (len < 8 || nslots > this.nelems - idx || nslots > ((head - tail) >>> 0)) {
+        // The length cannot be trusted, so the next boundary is unknown: step one slot and resync.
+        this.stats.bad++;
+        tail = (tail + 1) >>> 0;
+        continue;
+      }
+      tail = (tail + nslots) >>> 0;
+      if (type === MsgType.NOP) {
+        this.stats.nops++;
+        continue;
+      }
+      const psize = type < 256 ? (this.psize[type] as number) : -1;
+      if (psize < 0 || len !== 8 + psize) {
+        this.stats.bad++;
+        continue;
+      }
+      const seq = q32[(off + 4) >> 2] as number;
+      let h = 0;
+      if (type >= 64 && type < 128) {
+        h = this.admitAt(type, seq, off + 8);
+        if (h < 0) continue;
+      }
+      this.type = type;
+      this.seq = seq;
+      this.task = h;
+      p = off + 8;
+      break;
+    }
+    if (this.plainRing) ring[1] = tail;
+    else Atomics.store(ring, 1, tail);
+    if (p < 0) {
+      this.itLeft = 0;
+      return -1;
+    }
+    this.itLeft--;
+    this.stats.messages++;
+    return p;
+  }
+
+  /** Handle of the task message at payload `p` (0: unknown task), or -1: a stale seqnum, skip it. */
+  private admitAt(type: number, seq: number, p: number): number {
+    const lo = this.gtidLoAt(p);
+    const hi = this.gtidHiAt(p);
+    let h = this.gtids.get(lo, hi);
+    if (h === 0) {
+      const l = this.lookups;
+      l[0] = lo;
+      l[1] = hi;
+      const isNew = type === MsgType.TASK_NEW;
+      l[2] = isNew ? 1 : 0;
+      l[3] = isNew ? this.newSwIdAt(p) : 0;
+      l[4] = isNew ? this.newSwIndexAt(p) : 0;
+      this.resolve(1);
+      h = l[5] as number;
+      if (h === 0) {
+        this.stats.unknownTask++;
+        return 0;
+      }
+      if (this.gtids.get(lo, hi) !== h) this.learnGtid(h, lo, hi);
+    }
+    const last = this.lastSeq[h] as number;
+    if (last !== 0 && ((seq - last) | 0) <= 0) {
+      this.stats.staleSeq++;
+      return -1;
+    }
+    this.lastSeq[h] = seq;
+    return h;
+  }
+
+  // ---- Fields of the message at payload offset `p` (ghost_msg_payload_*, abi.h) --------------------
+
+  /** gtid halves (every task message starts with its gtid). */
+  gtidLoAt(p: number): number {
+    return this.q32[p >> 2] as number;
+  }
+  gtidHiAt(p: number): number {
+    return this.q32[(p + 4) >> 2] as number;
+  }
+  /** Runtime ns of BLOCKED, SWITCHTO, PREEMPT, YIELD (and ON_CPU's commit time): u64 at 8. */
+  runtimeAt(p: number): number {
+    return this.u64(p + 8);
+  }
+  /** TASK_NEW: runtime ns, runnable, status-word region id and index. */
+  newRuntimeAt(p: number): number {
+    return this.u64(p + 16);
+  }
+  newRunnableAt(p: number): boolean {
+    return (this.q16[(p + 24) >> 1] as number) !== 0;
+  }
+  newSwIdAt(p: number): number {
+    return this.q32[(p + 32) >> 2] as number;
+  }
+  newSwIndexAt(p: number): number {
+    return this.q32[(p + 36) >> 2] as number;
+  }
+  /** TASK_WAKEUP: the kernel may defer acting on it (DecFlag.DEFERRABLE). */
+  wakeupDeferrableAt(p: number): boolean {
+    return this.q8[p + 16] !== 0;
+  }
+  /** TASK_PREEMPT: the task was latched, not running (DecFlag.WAS_LATCHED). */
+  preemptWasLatchedAt(p: number): boolean {
+    return this.q8[p + 37] !== 0;
+  }
+  /** CPU messages: the CPU (first field of every CPU payload). */
+  cpuMsgCpuAt(p: number): number {
+    return this.qi32[p >> 2] as number;
+  }
+
   /** Messages waiting (head - tail), without consuming. */
   pending(): number {
     const used = ((this.ring[0] as number) - (this.ring[1] as number)) >>> 0;
@@ -296,8 +459,8 @@ export class QueueDecoder {
       lookups[l + 1] = hi;
       const isNew = type === MsgType.TASK_NEW;
       lookups[l + 2] = isNew ? 1 : 0;
-      lookups[l + 3] = isNew ? (q32[(p + 32) >> 2] as number) : 0; // sw region id (NEW)
-      lookups[l + 4] = isNew ? (q32[(p + 36) >> 2] as number) : 0; // sw index (NEW)
+      lookups[l + 3] = isNew ? this.newSwIdAt(p) : 0;
+      lookups[l + 4] = isNew ? this.newSwIndexAt(p) : 0;
       this.lookupRec[k] = i;
       return true;
     }
@@ -357,20 +520,24 @@ export class QueueDecoder {
   }
 
   private learn(h: number, rec: number): void {
-    if (h >= this.lastSeq.length) {
-      let len = this.lastSeq.length;
-      while (len <= h) len *= 2;
-      const grow = (a: Uint32Array): Uint32Array<ArrayBuffer> => {
-        const b = new Uint32Array(len);
-        b.set(a);
-        return b;
-      };
-      this.lastSeq = grow(this.lastSeq);
-      this.handleLo = grow(this.handleLo);
-      this.handleHi = grow(this.handleHi);
-    }
-    const lo = this.u32[rec * 16 + 12] as number;
-    const hi = this.u32[rec * 16 + 13] as number;
+    this.learnGtid(h, this.u32[rec * 16 + 12] as number, this.u32[rec * 16 + 13] as number);
+  }
+
+  private growHandles(h: number): void {
+    let len = this.lastSeq.length;
+    while (len <= h) len *= 2;
+    const grow = (a: Uint32Array): Uint32Array<ArrayBuffer> => {
+      const b = new Uint32Array(len);
+      b.set(a);
+      return b;
+    };
+    this.lastSeq = grow(this.lastSeq);
+    this.handleLo = grow(this.handleLo);
+    this.handleHi = grow(this.handleHi);
+  }
+
+  private learnGtid(h: number, lo: number, hi: number): void {
+    if (h >= this.lastSeq.length) this.growHandles(h);
     this.gtids.set(lo, hi, h);
     this.handleLo[h] = lo;
     this.handleHi[h] = hi;
@@ -388,7 +555,7 @@ export class QueueDecoder {
    * pass, and no narrower store over a wider one.
    */
   private decodeOne(i: number, type: number, len: number, seq: number, p: number): void {
-    const { q8, q16, q32, qi32 } = this;
+    const { q8, q32, qi32 } = this;
     let cpu = -1;
     let flags = 0;
     let a = 0;
@@ -401,16 +568,16 @@ export class QueueDecoder {
     let g2lo = 0;
     let g2hi = 0;
     if (type >= 64 && type < 128) {
-      glo = q32[p >> 2] as number;
-      ghi = q32[(p + 4) >> 2] as number;
+      glo = this.gtidLoAt(p);
+      ghi = this.gtidHiAt(p);
     }
     switch (type) {
       case MsgType.TASK_NEW:
-        time = this.u64(p + 16);
-        flags = ((q16[(p + 24) >> 1] as number) !== 0 ? DecFlag.RUNNABLE : 0) | (this.abi >= 88 ? DecFlag.HAS_AGENT_DATA : 0);
+        time = this.newRuntimeAt(p);
+        flags = (this.newRunnableAt(p) ? DecFlag.RUNNABLE : 0) | (this.abi >= 88 ? DecFlag.HAS_AGENT_DATA : 0);
         a = qi32[(p + 28) >> 2] as number;
-        b = q32[(p + 36) >> 2] as number;
-        c = q32[(p + 32) >> 2] as number;
+        b = this.newSwIndexAt(p);
+        c = this.newSwIdAt(p);
         g2lo = q32[(p + 8) >> 2] as number;
         g2hi = q32[(p + 12) >> 2] as number;
         break;
@@ -418,25 +585,25 @@ export class QueueDecoder {
         cpu = qi32[(p + 24) >> 2] as number;
         a = qi32[(p + 20) >> 2] as number;
         b = qi32[(p + 28) >> 2] as number;
-        flags = q8[p + 16] !== 0 ? DecFlag.DEFERRABLE : 0;
+        flags = this.wakeupDeferrableAt(p) ? DecFlag.DEFERRABLE : 0;
         g2lo = q32[(p + 8) >> 2] as number;
         g2hi = q32[(p + 12) >> 2] as number;
         break;
       case MsgType.TASK_BLOCKED:
       case MsgType.TASK_SWITCHTO:
         cpu = qi32[(p + 24) >> 2] as number;
-        time = this.u64(p + 8);
+        time = this.runtimeAt(p);
         cpuSeq = this.u64(p + 16);
         if (type === MsgType.TASK_BLOCKED) flags = q8[p + 28] !== 0 ? DecFlag.FROM_SWITCHTO : 0;
         break;
       case MsgType.TASK_PREEMPT:
       case MsgType.TASK_YIELD:
         cpu = qi32[(p + 32) >> 2] as number;
-        time = this.u64(p + 8);
+        time = this.runtimeAt(p);
         cpuSeq = this.u64(p + 16);
         flags =
           (q8[p + 36] !== 0 ? DecFlag.FROM_SWITCHTO : 0) |
-          (type === MsgType.TASK_PREEMPT && q8[p + 37] !== 0 ? DecFlag.WAS_LATCHED : 0);
+          (type === MsgType.TASK_PREEMPT && this.preemptWasLatchedAt(p) ? DecFlag.WAS_LATCHED : 0);
         g2lo = q32[(p + 24) >> 2] as number;
         g2hi = q32[(p + 28) >> 2] as number;
         break;
@@ -478,7 +645,7 @@ export class QueueDecoder {
       case MsgType.CPU_BUSY:
       case MsgType.CPU_AGENT_BLOCKED:
       case MsgType.CPU_AGENT_WAKEUP:
-        cpu = qi32[p >> 2] as number;
+        cpu = this.cpuMsgCpuAt(p);
         break;
       default:
         // TASK_AFFINITY_CHANGED: the gtid only.

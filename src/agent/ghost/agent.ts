@@ -14,7 +14,6 @@ import type { Ns } from '../../core/time.js';
 import type { Policy } from '../../core/policy.js';
 import {
   CommitFlag,
-  DecFlag,
   MessageBatch,
   MsgType,
   RunFlag,
@@ -390,11 +389,18 @@ export class GhostAgent {
     // A commit to the agent's own CPU is a local commit: it carries the agent barrier read
     // before this pass's drain (ghost-abi §6.6), so a message that arrived since fails it.
     if (this.o.globalCpuRunsTasks && this.globalSw >= 0) this.localBarrier = this.o.sw.barrier(this.globalSw);
+    // Messages are handled in place in the queue mapping (decoder.next): no record per message.
+    const dec = this.decoder;
+    const cap = this.batch.capacity;
     while (this.ring[0] !== this.ring[1]) {
-      const n = this.decoder.drain();
-      for (let i = 0; i < n; i++) this.handle(i, now);
+      dec.begin(cap);
+      let n = 0;
+      for (let p = dec.next(); p >= 0; p = dec.next()) {
+        this.handle(dec.type, dec.task, dec.seq, p, now);
+        n++;
+      }
       this.stats.messages += n;
-      if (n < this.batch.capacity) break;
+      if (n < cap) break;
     }
     if (this.ring[2] !== this.lastOverflow) {
       const lost = ((this.ring[2] as number) - this.lastOverflow) >>> 0;
@@ -516,57 +522,58 @@ export class GhostAgent {
 
   // ---- messages (§8.3) -----------------------------------------------------------------------
 
-  private handle(i: number, now: Ns): void {
-    const b = this.batch;
-    const type = b.type(i);
+  /**
+   * One message: `type`, task handle `h` (0: a CPU message, or a task this client never saw
+   * announced), seqnum `seq`, payload at `p` in the queue mapping (fields through the decoder).
+   */
+  private handle(type: number, h: number, seq: number, p: number, now: Ns): void {
+    const dec = this.decoder;
     if (type >= 128) {
-      const cpu = b.cpu(i);
-      if (cpu >= 0 && cpu < this.unavailable.length) {
-        if (type === MsgType.CPU_BUSY) this.unavailable[cpu] = 1;
-        else if (type === MsgType.CPU_AVAILABLE) this.unavailable[cpu] = 0;
+      if (type === MsgType.CPU_BUSY || type === MsgType.CPU_AVAILABLE) {
+        const cpu = dec.cpuMsgCpuAt(p);
+        if (cpu >= 0 && cpu < this.unavailable.length) this.unavailable[cpu] = type === MsgType.CPU_BUSY ? 1 : 0;
       }
       return;
     }
-    const h = b.task(i);
     if (h === 0) return; // a task we never saw announced (counted by the decoder)
     if (type === MsgType.TASK_NEW) {
-      this.onNew(h, i, now);
+      this.onNew(h, seq, p, now);
       return;
     }
     const t = this.tasks[h];
     if (!t) return;
-    t.seq = b.seqnum(i);
+    t.seq = seq;
     switch (type) {
       case MsgType.TASK_WAKEUP:
         if (t.state === TS.Blocked) {
           t.blockedNs += now - t.blockedAtNs;
           t.vruntime = Math.max(t.vruntime, this.minVruntime);
-          this.enqueue(t, now, (b.flags(i) & DecFlag.DEFERRABLE) === 0);
+          this.enqueue(t, now, !dec.wakeupDeferrableAt(p));
         }
         break;
       case MsgType.TASK_BLOCKED:
       case MsgType.TASK_SWITCHTO:
-        this.offCpu(t, b.time(i), now);
+        this.offCpu(t, dec.runtimeAt(p), now);
         this.rq.remove(t.handle);
         t.voluntary++;
         t.state = TS.Blocked;
         t.blockedAtNs = now;
         break;
       case MsgType.TASK_PREEMPT: {
-        const wasLatched = (b.flags(i) & DecFlag.WAS_LATCHED) !== 0;
+        const wasLatched = dec.preemptWasLatchedAt(p);
         // With a sleeping global agent, a preemption is mostly the agent's own wakeup taking
         // a CPU from the task there (CFS outranks the enclave), or another CFS thread: not a
         // scheduling decision, so the task goes back first with the slice it had.
         const byAgent = this.o.globalCpuRunsTasks === true;
         const dispatched = t.dispatchNs;
-        this.offCpu(t, b.time(i), now);
+        this.offCpu(t, dec.runtimeAt(p), now);
         if (!wasLatched && !byAgent) t.involuntary++;
         if (t.state !== TS.Blocked) this.enqueue(t, now, wasLatched || byAgent);
         if (byAgent) t.resumeSliceFromNs = dispatched;
         break;
       }
       case MsgType.TASK_YIELD:
-        this.offCpu(t, b.time(i), now);
+        this.offCpu(t, dec.runtimeAt(p), now);
         t.voluntary++;
         this.rq.remove(t.handle);
         t.state = TS.Yielding;
@@ -587,14 +594,14 @@ export class GhostAgent {
     }
   }
 
-  private onNew(h: number, i: number, now: Ns): void {
-    const b = this.batch;
+  private onNew(h: number, seq: number, p: number, now: Ns): void {
+    const dec = this.decoder;
     const known = this.tasks[h];
     if (known) {
       // Re-announced (discovery after an overflow or an agent handoff): refresh token and state.
-      known.seq = b.seqnum(i);
-      known.swIndex = b.b(i);
-      const runnable = (b.flags(i) & DecFlag.RUNNABLE) !== 0;
+      known.seq = seq;
+      known.swIndex = dec.newSwIndexAt(p);
+      const runnable = dec.newRunnableAt(p);
       if (runnable && known.state === TS.Blocked) this.enqueue(known, now, false);
       else if (!runnable && known.state === TS.Queued) {
         this.rq.remove(h);
@@ -603,19 +610,19 @@ export class GhostAgent {
       }
       return;
     }
-    const tid = tidOfGtid(b.gtidLo(i), b.gtidHi(i), this.o.gtidSeqBits);
+    const tid = tidOfGtid(dec.gtidLoAt(p), dec.gtidHiAt(p), this.o.gtidSeqBits);
     const funcId = this.o.funcs?.resolve(tid) ?? 0;
     const t: Task = {
       handle: h,
       tid,
       funcId,
-      seq: b.seqnum(i),
-      swIndex: b.b(i),
+      seq,
+      swIndex: dec.newSwIndexAt(p),
       state: TS.Blocked,
       cpu: -1,
       rank: this.o.ordering.rank(funcId),
       vruntime: this.minVruntime,
-      runtimeNs: b.time(i),
+      runtimeNs: dec.newRuntimeAt(p),
       arrivalNs: now,
       firstRunNs: -1,
       enqueuedNs: now,
@@ -633,7 +640,7 @@ export class GhostAgent {
       slices: [],
     };
     this.tasks[h] = t;
-    if (b.flags(i) & DecFlag.RUNNABLE) this.enqueue(t, now, false);
+    if (dec.newRunnableAt(p)) this.enqueue(t, now, false);
   }
 
   private enqueue(t: Task, now: Ns, front: boolean): void {

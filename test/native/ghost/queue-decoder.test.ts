@@ -7,7 +7,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { decodeRing, MessageBatch, MsgType, RECORD_BYTES, SUPPORTED_ABIS } from '../../../src/native/ghost.js';
+import { DecFlag, decodeRing, MessageBatch, MsgType, RECORD_BYTES, SUPPORTED_ABIS } from '../../../src/native/ghost.js';
 import { GtidMap, LOOKUP_STRIDE, payloadSize, QueueDecoder } from '../../../src/native/ghost-queue.js';
 import { nativeSkipReason } from '../../support/ghost-rig.js';
 
@@ -136,6 +136,69 @@ test('queue decoder: JS decode = native decode on random rings, every ABI', { sk
   assert.ok(compared > 10_000, `compared ${compared} records`);
   // Every path of the decoder was taken somewhere.
   for (const [k, v] of Object.entries(seen)) assert.ok(v > 0, `no ${k} in any ring`);
+});
+
+test('queue decoder: in place (begin/next and the field accessors) = the records drain() writes', () => {
+  let compared = 0;
+  for (const abi of SUPPORTED_ABIS) {
+    for (let seed = 1; seed <= 150; seed++) {
+      const nelems = 1 << (4 + (seed % 6));
+      const ring = randomRing(abi, nelems, seed * 7919 + abi);
+      const ring2 = ring.slice(0);
+      const cap = nelems + 1;
+      const batch = new MessageBatch(cap);
+      const lookups = new Uint32Array(LOOKUP_STRIDE * cap);
+      const dec = new QueueDecoder(ring, abi, batch, lookups, tableResolver(lookups));
+      const n = dec.drain();
+      const lookups2 = new Uint32Array(LOOKUP_STRIDE * cap);
+      const inPlace = new QueueDecoder(ring2, abi, new MessageBatch(cap), lookups2, tableResolver(lookups2));
+      inPlace.begin(cap);
+      let i = 0;
+      for (let p = inPlace.next(); p >= 0; p = inPlace.next(), i++) {
+        const at = `abi ${abi} seed ${seed} message ${i}`;
+        assert.ok(i < n, `${at}: more messages than drain()`);
+        const type = batch.type(i);
+        assert.equal(inPlace.type, type, `${at}: type`);
+        assert.equal(inPlace.seq, batch.seqnum(i), `${at}: seq`);
+        assert.equal(inPlace.task, batch.task(i), `${at}: task`);
+        if (type >= 64 && type < 128) {
+          assert.equal(inPlace.gtidLoAt(p), batch.gtidLo(i), `${at}: gtid lo`);
+          assert.equal(inPlace.gtidHiAt(p), batch.gtidHi(i), `${at}: gtid hi`);
+        }
+        switch (type) {
+          case MsgType.TASK_NEW:
+            assert.equal(inPlace.newRuntimeAt(p), batch.time(i), `${at}: runtime`);
+            assert.equal(inPlace.newRunnableAt(p), (batch.flags(i) & DecFlag.RUNNABLE) !== 0, `${at}: runnable`);
+            assert.equal(inPlace.newSwIndexAt(p), batch.b(i) >>> 0, `${at}: sw index`);
+            assert.equal(inPlace.newSwIdAt(p), batch.c(i), `${at}: sw id`);
+            break;
+          case MsgType.TASK_WAKEUP:
+            assert.equal(inPlace.wakeupDeferrableAt(p), (batch.flags(i) & DecFlag.DEFERRABLE) !== 0, `${at}: deferrable`);
+            break;
+          case MsgType.TASK_PREEMPT:
+            assert.equal(inPlace.preemptWasLatchedAt(p), (batch.flags(i) & DecFlag.WAS_LATCHED) !== 0, `${at}: was latched`);
+            assert.equal(inPlace.runtimeAt(p), batch.time(i), `${at}: runtime`);
+            break;
+          case MsgType.TASK_BLOCKED:
+          case MsgType.TASK_SWITCHTO:
+          case MsgType.TASK_YIELD:
+            assert.equal(inPlace.runtimeAt(p), batch.time(i), `${at}: runtime`);
+            break;
+          case MsgType.CPU_AVAILABLE:
+          case MsgType.CPU_BUSY:
+            assert.equal(inPlace.cpuMsgCpuAt(p), batch.cpu(i), `${at}: cpu`);
+            break;
+          default:
+            break;
+        }
+      }
+      assert.equal(i, n, `abi ${abi} seed ${seed}: message count`);
+      assert.deepEqual(inPlace.stats, dec.stats, `abi ${abi} seed ${seed}: counters`);
+      assert.equal(new DataView(ring2).getUint32(68, true), new DataView(ring).getUint32(68, true), `abi ${abi} seed ${seed}: tail`);
+      compared += n;
+    }
+  }
+  assert.ok(compared > 10_000, `compared ${compared} messages`);
 });
 
 test('queue decoder: GtidMap agrees with a Map under random inserts and deletes', () => {
