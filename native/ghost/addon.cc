@@ -194,6 +194,7 @@ class Client : public Napi::ObjectWrap<Client> {
     ops_ = nullptr;
     lookups_ = nullptr;
     frees_ = nullptr;
+    pool_.reset();
     guarded(info.Env(), [&] {
       st_->enclave = ghost::Enclave::attach(st_->sys, st_->root, id, abiV);
       return 0;
@@ -392,11 +393,13 @@ class Client : public Napi::ObjectWrap<Client> {
       throw toJs(env, err);
     }
   }
-  // bindBuffers(queue, out ArrayBuffer, ops Int32Array[, lookups Uint32Array, frees Int32Array]):
-  // the hot-loop buffers, bound once so drainBound()/commitBound(n)/resolveBound(k) marshal no
-  // buffers. The buffers must stay attached (not transferred) while bound; references keep them
-  // alive. `lookups` (kLookupStride u32 per entry) and `frees` serve an agent that decodes the
-  // queue itself over queueView(): it only asks the task table about gtids it has not seen.
+  // bindBuffers(queue, out ArrayBuffer, ops Int32Array[, lookups Uint32Array, frees Int32Array
+  // [, pool Int32Array, binds Uint32Array]]): the hot-loop buffers, bound once so
+  // drainBound()/commitBound(n)/resolveBound(k) marshal no buffers. The buffers must stay attached
+  // (not transferred) while bound; references keep them alive. `lookups` (kLookupStride u32 per
+  // entry) and `frees` serve an agent that decodes the queue itself over queueView(): it only asks
+  // the task table about gtids it has not seen. `pool` / `binds` (tasks.h) let it name a new task
+  // without asking at all.
   Napi::Value BindBuffers(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     boundQueue_ = &queue(info, 0);
@@ -416,6 +419,7 @@ class Client : public Napi::ObjectWrap<Client> {
     lookupsCap_ = 0;
     frees_ = nullptr;
     freesCap_ = 0;
+    pool_.reset();
     if (info.Length() > 4) {
       if (!info[3].IsTypedArray() || info[3].As<Napi::TypedArray>().TypedArrayType() != napi_uint32_array ||
           !info[4].IsTypedArray() || info[4].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array)
@@ -428,6 +432,20 @@ class Client : public Napi::ObjectWrap<Client> {
       lookupsCap_ = lk.ElementLength() / kLookupStride;
       frees_ = fr.Data();
       freesCap_ = fr.ElementLength();
+    }
+    if (info.Length() > 6) {
+      if (!info[5].IsTypedArray() || info[5].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array ||
+          !info[6].IsTypedArray() || info[6].As<Napi::TypedArray>().TypedArrayType() != napi_uint32_array)
+        throw Napi::TypeError::New(env, "bindBuffers: pool must be an Int32Array and binds a Uint32Array");
+      Napi::Int32Array pl = info[5].As<Napi::Int32Array>();
+      Napi::Uint32Array bd = info[6].As<Napi::Uint32Array>();
+      if (pl.ElementLength() < 2 || bd.ElementLength() < 1 + ghost::kBindStride)
+        throw Napi::RangeError::New(env, "bindBuffers: pool needs room for one handle and binds for one entry");
+      pool_ = std::make_unique<PoolBinding>();
+      pool_->st = st_;
+      pool_->pool = Napi::Persistent(pl);
+      pool_->binds = Napi::Persistent(bd);
+      st_->tasks.attachPool(pl.Data(), pl.ElementLength() - 1, bd.Data(), (bd.ElementLength() - 1) / ghost::kBindStride);
     }
     return env.Undefined();
   }
@@ -572,6 +590,7 @@ class Client : public Napi::ObjectWrap<Client> {
     ops_ = nullptr;
     lookups_ = nullptr;
     frees_ = nullptr;
+    pool_.reset();
     auto next = std::make_shared<ClientState>();
     next->sys = st_->sys;
     next->root = st_->root;
@@ -630,6 +649,8 @@ class Client : public Napi::ObjectWrap<Client> {
   Napi::Value FifoBaselineStart(const Napi::CallbackInfo& info) {
     ghost::Queue& q = queue(info, 0);
     auto cpus = argIntList(info, 1, "cpus");
+    // The baseline owns the task table from now on: no agent's handle pool rides along.
+    pool_.reset();
     st_->fifo = std::make_unique<ghost::FifoBaseline>(enc(info.Env()), q, st_->tasks, cpus);
     return info.Env().Undefined();
   }
@@ -682,6 +703,21 @@ class Client : public Napi::ObjectWrap<Client> {
   size_t freesCap_ = 0;
   Napi::Reference<Napi::Int32Array> ctlRef_;
   int32_t* ctl_ = nullptr;
+  // Keeps an agent's handle-pool buffers alive while the task table serves them, and detaches them
+  // when it goes (rebinding, attach, close, the baseline taking over, or this Client's collection):
+  // the table, which the client state's views may keep alive longer, never holds a stale pointer.
+  struct PoolBinding {
+    std::shared_ptr<ClientState> st;
+    Napi::Reference<Napi::Int32Array> pool;
+    Napi::Reference<Napi::Uint32Array> binds;
+    PoolBinding() = default;
+    PoolBinding(const PoolBinding&) = delete;
+    PoolBinding& operator=(const PoolBinding&) = delete;
+    ~PoolBinding() {
+      if (st) st->tasks.detachPool();
+    }
+  };
+  std::unique_ptr<PoolBinding> pool_;
 };
 
 // decodeRing(abi, ring Uint8Array, out ArrayBuffer): the decoder over arbitrary bytes (fuzzing).
@@ -727,6 +763,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   for (uint32_t i = 0; i < std::size(abi::kAbiVersions); i++) versions.Set(i, abi::kAbiVersions[i]);
   exports.Set("abiVersions", versions);
   exports.Set("recordBytes", uint32_t(sizeof(ghost::Decoded)));
+  exports.Set("bindStride", uint32_t(ghost::kBindStride));
   return exports;
 }
 

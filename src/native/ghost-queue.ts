@@ -15,7 +15,7 @@
  * contiguous space and the ABI's payload size. Nothing is allocated per message; the gtid map and
  * the per-handle seqnum table grow (rarely) by doubling.
  */
-import { DecFlag, MsgType, type MessageBatch } from './ghost.js';
+import { BIND_STRIDE, DecFlag, MsgType, type MessageBatch } from './ghost.js';
 
 /** u32 per lookup: gtidLo, gtidHi, isNew, swId, swIndex, out handle (native kLookupStride). */
 export const LOOKUP_STRIDE = 6;
@@ -30,6 +30,19 @@ const u16At = (u16: Uint16Array, rec: number): number => u16[rec * 32] as number
 const u16Set = (u16: Uint16Array, rec: number, v: number): void => {
   u16[rec * 32] = v;
 };
+
+/**
+ * Handles the decoder may give new tasks without asking the native task table (bindBuffers'
+ * pool / binds, layouts in native/ghost/tasks.h): `handles[0]` are available at
+ * `handles[1 ..]`, taken from the top; each one given is appended to `binds` (count at [0], then
+ * BIND_STRIDE u32: handle, gtid lo, gtid hi, sw region id, sw index). The client binds them before
+ * anything reads its table and refills the pool, so commits and SW_FREE name these handles as if
+ * TASK_NEW had been resolved natively. Empty pool or full binds: the decoder asks (resolve).
+ */
+export interface HandlePool {
+  handles: Int32Array;
+  binds: Uint32Array;
+}
 
 /** Counters of what the decoder refused or noticed (native DrainStats, same meaning). */
 export interface QueueDecoderStats {
@@ -199,6 +212,7 @@ export class QueueDecoder {
     private readonly batch: MessageBatch,
     private readonly lookups: Uint32Array,
     private readonly resolve: (k: number) => void,
+    pool?: HandlePool,
   ) {
     if (view.byteLength < SLOTS_OFFSET) throw new RangeError('ghOSt queue mapping too small');
     const hdr = new Uint32Array(view, 0, 3);
@@ -219,7 +233,14 @@ export class QueueDecoder {
     this.i32 = new Int32Array(batch.buffer);
     this.f64 = new Float64Array(batch.buffer);
     this.lookupRec = new Int32Array(batch.capacity);
+    this.poolHandles = pool?.handles ?? new Int32Array(1);
+    this.binds = pool?.binds ?? new Uint32Array(1);
+    this.bindsCap = Math.floor((this.binds.length - 1) / BIND_STRIDE);
   }
+
+  private readonly poolHandles: Int32Array;
+  private readonly binds: Uint32Array;
+  private readonly bindsCap: number;
 
   /** Head read by begin(), and the messages next() may still return in this round. */
   private itHead = 0;
@@ -314,6 +335,7 @@ export class QueueDecoder {
     const lo = this.gtidLoAt(p);
     const hi = this.gtidHiAt(p);
     let h = this.gtids.get(lo, hi);
+    if (h === 0 && type === MsgType.TASK_NEW) h = this.fromPool(lo, hi, p);
     if (h === 0) {
       const l = this.lookups;
       l[0] = lo;
@@ -336,6 +358,26 @@ export class QueueDecoder {
       return -1;
     }
     this.lastSeq[h] = seq;
+    return h;
+  }
+
+  /** A pool handle for the new task at `p` (bound natively later), or 0: none left, ask instead. */
+  private fromPool(lo: number, hi: number, p: number): number {
+    const pool = this.poolHandles;
+    const n = pool[0] as number;
+    const binds = this.binds;
+    const nb = binds[0] as number;
+    if (n <= 0 || nb >= this.bindsCap) return 0;
+    const h = pool[n] as number;
+    pool[0] = n - 1;
+    const b = 1 + nb * BIND_STRIDE;
+    binds[b] = h;
+    binds[b + 1] = lo;
+    binds[b + 2] = hi;
+    binds[b + 3] = this.newSwIdAt(p);
+    binds[b + 4] = this.newSwIndexAt(p);
+    binds[0] = nb + 1;
+    this.learnGtid(h, lo, hi);
     return h;
   }
 

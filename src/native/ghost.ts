@@ -327,9 +327,19 @@ export interface GhostClient {
   commit(ops: Int32Array, count: number, sync?: boolean): number;
   /**
    * Bind the hot-loop buffers once; then drainBound()/commitBound(n)/resolveBound(k) pass no
-   * buffers. `lookups`/`frees` serve an agent that decodes the queue in JS (ghost-queue.ts).
+   * buffers. `lookups`/`frees` serve an agent that decodes the queue in JS (ghost-queue.ts), and
+   * `pool`/`binds` its handle pool (ghost-queue.ts HandlePool, native/ghost/tasks.h): handles it
+   * gives new tasks itself, bound by the client before any call reads the task table.
    */
-  bindBuffers(queue: number, out: ArrayBuffer, ops: Int32Array, lookups?: Uint32Array, frees?: Int32Array): void;
+  bindBuffers(
+    queue: number,
+    out: ArrayBuffer,
+    ops: Int32Array,
+    lookups?: Uint32Array,
+    frees?: Int32Array,
+    pool?: Int32Array,
+    binds?: Uint32Array,
+  ): void;
   drainBound(): number;
   /** SW_FREE the first `nfree` bound frees, then commit `count` ops (one native call). */
   commitBound(count: number, sync?: boolean, nfree?: number): number;
@@ -385,13 +395,19 @@ interface NativeGhost {
   decodeRing(abi: number, ring: Uint8Array, out: ArrayBuffer): DecodeRingResult;
   abiVersions: number[];
   recordBytes: number;
+  bindStride: number;
 }
+
+/** u32 per handle-pool bind entry: handle, gtid lo, gtid hi, sw region id, sw index (tasks.h kBindStride). */
+export const BIND_STRIDE = 5;
 
 let mod: NativeGhost | undefined;
 function native(): NativeGhost {
   if (mod) return mod;
   const m = loadNative<NativeGhost>('alps_ghost');
   checkAddonAbi(m.recordBytes, m.abiVersions);
+  if (m.bindStride !== BIND_STRIDE)
+    throw new Error(`alps_ghost addon does not match src/native/ghost.ts: bind entries of ${m.bindStride} vs ${BIND_STRIDE} u32; rebuild it (npx node-gyp rebuild)`);
   return (mod = m);
 }
 

@@ -13,6 +13,7 @@ import type { InvocationRecord } from '../../core/records.js';
 import type { Ns } from '../../core/time.js';
 import type { Policy } from '../../core/policy.js';
 import {
+  BIND_STRIDE,
   CommitFlag,
   MessageBatch,
   MsgType,
@@ -162,6 +163,9 @@ export class QueueOverflowError extends Error {
   }
 }
 
+/** Handles the agent may give new tasks between two native calls (see the decoder's HandlePool). */
+const POOL_HANDLES = 64;
+
 /** Longest a finished task's SW_FREE waits for a commit to ride on (ns on the agent's clock). */
 const FREE_DELAY_NS = 1_000_000;
 
@@ -259,7 +263,10 @@ export class GhostAgent {
     this.ring = new Uint32Array(view, 64, 3);
     const lookups = new Uint32Array(LOOKUP_STRIDE * this.batch.capacity);
     this.frees = new Int32Array(this.batch.capacity);
-    o.client.bindBuffers(o.queue, this.batch.buffer, this.txns.ops, lookups, this.frees);
+    // New tasks get handles from a pool the client refills at each call (no native call per new
+    // task); more than POOL_HANDLES new tasks between two calls fall back to asking.
+    const pool = { handles: new Int32Array(1 + POOL_HANDLES), binds: new Uint32Array(1 + POOL_HANDLES * BIND_STRIDE) };
+    o.client.bindBuffers(o.queue, this.batch.buffer, this.txns.ops, lookups, this.frees, pool.handles, pool.binds);
     const hot = o.client.hotCalls?.(this.ctl);
     this.hotCommit = hot?.commit;
     const ctl = this.ctl;
@@ -269,7 +276,7 @@ export class GhostAgent {
           hot.resolve();
         }
       : (k: number): void => o.client.resolveBound(k);
-    this.decoder = new QueueDecoder(view, o.client.abiVersion(), this.batch, lookups, resolve);
+    this.decoder = new QueueDecoder(view, o.client.abiVersion(), this.batch, lookups, resolve, pool);
     this.lastOverflow = this.ring[2] as number;
     for (const c of this.workers) {
       if (c !== o.globalCpu) this.agentSw[c] = o.client.agentSwIndex(c);
