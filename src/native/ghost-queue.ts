@@ -24,6 +24,8 @@ const RING_OFFSET = 64;
 const SLOTS_OFFSET = 76;
 const MAX_ELEMS = 65536;
 const TWO32 = 4294967296;
+/** Host byte order (the mapping's): which half of a u32 load is the first u16. */
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 /** Type written over a record resolvePending() drops (never a message type). */
 const DROPPED = 0xffff;
 const u16At = (u16: Uint16Array, rec: number): number => u16[rec * 32] as number;
@@ -93,9 +95,9 @@ export function payloadSize(abi: number, type: number): number {
 }
 
 /**
- * gtid (two u32 halves) -> handle; open addressing, linear probing, backward-shift deletion.
- * Slot i is s[i * 4 ..] = lo, hi, handle (0 = empty: handles are never 0), unused: a probe reads
- * one cache line.
+ * gtid (two u32 halves) -> handle, and the last seqnum accepted for it; open addressing, linear
+ * probing, backward-shift deletion. Slot i is s[i * 4 ..] = lo, hi, handle (0 = empty: handles are
+ * never 0), seqnum (0: none yet): admitting a message reads one cache line, not a second table.
  */
 export class GtidMap {
   private s = new Uint32Array(1024 * 4);
@@ -107,13 +109,27 @@ export class GtidMap {
   }
 
   get(lo: number, hi: number): number {
+    const i = this.index(lo, hi);
+    return i < 0 ? 0 : (this.s[i * 4 + 2] as number);
+  }
+
+  /** Slot of the gtid, or -1; valid until the next set() or delete(). */
+  index(lo: number, hi: number): number {
     const s = this.s;
     const mask = this.cap - 1;
     for (let i = this.slot(lo, hi, mask); ; i = (i + 1) & mask) {
-      const v = s[i * 4 + 2] as number;
-      if (v === 0) return 0;
-      if (s[i * 4] === lo && s[i * 4 + 1] === hi) return v;
+      if (s[i * 4 + 2] === 0) return -1;
+      if (s[i * 4] === lo && s[i * 4 + 1] === hi) return i;
     }
+  }
+  handleAt(i: number): number {
+    return this.s[i * 4 + 2] as number;
+  }
+  seqAt(i: number): number {
+    return this.s[i * 4 + 3] as number;
+  }
+  setSeqAt(i: number, seq: number): void {
+    this.s[i * 4 + 3] = seq;
   }
 
   set(lo: number, hi: number, h: number): void {
@@ -125,10 +141,13 @@ export class GtidMap {
         s[i * 4] = lo;
         s[i * 4 + 1] = hi;
         s[i * 4 + 2] = h;
+        s[i * 4 + 3] = 0;
         this.size++;
         return;
       }
       if (s[i * 4] === lo && s[i * 4 + 1] === hi) {
+        // Another handle for the gtid: its seqnums start afresh.
+        if (s[i * 4 + 2] !== h) s[i * 4 + 3] = 0;
         s[i * 4 + 2] = h;
         return;
       }
@@ -150,6 +169,7 @@ export class GtidMap {
         s[i * 4] = s[j * 4] as number;
         s[i * 4 + 1] = s[j * 4 + 1] as number;
         s[i * 4 + 2] = s[j * 4 + 2] as number;
+        s[i * 4 + 3] = s[j * 4 + 3] as number;
         i = j;
       }
     }
@@ -167,7 +187,11 @@ export class GtidMap {
     this.cap = oldCap * 2;
     this.s = new Uint32Array(this.cap * 4);
     this.size = 0;
-    for (let i = 0; i < oldCap; i++) if (old[i * 4 + 2] !== 0) this.set(old[i * 4] as number, old[i * 4 + 1] as number, old[i * 4 + 2] as number);
+    for (let i = 0; i < oldCap; i++) {
+      if (old[i * 4 + 2] === 0) continue;
+      this.set(old[i * 4] as number, old[i * 4 + 1] as number, old[i * 4 + 2] as number);
+      this.setSeqAt(this.index(old[i * 4] as number, old[i * 4 + 1] as number), old[i * 4 + 3] as number);
+    }
   }
 }
 
@@ -194,8 +218,7 @@ export class QueueDecoder {
   private readonly i32: Int32Array;
   private readonly f64: Float64Array;
   private readonly gtids = new GtidMap();
-  /** Last seqnum accepted per handle (0: none yet) and the gtid halves, to forget a handle. */
-  private lastSeq = new Uint32Array(1024);
+  /** The gtid halves of each handle learnt, to forget it. (Seqnums live in the gtid map.) */
   private handleLo = new Uint32Array(1024);
   private handleHi = new Uint32Array(1024);
   /** Record index of each pending lookup, and how many are pending. */
@@ -280,7 +303,7 @@ export class QueueDecoder {
    */
   next(): number {
     if (this.itLeft <= 0) return -1;
-    const { q16, q32, ring } = this;
+    const { q32, ring } = this;
     const head = this.itHead;
     const mask = this.nelems - 1;
     let tail = ring[1] as number;
@@ -288,8 +311,10 @@ export class QueueDecoder {
     while (tail !== head) {
       const idx = tail & mask;
       const off = SLOTS_OFFSET + idx * 8;
-      const type = q16[off >> 1] as number;
-      const len = q16[(off + 2) >> 1] as number;
+      // type and length (two u16) from one u32 load: one view of the mapping on this path, not two.
+      const w = q32[off >> 2] as number;
+      const type = LITTLE_ENDIAN ? w & 0xffff : w >>> 16;
+      const len = LITTLE_ENDIAN ? w >>> 16 : w & 0xffff;
       const nslots = (len + 7) >>> 3;
       if (len < 8 || nslots > this.nelems - idx || nslots > ((head - tail) >>> 0)) {
         // The length cannot be trusted, so the next boundary is unknown: step one slot and resync.
@@ -334,30 +359,38 @@ export class QueueDecoder {
   private admitAt(type: number, seq: number, p: number): number {
     const lo = this.gtidLoAt(p);
     const hi = this.gtidHiAt(p);
-    let h = this.gtids.get(lo, hi);
-    if (h === 0 && type === MsgType.TASK_NEW) h = this.fromPool(lo, hi, p);
-    if (h === 0) {
-      const l = this.lookups;
-      l[0] = lo;
-      l[1] = hi;
-      const isNew = type === MsgType.TASK_NEW;
-      l[2] = isNew ? 1 : 0;
-      l[3] = isNew ? this.newSwIdAt(p) : 0;
-      l[4] = isNew ? this.newSwIndexAt(p) : 0;
-      this.resolve(1);
-      h = l[5] as number;
-      if (h === 0) {
-        this.stats.unknownTask++;
-        return 0;
-      }
-      if (this.gtids.get(lo, hi) !== h) this.learnGtid(h, lo, hi);
+    const gtids = this.gtids;
+    let slot = gtids.index(lo, hi);
+    if (slot < 0) {
+      const h = (type === MsgType.TASK_NEW ? this.fromPool(lo, hi, p) : 0) || this.resolveOne(type, lo, hi, p);
+      if (h === 0) return 0;
+      slot = gtids.index(lo, hi);
     }
-    const last = this.lastSeq[h] as number;
+    const last = gtids.seqAt(slot);
     if (last !== 0 && ((seq - last) | 0) <= 0) {
       this.stats.staleSeq++;
       return -1;
     }
-    this.lastSeq[h] = seq;
+    gtids.setSeqAt(slot, seq);
+    return gtids.handleAt(slot);
+  }
+
+  /** The native table's handle for a gtid the decoder does not know (learnt), or 0: unknown (counted). */
+  private resolveOne(type: number, lo: number, hi: number, p: number): number {
+    const l = this.lookups;
+    l[0] = lo;
+    l[1] = hi;
+    const isNew = type === MsgType.TASK_NEW;
+    l[2] = isNew ? 1 : 0;
+    l[3] = isNew ? this.newSwIdAt(p) : 0;
+    l[4] = isNew ? this.newSwIndexAt(p) : 0;
+    this.resolve(1);
+    const h = l[5] as number;
+    if (h === 0) {
+      this.stats.unknownTask++;
+      return 0;
+    }
+    if (this.gtids.get(lo, hi) !== h) this.learnGtid(h, lo, hi);
     return h;
   }
 
@@ -492,8 +525,9 @@ export class QueueDecoder {
     const q32 = this.q32;
     const lo = q32[p >> 2] as number;
     const hi = q32[(p + 4) >> 2] as number;
-    const h = this.gtids.get(lo, hi);
-    if (h === 0) {
+    const gtids = this.gtids;
+    const slot = gtids.index(lo, hi);
+    if (slot < 0) {
       const k = this.pendingLookups++;
       const l = k * LOOKUP_STRIDE;
       const lookups = this.lookups;
@@ -506,22 +540,22 @@ export class QueueDecoder {
       this.lookupRec[k] = i;
       return true;
     }
-    this.u32[i * 16 + 2] = h;
-    const last = this.lastSeq[h] as number;
+    this.u32[i * 16 + 2] = gtids.handleAt(slot);
+    const last = gtids.seqAt(slot);
     if (last !== 0 && ((seq - last) | 0) <= 0) {
       this.stats.staleSeq++;
       return false;
     }
-    this.lastSeq[h] = seq;
+    gtids.setSeqAt(slot, seq);
     return true;
   }
 
   /** The client released `handle` (SW_FREE): forget its gtid so a reuse of the handle starts afresh. */
   forget(handle: number): void {
-    if (handle <= 0 || handle >= this.lastSeq.length) return;
+    if (handle <= 0 || handle >= this.handleLo.length) return;
+    // (Its seqnum goes with the map entry.)
     if (this.gtids.get(this.handleLo[handle] as number, this.handleHi[handle] as number) === handle)
       this.gtids.delete(this.handleLo[handle] as number, this.handleHi[handle] as number);
-    this.lastSeq[handle] = 0;
   }
 
   /** The native task table's handles for the gtids admit() did not know, then their seqnums;
@@ -540,16 +574,19 @@ export class QueueDecoder {
         this.stats.unknownTask++;
         continue;
       }
-      if (this.gtids.get(lookups[j * LOOKUP_STRIDE] as number, lookups[j * LOOKUP_STRIDE + 1] as number) !== h) this.learn(h, i);
+      const lo = lookups[j * LOOKUP_STRIDE] as number;
+      const hi = lookups[j * LOOKUP_STRIDE + 1] as number;
+      if (this.gtids.get(lo, hi) !== h) this.learn(h, i);
+      const slot = this.gtids.index(lo, hi);
       const seq = u32[i * 16 + 1] as number;
-      const last = this.lastSeq[h] as number;
+      const last = this.gtids.seqAt(slot);
       if (last !== 0 && ((seq - last) | 0) <= 0) {
         this.stats.staleSeq++;
         u16Set(this.u16, i, DROPPED);
         dropped++;
         continue;
       }
-      this.lastSeq[h] = seq;
+      this.gtids.setSeqAt(slot, seq);
     }
     if (dropped === 0) return n;
     let w = 0;
@@ -566,24 +603,22 @@ export class QueueDecoder {
   }
 
   private growHandles(h: number): void {
-    let len = this.lastSeq.length;
+    let len = this.handleLo.length;
     while (len <= h) len *= 2;
     const grow = (a: Uint32Array): Uint32Array<ArrayBuffer> => {
       const b = new Uint32Array(len);
       b.set(a);
       return b;
     };
-    this.lastSeq = grow(this.lastSeq);
     this.handleLo = grow(this.handleLo);
     this.handleHi = grow(this.handleHi);
   }
 
   private learnGtid(h: number, lo: number, hi: number): void {
-    if (h >= this.lastSeq.length) this.growHandles(h);
+    if (h >= this.handleLo.length) this.growHandles(h);
     this.gtids.set(lo, hi, h);
     this.handleLo[h] = lo;
     this.handleHi[h] = hi;
-    this.lastSeq[h] = 0;
   }
 
   /** A u64 field at byte `at` as a number (exact below 2^53, else rounded once, as the native cast does). */

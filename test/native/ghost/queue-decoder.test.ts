@@ -201,23 +201,40 @@ test('queue decoder: in place (begin/next and the field accessors) = the records
   assert.ok(compared > 10_000, `compared ${compared} messages`);
 });
 
-test('queue decoder: GtidMap agrees with a Map under random inserts and deletes', () => {
+test('queue decoder: GtidMap (and the seqnum in each entry) agrees with a Map under random inserts and deletes', () => {
   const r = rng(42);
   const m = new GtidMap();
   const ref = new Map<string, number>();
+  // The seqnum kept with each entry: it moves with the entry (deletes shift slots, growth rehashes)
+  // and starts afresh when the gtid gets another handle.
+  const seqs = new Map<string, number>();
   const keys = Array.from({ length: 3000 }, () => [r(), r() % 4] as const);
   for (let i = 0; i < 200_000; i++) {
     const [lo, hi] = keys[r() % keys.length] as readonly [number, number];
     const key = `${lo}:${hi}`;
-    if (r() % 3 === 0) {
+    const roll = r() % 3;
+    if (roll === 0) {
       m.delete(lo, hi);
       ref.delete(key);
+      seqs.delete(key);
+    } else if (roll === 1 && ref.has(key)) {
+      const seq = 1 + (r() % 100000);
+      m.setSeqAt(m.index(lo, hi), seq);
+      seqs.set(key, seq);
     } else {
       const v = 1 + (r() % 1000);
       m.set(lo, hi, v);
+      if (ref.get(key) !== v) seqs.set(key, 0);
       ref.set(key, v);
     }
-    if (i % 1000 === 0) for (const [k0, k1] of keys) assert.equal(m.get(k0, k1), ref.get(`${k0}:${k1}`) ?? 0);
+    if (i % 1000 === 0) {
+      for (const [k0, k1] of keys) {
+        const k = `${k0}:${k1}`;
+        assert.equal(m.get(k0, k1), ref.get(k) ?? 0);
+        const at = m.index(k0, k1);
+        assert.equal(at < 0 ? undefined : m.seqAt(at), seqs.get(k), `seqnum of ${k}`);
+      }
+    }
   }
   assert.equal(m.count, ref.size);
 });
