@@ -188,10 +188,9 @@ export class GhostAgent {
    */
   private readonly cpuCached: (Task | undefined)[];
   /**
-   * Handle of cpuCached[c] (0: none), and [slice end, rule level, escape deadline] at
-   * cpuFast[3c], [3c + 1], [3c + 2].
+   * [handle of cpuCached[c] (0: none), slice end, rule level, escape deadline] at cpuFast[4c ..]:
+   * the pass's fast path for a CPU reads 32 contiguous bytes of one array.
    */
-  private readonly cpuCachedH: Int32Array;
   private readonly cpuFast: Float64Array;
   private readonly commitFlags: number;
   private readonly rq = new RunQueue();
@@ -254,8 +253,7 @@ export class GhostAgent {
     this.agentSw = new Int32Array(maxCpu).fill(-1);
     this.unavailable = new Uint8Array(maxCpu);
     this.cpuCached = new Array<Task | undefined>(maxCpu).fill(undefined);
-    this.cpuCachedH = new Int32Array(maxCpu);
-    this.cpuFast = new Float64Array(maxCpu * 3);
+    this.cpuFast = new Float64Array(maxCpu * 4);
     this.commitFlags = o.commitFlags ?? CommitFlag.AT_TXN_COMMIT;
     this.workers = (o.cpuOrder ?? o.cpus).filter((c) => (o.globalCpuRunsTasks || c !== o.globalCpu) && o.cpus.includes(c));
     this.txns = new TxnBatch(this.workers.length);
@@ -330,17 +328,18 @@ export class GhostAgent {
     const old = this.cpuCached[c];
     if (old) old.cacheCpu = -1;
     this.cpuCached[c] = t;
-    this.cpuCachedH[c] = t.handle;
-    this.cpuFast[3 * c] = t.dispatchNs + t.sliceNs;
-    this.cpuFast[3 * c + 1] = ruleLevel(t.rank);
-    this.cpuFast[3 * c + 2] = t.deadlineNs;
+    const f = this.cpuFast;
+    f[4 * c] = t.handle;
+    f[4 * c + 1] = t.dispatchNs + t.sliceNs;
+    f[4 * c + 2] = ruleLevel(t.rank);
+    f[4 * c + 3] = t.deadlineNs;
     t.cacheCpu = c;
   }
 
   private uncache(t: Task): void {
     if (t.cacheCpu >= 0 && this.cpuCached[t.cacheCpu] === t) {
       this.cpuCached[t.cacheCpu] = undefined;
-      this.cpuCachedH[t.cacheCpu] = 0;
+      this.cpuFast[4 * t.cacheCpu] = 0;
     }
     t.cacheCpu = -1;
   }
@@ -715,7 +714,7 @@ export class GhostAgent {
     // Nothing waits: no CPU gets work and nothing is preempted (pickRunnable only pops).
     if (head >= 0) {
       let headLevel = ruleLevel(rq.rankOf(head));
-      const { workers, agentSw, unavailable, cpuTask, tasks, cpuCached, cpuCachedH, cpuFast } = this;
+      const { workers, agentSw, unavailable, cpuTask, tasks, cpuCached, cpuFast } = this;
       const commitFlags = this.commitFlags;
       for (let wi = 0; wi < workers.length; wi++) {
         const c = workers[wi] as number;
@@ -732,9 +731,9 @@ export class GhostAgent {
         // is still the cached one (it turns overdue only at the deadline; a policy change uncaches
         // it), so it is displaced without reading the task or recomputing its position.
         let displaced = false;
-        if (cur !== 0 && cpuCachedH[c] === cur && now < (cpuFast[3 * c] as number)) {
-          if (!preempts(headLevel, cpuFast[3 * c + 1] as number)) continue;
-          displaced = now < (cpuFast[3 * c + 2] as number);
+        if (cur !== 0 && cpuFast[4 * c] === cur && now < (cpuFast[4 * c + 1] as number)) {
+          if (!preempts(headLevel, cpuFast[4 * c + 2] as number)) continue;
+          displaced = now < (cpuFast[4 * c + 3] as number);
         }
         const ai = agentSw[c] as number;
         if (ai < 0 || (sw.flags(ai) & SwFlag.CPU_AVAIL) === 0 || unavailable[c]) continue;
