@@ -218,6 +218,9 @@ static void notify(struct queue_priv *qp, s32 src_cpu)
 	}
 	u32 cpu = target;
 	bpf_ringbuf_output(&ghost_wake, &cpu, sizeof(cpu), 0);
+	struct ghost_conf *c = conf();
+	if (c)
+		__sync_fetch_and_add(&c->wakes, 1);
 }
 
 /* Append one message to queue `qid` (len bytes incl. header, type/seqnum already in m). */
@@ -443,9 +446,28 @@ void BPF_STRUCT_OPS(ghost_enqueue, struct task_struct *p, u64 enq_flags)
 	scx_bpf_dsq_insert(p, GHOST_SCX_DSQ, SLICE_INF, 0);
 }
 
-/* Nothing from the enclave runs on a CPU unless a txn put it on that CPU's local DSQ. */
+/* Nothing from the enclave runs on a CPU unless a txn put it on that CPU's local DSQ.
+ * ops.dispatch runs when the CPU has nothing of a higher class and an empty local DSQ: if a
+ * commit here failed CPU_UNAVAIL since, the CFS task that held it is gone, so the agent that
+ * was refused is pinged (barrier + doorbell, as GHOST_OP_PING) instead of having to poll. */
 void BPF_STRUCT_OPS(ghost_dispatch, s32 cpu, struct task_struct *prev)
 {
+	struct ghost_cpu_state *cs = cpu_state(cpu);
+	if (!cs || !cs->want_avail)
+		return;
+	cs->want_avail = 0;
+	struct ghost_conf *c = conf();
+	if (!c)
+		return;
+	s32 qid = cs->qid >= 0 ? cs->qid : c->default_q;
+	if (qid < 0 || qid >= GHOST_SCX_MAX_QUEUES)
+		return;
+	u32 k = qid;
+	struct queue_priv *qp = bpf_map_lookup_elem(&ghost_qpriv, &k);
+	if (!qp)
+		return;
+	__sync_fetch_and_add(&c->avail_pings, 1);
+	notify(qp, cpu);
 }
 
 void BPF_STRUCT_OPS(ghost_runnable, struct task_struct *p, u64 enq_flags)
@@ -790,8 +812,14 @@ static s32 commit_one(struct txn_ctx *x, s32 cpu, struct ghost_txn *txn)
 	}
 	if (curr_other) {
 		ret = GHOST_TXN_CPU_UNAVAIL; /* a CFS (or higher) task holds the CPU */
+		if (x->apply)
+			cs->want_avail = 1; /* ghost_dispatch pings the agent once it is free */
 		struct ghost_conf *c = conf();
 		if (c) {
+			if ((u32)curr->tgid == (u32)(bpf_get_current_pid_tgid() >> 32))
+				__sync_fetch_and_add(&c->unavail_self, 1);
+			else
+				__sync_fetch_and_add(&c->unavail_other, 1);
 			c->unavail_pid = curr->pid;
 			bpf_probe_read_kernel_str(c->unavail_comm, sizeof(c->unavail_comm), curr->comm);
 		}
@@ -1120,6 +1148,8 @@ int ghost_ctl(struct ghost_ctl_args *a)
 			ret = -EINVAL;
 		else if (w->barrier != a->barrier)
 			ret = -ESTALE;
+		else
+			a->out = cs->agent_sw; /* the sleeper re-reads its barrier there on each doorbell */
 		break;
 	}
 	case GHOST_OP_PING: {

@@ -222,7 +222,7 @@ struct ghost_cpu_state {
 	__u64 commit_lat_max;
 	__u64 latched_commit_ns; /* commit_time of the task latched here, 0 = none */
 	__u32 latched_pid;
-	__u32 pad;
+	__u32 want_avail; /* a commit here failed CPU_UNAVAIL: ping the agent when the CPU is free again */
 };
 
 /* Global state (ghost_conf map, one entry): counters the backend exposes (nr_tasks = `status`). */
@@ -242,6 +242,13 @@ struct ghost_conf {
 	__u32 unavail_pid; /* the task that made the last txn fail CPU_UNAVAIL (diagnostics) */
 	char unavail_comm[16];
 	char exit_reason[128];
+	/* Diagnostics of the agent's cost: agent wakeups requested (one per delivered message or
+	 * ping), and CPU_UNAVAIL results by who held the CPU: a thread of the committing agent's own
+	 * process (its main thread, V8's helpers) or anything else (the invoker, kernel threads). */
+	__u64 wakes;
+	__u64 unavail_self;
+	__u64 unavail_other;
+	__u64 avail_pings; /* agent pings because a CPU that refused a commit (CPU_UNAVAIL) is free */
 };
 
 #endif

@@ -364,7 +364,7 @@ class ScxSys final : public Sys {
           std::lock_guard<std::mutex> g(wakeMu_);
           for (int i = 0; i < r->ninfo; i++) ringCpus_ |= uint64_t{1} << r->w[i].cpu;
         }
-        if (rc == 0 && r->ninfo > 0) wakeCpu(r->w[r->ninfo - 1].cpu);  // as ghOSt: wake the last one now
+        if (rc == 0 && r->ninfo > 0) wakeCpu(r->w[r->ninfo - 1].cpu, kForced);  // as ghOSt: wake the last one now
         return rc;
       }
       case abi::kIocGetCpuTime: {
@@ -551,6 +551,8 @@ class ScxSys final : public Sys {
       }
     if (cpuData_) ::munmap(cpuData_, GHOST_SCX_MAX_CPUS * GHOST_SCX_CPU_STRIDE);
     cpuData_ = nullptr;
+    if (swMap_) ::munmap(const_cast<uint8_t*>(swMap_), sizeof(ghost_sw_region));
+    swMap_ = nullptr;
     loaded_ = false;
   }
 
@@ -590,6 +592,13 @@ class ScxSys final : public Sys {
       return -e;
     }
     cpuData_ = static_cast<uint8_t*>(cd);
+    void* sw = ::mmap(nullptr, sizeof(ghost_sw_region), PROT_READ, MAP_SHARED, swFd_, 0);
+    if (sw == MAP_FAILED) {
+      int e = errno;
+      teardown();
+      return -e;
+    }
+    swMap_ = static_cast<const uint8_t*>(sw);
     for (int c = 0; c < GHOST_SCX_MAX_CPUS; c++) {
       auto* t = reinterpret_cast<ghost_txn*>(cpuData_ + size_t(c) * GHOST_SCX_CPU_STRIDE);
       t->version = 0;
@@ -717,11 +726,19 @@ class ScxSys final : public Sys {
   }
 
   // ---- RUN -------------------------------------------------------------------------------------
-  void wakeCpu(int cpu) {
+  // kDoorbell: a ring record (a message's notify, a ping): every such wakeup bumped the agent's
+  // barrier first, so RUN returns on it only if the barrier moved past the one the agent gave.
+  // kForced: return whatever the barrier says (CONFIG_QUEUE_WAKEUP's wakeup of the last agent).
+  static constexpr uint8_t kDoorbell = 1, kForced = 2;
+  void wakeCpu(int cpu, uint8_t how = kDoorbell) {
     if (cpu < 0 || cpu >= GHOST_SCX_MAX_CPUS) return;
     std::lock_guard<std::mutex> g(wakeMu_);
-    pending_[cpu] = true;
-    wakeCv_.notify_all();
+    pending_[cpu] |= how;
+    wakeCv_[cpu].notify_all();  // only that CPU's agent: a satellite must not wake per message
+  }
+  const ghost_status_word* agentWord(int32_t idx) const {
+    if (!swMap_ || idx < 0 || idx >= GHOST_SCX_SW_CAP) return nullptr;
+    return &reinterpret_cast<const ghost_sw_region*>(swMap_)->sw[idx];
   }
   int run(const abi::IocRun& r) {
     if (!hasCapSysNice()) return -EPERM;
@@ -742,6 +759,7 @@ class ScxSys final : public Sys {
     a.barrier = r.agent_barrier;
     int rc = ctl(a);
     if (rc < 0) return rc;
+    const ghost_status_word* self = agentWord(static_cast<int32_t>(a.out));
     // Block until a wakeup for this CPU (a message into a queue that names it, a ping). The
     // agent is a CFS thread here: while it waits, its CPU runs whatever the agent latched there.
     // task_barrier (unused by ghOSt for RUN(0)) is a timeout in µs: this backend has no timerfd
@@ -749,17 +767,28 @@ class ScxSys final : public Sys {
     const int cpu = r.run_cpu;
     const bool timed = r.task_barrier != 0;
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::microseconds(r.task_barrier);
+    // Every wakeup of a ring reader (a message's notify, a ping) is a ring record, so its epoll
+    // wait needs no short re-check: each spurious return takes the CPU from the task running
+    // there. The 1-s bound is only a safety net.
     auto waitMs = [&]() -> int {
-      if (!timed) return 20;
+      if (!timed) return 1000;
       auto left = std::chrono::duration_cast<std::chrono::microseconds>(deadline - std::chrono::steady_clock::now());
-      return left.count() <= 0 ? 0 : static_cast<int>(std::min<long long>(20, (left.count() + 999) / 1000));
+      return left.count() <= 0 ? 0 : static_cast<int>(std::min<long long>(1000, (left.count() + 999) / 1000));
     };
     for (;;) {
       {
         std::unique_lock<std::mutex> g(wakeMu_);
         if (pending_[cpu]) {
-          pending_[cpu] = false;
-          return 0;
+          const uint8_t how = pending_[cpu];
+          pending_[cpu] = 0;
+          // A doorbell for a message the agent read before this RUN (its barrier already counts
+          // it: it came between the agent's last wakeup and its barrier read) is not news: a
+          // return would only cost the agent one more empty pass.
+          if ((how & kForced) || !self ||
+              std::atomic_ref<const uint32_t>(self->barrier).load(std::memory_order_acquire) != r.agent_barrier)
+            return 0;
+          ++staleDoorbells_;
+          continue;
         }
       }
       if (timed && std::chrono::steady_clock::now() >= deadline) return 0;
@@ -786,7 +815,7 @@ class ScxSys final : public Sys {
       std::unique_lock<std::mutex> g(wakeMu_);
       // A non-reader is woken by wakeCpu's notify; it re-checks only for its own timeout.
       int ms = reader ? std::max(1, waitMs()) : (timed ? std::max(1, waitMs()) : 1000);
-      wakeCv_.wait_for(g, std::chrono::milliseconds(ms), [&] { return pending_[cpu]; });
+      wakeCv_[cpu].wait_for(g, std::chrono::milliseconds(ms), [&] { return pending_[cpu]; });
     }
   }
 
@@ -868,12 +897,19 @@ class ScxSys final : public Sys {
     std::fprintf(stderr,
                  "ghost-scx stats commits=%llu failed=%llu commit_to_run_n=%llu commit_to_run_mean_ns=%llu "
                  "commit_to_run_max_ns=%llu new=%llu wakeup=%llu blocked=%llu preempt=%llu yield=%llu dead=%llu "
-                 "departed=%llu overflows=%llu\n",
+                 "departed=%llu overflows=%llu tick=%llu wakes=%llu unavail_self=%llu unavail_other=%llu avail_pings=%llu",
                  (unsigned long long)commits, (unsigned long long)c.commit_fail, (unsigned long long)latN,
                  (unsigned long long)(latN ? latSum / latN : 0), (unsigned long long)latMax,
                  (unsigned long long)c.msgs[0], (unsigned long long)c.msgs[1], (unsigned long long)c.msgs[2],
                  (unsigned long long)c.msgs[3], (unsigned long long)c.msgs[4], (unsigned long long)c.msgs[5],
-                 (unsigned long long)c.msgs[6], (unsigned long long)c.overflows);
+                 (unsigned long long)c.msgs[6], (unsigned long long)c.overflows, (unsigned long long)c.msgs[7],
+                 (unsigned long long)c.wakes, (unsigned long long)c.unavail_self, (unsigned long long)c.unavail_other,
+                 (unsigned long long)c.avail_pings);
+    {
+      std::lock_guard<std::mutex> g(wakeMu_);
+      std::fprintf(stderr, " stale_doorbells=%llu\n", (unsigned long long)staleDoorbells_);
+    }
+    if (c.unavail_pid) std::fprintf(stderr, "ghost-scx last_cpu_unavail pid=%u comm=%.16s\n", c.unavail_pid, c.unavail_comm);
   }
   std::string tasksText() {
     std::string s;
@@ -908,8 +944,10 @@ class ScxSys final : public Sys {
   std::unique_ptr<WakeRing> wake_;
   std::mutex ringMu_;
   std::mutex wakeMu_;
-  std::condition_variable wakeCv_;
-  bool pending_[GHOST_SCX_MAX_CPUS] = {};
+  std::condition_variable wakeCv_[GHOST_SCX_MAX_CPUS];  // one per CPU: wakeCpu(c) wakes c's agent alone
+  uint8_t pending_[GHOST_SCX_MAX_CPUS] = {};  // kDoorbell | kForced (guarded by wakeMu_)
+  const uint8_t* swMap_ = nullptr;  // the status-word region, read-only: RUN re-reads its barrier
+  uint64_t staleDoorbells_ = 0;     // doorbells RUN slept through (guarded by wakeMu_)
   uint64_t ringCpus_ = 0;  // CPUs some queue's wakeup names (guarded by wakeMu_)
   uint32_t sleeperTid_ = 0;  // the agent thread a queue wakes (it blocks in RUN; guarded by wakeMu_)
 };

@@ -199,6 +199,8 @@ export class GhostAgent {
   private readonly cpuTask: Int32Array; // handle committed to each CPU (0 = none)
   private readonly agentSw: Int32Array; // agent status-word index per CPU (-1 = none)
   private readonly unavailable: Uint8Array;
+  /** 1 while the last commit to the CPU failed CPU_UNAVAIL (see waitingForCpu). */
+  private readonly refused: Uint8Array;
   private readonly workers: number[];
   private readonly yielding: number[] = [];
   /** Scratch of schedule(): tasks deferred this pass (reused: no allocation per pass). */
@@ -252,6 +254,7 @@ export class GhostAgent {
     this.cpuTask = new Int32Array(maxCpu);
     this.agentSw = new Int32Array(maxCpu).fill(-1);
     this.unavailable = new Uint8Array(maxCpu);
+    this.refused = new Uint8Array(maxCpu);
     this.cpuCached = new Array<Task | undefined>(maxCpu).fill(undefined);
     this.cpuFast = new Float64Array(maxCpu * 4);
     this.commitFlags = o.commitFlags ?? CommitFlag.AT_TXN_COMMIT;
@@ -352,37 +355,64 @@ export class GhostAgent {
   }
 
   /**
-   * Earliest time a running task may have to be preempted: the end of its protected slice, or,
-   * once that is over, when its growing vruntime passes the best waiting task of its rank.
+   * Earliest time a running task may have to be preempted: when the head of the runqueue would
+   * displace it under the rule (src/core/alps-rule.ts) — at the end of its protected slice if the
+   * head orders before it then, or, at equal ordinary levels, once its growing vruntime passes
+   * the head's — or when its level changes (its escape deadline), or a queued task's escape
+   * deadline (re-key); now while messages are unread. Infinity while nothing waits: only a
+   * message can make work runnable, and it wakes a sleeping agent, so a slice end with nothing
+   * to hand the CPU to needs no wakeup.
    */
   nextDeadline(): Ns {
-    let d = Infinity;
-    const now = this.o.clock();
+    // Unread messages: the next pass is due now (a driver that is not woken by its queue, like
+    // the emulated machine's loop, must not skip them).
+    if (this.ring[0] !== this.ring[1]) return this.o.clock();
     const head = this.rq.peek();
+    if (head < 0) return Infinity;
+    const now = this.o.clock();
+    const ordering = this.o.ordering;
+    const headRank = this.rq.rankOf(head);
+    const headLevel = ruleLevel(headRank);
+    let d = this.nextEscapeNs;
     for (const c of this.workers) {
       const h = this.cpuTask[c] as number;
       const t = h ? this.tasks[h] : undefined;
-      if (!t) continue;
-      const sliceEnd = t.dispatchNs + t.sliceNs;
-      if (sliceEnd > now) {
-        d = Math.min(d, sliceEnd);
-      } else if (head >= 0 && this.o.ordering.fair && this.rq.rankOf(head) === t.rank && (this.o.ordering.kind !== 'alps' || ruleLevel(t.rank) === LEVEL_ORDINARY)) {
-        // Keys compare vruntimes only at the ordinary level (ranked: arrival; overdue: deadline).
-        d = Math.min(d, Math.max(now + 1, t.dispatchNs + (this.rq.keyOf(head) - t.vruntime) + 1));
+      // A CPU whose last commit failed CPU_UNAVAIL: retrying before it is free only fails again
+      // (the backend pings when it is; waitingForCpu's poll covers the others).
+      if (!t || this.refused[c]) continue;
+      // schedule()'s test, evaluated at the slice end (or now, once the slice is used).
+      const at = Math.max(t.dispatchNs + t.sliceNs, now + 1);
+      const vLevel = ordering.positionInto(t.funcId, t.arrivalNs, ordering.fair ? t.vruntime + (at - t.dispatchNs) : Infinity, at);
+      if (preempts(headLevel, ruleLevel(vLevel)) || this.rq.before(head, vLevel, ordering.posKey)) {
+        d = Math.min(d, at);
+        continue;
+      }
+      // Its level changes when its escape deadline passes (ranked -> overdue).
+      if (ordering.posDeadlineNs > at) d = Math.min(d, ordering.posDeadlineNs);
+      // Keys compare vruntimes only at the ordinary level (ranked: arrival; overdue: deadline).
+      if (ordering.fair && headRank === vLevel && ruleLevel(vLevel) === LEVEL_ORDINARY) {
+        d = Math.min(d, Math.max(at, t.dispatchNs + (this.rq.keyOf(head) - t.vruntime) + 1));
       }
     }
-    return head >= 0 ? Math.min(d, this.nextEscapeNs) : d;
+    return d;
   }
 
   /**
-   * True when a task waits while some worker CPU has nothing committed: the CPU was refused
-   * (CPU_UNAVAIL: a CFS task holds it) or the task was deferred, and no message will say when
-   * to try again, so a sleeping agent must poll.
+   * Whether a task waits while some worker CPU has nothing committed, and who says when to try
+   * again: 0 nobody waits; 2 every such CPU refused the last commit with CPU_UNAVAIL (a CFS task
+   * holds it; the sched_ext backend pings the agent when it is free, so a sleeping agent needs
+   * only a long safety poll); 1 otherwise (a deferred task, a CPU not tried yet, or a kernel
+   * that sends no such ping): a sleeping agent must poll soon.
    */
-  waitingForCpu(): boolean {
-    if (this.rq.peek() < 0) return false;
-    for (const c of this.workers) if (!this.cpuTask[c] && (this.agentSw[c] as number) >= 0) return true;
-    return false;
+  waitingForCpu(): 0 | 1 | 2 {
+    if (this.rq.peek() < 0) return 0;
+    let w: 0 | 1 | 2 = 0;
+    for (const c of this.workers) {
+      if (this.cpuTask[c] || (this.agentSw[c] as number) < 0) continue;
+      if (!this.refused[c]) return 1;
+      w = 2;
+    }
+    return w;
   }
 
   /** One agent iteration: drain, decide, commit. Returns the number of successful decisions. */
@@ -817,6 +847,7 @@ export class GhostAgent {
       const c = txns.cpu(i);
       const t = this.tasks[txns.target(i)];
       const s = txns.state(i);
+      this.refused[c] = s === TxnState.CPU_UNAVAIL ? 1 : 0;
       if (!t) continue;
       if (s === TxnState.COMPLETE || s === TxnState.READY) {
         // READY: a greedy/at-schedule commit the target CPU completes itself.

@@ -40,12 +40,37 @@ export interface WorkerConfig extends HostAgentConfig {
   port: MessagePort;
 }
 
+/**
+ * What a sleeping agent's loop did between passes (idleSleepUs > 0): where its wakeups come
+ * from. A RUN is limited by the 1-ms poll while a task waits for a refused CPU (`runsPoll`), by
+ * the next slice deadline (`runsDeadline`), or by the stats flush (`runsFlush`); it returns
+ * early when a message or ping wakes the agent (`woken`) or at once with ESTALE (`stale`).
+ * `spins`: idle passes whose wait was too short to sleep (the loop goes again at once).
+ */
+export interface LoopStats {
+  idlePasses: number;
+  runs: number;
+  runsPoll: number;
+  runsDeadline: number;
+  runsFlush: number;
+  woken: number;
+  stale: number;
+  spins: number;
+  sleptNs: number;
+  /** Wall time inside agent.step() (the passes) and in the periodic flush (records, stats, reload). */
+  stepNs: number;
+  flushNs: number;
+}
+
 export type ToWorker = { type: 'policy'; policy: Policy } | { type: 'stop' };
 export type FromWorker =
   | { type: 'ready'; enclaveId: number; abi: number; cpus: number[]; globalCpu: number; created: boolean }
   | { type: 'records'; records: InvocationRecord[] }
-  | { type: 'stats'; stats: GhostAgent['stats']; generation: number }
+  | { type: 'stats'; stats: GhostAgent['stats']; generation: number; loop?: LoopStats }
   | { type: 'stopped'; reason: string };
+
+/** Safety poll while every free CPU refused the last commit and the backend pings on release. */
+const REFUSED_POLL_NS = 20_000_000;
 
 function monotonicNs(): number {
   return Number(process.hrtime.bigint());
@@ -70,6 +95,8 @@ function main(cfg: WorkerConfig): void {
   const procFuncs = new ProcResolver(cfg.registryDir, cfg.cgroupMap ?? {});
   const funcs = cfg.commFuncs ? new CommFuncResolver(procFuncs) : procFuncs;
   const idleNs = Math.max(0, (cfg.idleSleepUs ?? 0) * 1000);
+  // Only the sched_ext backend pings the agent when a CPU that refused a commit is free.
+  const refusedPings = cfg.scx !== undefined && !emu;
   // Records and stats go to the main thread every 100 ms; a sleeping agent batches them per
   // second: on a small (or emulated) machine each round costs the workload CPU time.
   const flushNs = idleNs > 0 ? 1_000_000_000 : 100_000_000;
@@ -102,6 +129,7 @@ function main(cfg: WorkerConfig): void {
   const globalSw = idleNs > 0 ? client.agentSwIndex(setup.globalCpu) : -1;
   send({ type: 'ready', enclaveId: setup.enclaveId, abi: setup.abi, cpus: setup.cpus, globalCpu: setup.globalCpu, created: setup.created });
   let lastFlush = monotonicNs();
+  const loop: LoopStats = { idlePasses: 0, runs: 0, runsPoll: 0, runsDeadline: 0, runsFlush: 0, woken: 0, stale: 0, spins: 0, sleptNs: 0, stepNs: 0, flushNs: 0 };
   let reason = 'stopped';
   for (let iter = 0; ; iter++) {
     let idle = false;
@@ -110,7 +138,9 @@ function main(cfg: WorkerConfig): void {
     const barrier = globalSw >= 0 ? setup.sw.barrier(globalSw) : 0;
     try {
       const seen = agent.stats.messages;
+      const t0 = monotonicNs();
       idle = agent.step() === 0 && agent.stats.messages === seen;
+      loop.stepNs += monotonicNs() - t0;
     } catch (e) {
       // A queue overflow is fatal (as in ghost-userspace): leave cleanly and say why.
       if (!(e instanceof QueueOverflowError)) throw e;
@@ -122,9 +152,29 @@ function main(cfg: WorkerConfig): void {
       // next slice deadline, or — while a task waits for a refused CPU — idleNs; at most flushNs
       // so records and stats still flow. ESTALE: a message came after `barrier`: go again.
       const now = monotonicNs();
-      const limit = agent.waitingForCpu() ? idleNs : flushNs;
-      const waitNs = Math.min(limit, agent.nextDeadline() - now);
-      if (waitNs > 20_000) client.run(0, barrier, setup.globalCpu, 0, Math.ceil(waitNs / 1000));
+      // A task waiting for a CPU that refused it (CPU_UNAVAIL) is woken by the backend's ping
+      // when that CPU is free; the poll is then only a safety net (a ping lost to a race).
+      const waiting = agent.waitingForCpu();
+      const poll = waiting !== 0;
+      const limit = !poll ? flushNs : waiting === 2 && refusedPings ? Math.min(flushNs, REFUSED_POLL_NS) : idleNs;
+      const deadlineNs = agent.nextDeadline() - now;
+      // A deadline (all but) due that this idle pass did not act on (its CPU is busy with a CFS
+      // task, or not available to the enclave) is retried after idleNs, not at once: that spins.
+      const waitNs = Math.min(limit, deadlineNs > 20_000 ? deadlineNs : idleNs);
+      loop.idlePasses++;
+      if (waitNs > 20_000) {
+        loop.runs++;
+        if (deadlineNs < limit) loop.runsDeadline++;
+        else if (poll) loop.runsPoll++;
+        else loop.runsFlush++;
+        const rc = client.run(0, barrier, setup.globalCpu, 0, Math.ceil(waitNs / 1000));
+        const slept = monotonicNs() - now;
+        loop.sleptNs += slept;
+        if (rc === -116 /* ESTALE */) loop.stale++;
+        else if (slept < waitNs - 100_000) loop.woken++;
+      } else {
+        loop.spins++;
+      }
     }
     if ((iter & 255) !== 0 && !(idleNs > 0 && idle)) continue;
     const msg = receiveMessageOnPort(port)?.message as ToWorker | undefined;
@@ -137,13 +187,14 @@ function main(cfg: WorkerConfig): void {
         send({ type: 'records', records: pending });
         pending = [];
       }
-      send({ type: 'stats', stats: agent.stats, generation: agent.ordering.generation });
+      send({ type: 'stats', stats: agent.stats, generation: agent.ordering.generation, ...(idleNs > 0 ? { loop } : {}) });
       funcs.reload();
       const dead = client.satelliteStatus().find(([, st]) => st < 0);
       if (dead) {
         reason = `satellite agent of CPU ${dead[0]} stopped (errno ${-dead[1]})`;
         break;
       }
+      loop.flushNs += monotonicNs() - now;
     }
   }
   if (pending.length) send({ type: 'records', records: pending });

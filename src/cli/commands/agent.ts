@@ -219,7 +219,7 @@ export async function runGhostBackend(a: GhostAgentArgs, hooks: GhostBackendHook
       onStats: (m) => {
         tel?.onStats(m.stats);
         hooks.onStats?.(m.stats);
-        if (a.json) process.stdout.write(JSON.stringify({ generation: m.generation, ...m.stats }) + '\n');
+        if (a.json) process.stdout.write(JSON.stringify({ generation: m.generation, ...m.stats, ...(m.loop ? { loop: m.loop } : {}) }) + '\n');
       },
       onPolicy: (p) => (hooks.onPolicy ? hooks.onPolicy(p) : process.stderr.write(`ghost-alps agent: policy generation ${p.generation} (${p.entries.length} functions)\n`)),
     });

@@ -232,6 +232,18 @@ export function taggedCounters(lines: readonly string[], tag: 'agentcost' | 'age
  * kernel side's commit counters printed as the agent goes offline ("ghostkernel …") and the last
  * policy generation ("agentgen N").
  */
+/**
+ * One line per thread of the agent process ($A): "agentthread <when> <tid> <comm> <utime> <stime>
+ * <voluntary switches> <involuntary switches>" — where its CPU time goes (the worker's passes,
+ * the main thread's learner, V8's helpers) and how often each thread woke.
+ */
+function agentThreads(when: 'begin' | 'end'): string {
+  return (
+    `for t in /proc/$A/task/*; do echo "agentthread ${when} \${t##*/} $(tr -d ' ' < $t/comm) $(sed 's/.*) //' $t/stat | cut -d' ' -f12,13)` +
+    ` $(grep -h '^voluntary_ctxt' $t/status | cut -f2) $(grep -h '^nonvoluntary_ctxt' $t/status | cut -f2) $(cut -d' ' -f1 $t/schedstat)"; done`
+  );
+}
+
 function ghostArm(s: string, arm: () => string): string {
   const g = GHOST_ARMS[s]!;
   const G = '/tmp/ghost-agent';
@@ -242,8 +254,10 @@ function ghostArm(s: string, arm: () => string): string {
     `i=0; while ! grep -qs "scheduling enclave" ${G}.err && [ $i -lt 60000 ] && kill -0 $A 2>/dev/null; do sleep 0.01; i=$((i+1)); done`,
     `grep -q "scheduling enclave" ${G}.err || { echo "ghost agent did not start" >&2; cat ${G}.err >&2; exit 1; }`,
     `echo "agentcpu begin $(cut -d' ' -f14,15 /proc/$A/stat)"`,
+    agentThreads('begin'),
     arm(),
     `echo "agentcpu end $(cut -d' ' -f14,15 /proc/$A/stat)"`,
+    agentThreads('end'),
     `echo "ghoststate $(cat /sys/kernel/sched_ext/state)"`,
     `echo "ghoststats $(tail -1 ${G}.out)"`,
     `kill -INT $A; wait $A`,
@@ -267,12 +281,57 @@ export interface GhostFigures {
   commitToRunN?: number;
   commitToRunMeanNs?: number;
   commitToRunMaxNs?: number;
+  /** Kernel side: messages produced, by type. */
+  kernelMessages?: Record<string, number>;
+  /** Kernel side: agent wakeups requested, CPU_TICK messages, CPU_UNAVAIL by the agent's own threads / others. */
+  wakes?: number;
+  ticks?: number;
+  unavailSelf?: number;
+  unavailOther?: number;
+  /** Doorbells RUN slept through: their message was read before the agent's barrier read. */
+  staleDoorbells?: number;
+  /** Pings sent because a CPU that refused a commit (CPU_UNAVAIL) became free (ghost_dispatch). */
+  availPings?: number;
+  passes?: number;
+  /** The agent loop's counters (worker.ts LoopStats). */
+  loop?: Record<string, number>;
+  /** Per agent thread (by name, summed): CPU time (ms) and context switches over the invoker run. */
+  threads?: Record<string, { cpuMs: number; voluntary: number; involuntary: number; n: number }>;
+}
+
+/** Per-thread deltas of the "agentthread begin|end" lines (hz: USER_HZ). */
+export function agentThreadFigures(lines: readonly string[], hz = 100): GhostFigures['threads'] {
+  const at = (when: string): Map<string, { comm: string; ns: number; vol: number; invol: number }> => {
+    const m = new Map<string, { comm: string; ns: number; vol: number; invol: number }>();
+    for (const l of lines) {
+      const x = new RegExp(`^agentthread ${when} (\\d+) (\\S*) (\\d+) (\\d+) (\\d+) (\\d+) ?(\\d*)$`).exec(l);
+      // schedstat's run time (ns, exact) where the kernel has it, else utime + stime (ticks)
+      if (x) m.set(x[1]!, { comm: x[2]!, ns: x[7] ? Number(x[7]) : ((Number(x[3]) + Number(x[4])) * 1e9) / hz, vol: Number(x[5]), invol: Number(x[6]) });
+    }
+    return m;
+  };
+  const b = at('begin');
+  const e = at('end');
+  if (e.size === 0) return undefined;
+  const out: NonNullable<GhostFigures['threads']> = {};
+  // Threads of one name (node's are all "node") are told apart by start order: #0 is the main
+  // thread, the agent's worker is started last.
+  const order = [...e.keys()].sort((x, y) => Number(x) - Number(y));
+  for (const [tid, x] of e) {
+    const y = b.get(tid) ?? { ns: 0, vol: 0, invol: 0 };
+    const o = (out[`${x.comm}#${order.indexOf(tid)}`] ??= { cpuMs: 0, voluntary: 0, involuntary: 0, n: 0 });
+    o.cpuMs += (x.ns - y.ns) / 1e6;
+    o.voluntary += x.vol - y.vol;
+    o.involuntary += x.invol - y.invol;
+    o.n++;
+  }
+  return out;
 }
 
 export function ghostFigures(lines: readonly string[]): GhostFigures | undefined {
   const stats = lines.find((l) => l.startsWith('ghoststats '));
   if (!stats) return undefined;
-  let j: { decisions?: number; messages?: number; failures?: Record<string, number> } = {};
+  let j: { decisions?: number; messages?: number; passes?: number; failures?: Record<string, number>; loop?: Record<string, number> } = {};
   try {
     j = JSON.parse(stats.slice('ghoststats '.length)) as typeof j;
   } catch {
@@ -298,6 +357,22 @@ export function ghostFigures(lines: readonly string[]): GhostFigures | undefined
   set('commitToRunN', 'commit_to_run_n');
   set('commitToRunMeanNs', 'commit_to_run_mean_ns');
   set('commitToRunMaxNs', 'commit_to_run_max_ns');
+  const msgs: Record<string, number> = {};
+  for (const key of ['new', 'wakeup', 'blocked', 'preempt', 'yield', 'dead', 'departed']) {
+    const v = num(key);
+    if (v !== undefined) msgs[key] = v;
+  }
+  if (Object.keys(msgs).length) out.kernelMessages = msgs;
+  set('wakes', 'wakes');
+  set('staleDoorbells', 'stale_doorbells');
+  set('availPings', 'avail_pings');
+  set('ticks', 'tick');
+  set('unavailSelf', 'unavail_self');
+  set('unavailOther', 'unavail_other');
+  if (j.loop) out.loop = j.loop;
+  if (j.passes !== undefined) out.passes = j.passes;
+  const threads = agentThreadFigures(lines);
+  if (threads) out.threads = threads;
   return out;
 }
 
