@@ -4,7 +4,7 @@
  * --func, cgroup map) become ids with the same hash the ghOSt backend uses. Kept here so the agent command only
  * needs one branch (`if (argv.scx) return runScxBackend(argv)`).
  */
-import { readFileSync } from 'node:fs';
+import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { ExitCode, InputError } from '../core/errors.js';
 import type { Policy } from '../core/policy.js';
@@ -27,6 +27,8 @@ export interface ScxBackendArgs {
   'tags-pin'?: string;
   /** Publish telemetry (and accept control operations) on this 127.0.0.1 port. */
   telemetry?: number;
+  /** Append every installed policy generation to this file as one JSON line (an audit trail). */
+  'policy-log'?: string;
 }
 
 export async function runScxBackend(a: ScxBackendArgs): Promise<number> {
@@ -39,6 +41,14 @@ export async function runScxBackend(a: ScxBackendArgs): Promise<number> {
       initialPolicy = JSON.parse(readFileSync(a['policy-file'], 'utf8')) as Policy;
     } catch (e) {
       throw new InputError(`--policy-file ${a['policy-file']}`, (e as Error).message);
+    }
+  }
+  const policyLog = a['policy-log'];
+  if (policyLog !== undefined) {
+    try {
+      writeFileSync(policyLog, '');
+    } catch (e) {
+      throw new InputError(`--policy-log ${policyLog}`, (e as Error).message);
     }
   }
   const cgroupMap = new Map<string, number>();
@@ -75,6 +85,7 @@ export async function runScxBackend(a: ScxBackendArgs): Promise<number> {
     timeoutMs: t === 0 ? 30_000 : t,
     ...(a['tags-pin'] !== undefined ? { tagsPin: a['tags-pin'] } : {}),
     signal: ctl.signal,
+    ...(policyLog !== undefined ? { onPolicy: (p: Policy) => appendFileSync(policyLog, JSON.stringify(p) + '\n') } : {}),
     onAttached: (pin) =>
       process.stderr.write(
         `ghost-alps agent: ALPS sched_ext scheduler enabled; tag map pinned at ${pin || '(not pinned)'}; tag work with alps-exec --pin <map> --func ID -- CMD${base ? ` (learner warmed up in ${warmMs.toFixed(0)} ms of CPU)` : ''}\n`,

@@ -39,6 +39,7 @@ export interface GhostAgentArgs {
   'idle-sleep-us'?: number;
   'comm-funcs'?: boolean;
   telemetry?: number;
+  'policy-log'?: string;
   /** Where the ghOSt ABI comes from: a ghOSt kernel, or the sched_ext scheduler ghost.bpf.c. */
   backend?: string;
 }
@@ -254,6 +255,7 @@ export const agentCommand: CliCommand<AgentArgs> = {
     ghostAgentOptions(y.option('ghost', { type: 'boolean', describe: 'schedule a ghOSt enclave through the ghOSt ABI (84/90/91)' }))
       .option('scx', { type: 'boolean', describe: 'enforce ALPS in the kernel with the sched_ext BPF scheduler + BPF profiler (root, sched_ext kernel; docs/scx.md)' })
       .option('telemetry', { type: 'number', describe: 'publish policy generations, utilisation and the backend\'s counters (--scx: scheduler/profiler; --ghost: decision and failed-transaction rates) on ws://127.0.0.1:PORT, and accept control operations from `ghost-alps repl --connect` (docs/telemetry.md)' })
+      .option('policy-log', { type: 'string', describe: '--scx: append every installed policy generation to FILE as one JSON line (ranks, slices, E[CPU]: what the learner decided, when)' })
       .option('config', { type: 'string', describe: 'run as a service from a YAML config file (the systemd unit uses /etc/ghost-alps/agent.yaml); flags given here override it; SIGHUP re-reads it (docs/operations.md)' })
       .option('metrics', { type: 'string', describe: 'serve Prometheus metrics on HOST:PORT, e.g. 127.0.0.1:9464 (off unless set; docs/operations.md)' })
       .epilog(EXAMPLES) as unknown as Argv<AgentArgs>,

@@ -193,7 +193,7 @@ export const GHOST_IDLE_SLEEP_US = 1000;
  */
 function closedLoopArm(arm: (pin: string) => string, P: string = DEFAULT_TAGS_PIN): string {
   return [
-    `rm -f ${P}; ghost-alps agent --scx --learn --json > /tmp/agent.out 2> /tmp/agent.err & A=$!`,
+    `rm -f ${P}; ghost-alps agent --scx --learn --json --policy-log /tmp/agent-policies.jsonl > /tmp/agent.out 2> /tmp/agent.err & A=$!`,
     `i=0; while [ ! -e ${P} ] && [ $i -lt 6000 ] && kill -0 $A 2>/dev/null; do sleep 0.01; i=$((i+1)); done`,
     `[ -e ${P} ] || { echo "agent did not start" >&2; cat /tmp/agent.err >&2; exit 1; }`,
     `echo "agentcpu begin $(cut -d' ' -f14,15 /proc/$A/stat)"`,
