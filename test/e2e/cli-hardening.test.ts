@@ -77,6 +77,7 @@ test('wrong-typed and out-of-range numbers name the value and the bound (exit 3,
   const big = await cli(['simulate', '--invocations', '1e9']);
   refused(big, 3, /--invocations: must be an integer in 1\.\.1000000, got 1000000000/);
   refused(await cli(['compare', '--real', '--invocations', '1e12']), 3, /--invocations: must be an integer in 20\.\.100000/);
+  refused(await cli(['agent', '--scx', '--policy-log', '/nonexistent-dir/p.jsonl']), 3, /--policy-log \/nonexistent-dir\/p\.jsonl: ENOENT/);
   refused(await cli(['agent', '--ghost', '--create', '--cpus', '0-99999999']), 3, /--cpus: CPU 99999999 is beyond the largest CPU id Linux supports \(8191\)/);
   refused(await cli(['agent', '--ghost', '--cpus', '0-9999999']), 3, /--cpus: CPU 9999999/);
   refused(await cli(['agent', '--ghost', '--create', '--cpus', '0-3', '--runnable-timeout-ms', '0']), 3, /--runnable-timeout-ms: must be in 1\.\.3600000 for --ghost/);
