@@ -279,18 +279,69 @@ export class QueueDecoder {
    * whole batch), so a message is never handed out twice.
    */
   begin(max: number): void {
+    const head = this.publishedHead();
+    this.itHead = head < 0 ? 0 : head;
+    this.itLeft = head < 0 ? 0 : max;
+  }
+
+  /**
+   * The ring's head to consume up to, or -1 when head and tail are impossible (corruption or a
+   * foreign writer): nothing in between can be trusted, so the tail jumps to the head (counted).
+   */
+  private publishedHead(): number {
     const ring = this.ring;
     const head = this.plainRing ? (ring[0] as number) : Atomics.load(ring, 0);
-    const tail = ring[1] as number;
-    if (((head - tail) >>> 0) > this.nelems) {
-      // Impossible indices (corruption or a foreign writer): nothing in between can be trusted.
-      this.stats.corrupt++;
-      Atomics.store(ring, 1, head);
-      this.itLeft = 0;
-      return;
+    if (((head - (ring[1] as number)) >>> 0) <= this.nelems) return head;
+    this.stats.corrupt++;
+    Atomics.store(ring, 1, head);
+    return -1;
+  }
+
+  /** Type and length of the message the last frame() accepted (type -1: nothing to hand out). */
+  private frameType = -1;
+  private frameLen = 0;
+
+  /**
+   * The checks drain() and next() share: frames the message at ring position `tail` (`head` = end
+   * of what is published) and returns the position past it, with frameType / frameLen set, or
+   * frameType -1 for a NOP or a message the ABI refuses (counted). A length that cannot be trusted
+   * leaves the next boundary unknown: the position then steps one slot, to resync.
+   */
+  private frame(tail: number, head: number): number {
+    const idx = tail & (this.nelems - 1);
+    const off = SLOTS_OFFSET + idx * 8;
+    // type and length (two u16) from one u32 load: one view of the mapping on this path, not two.
+    const w = this.q32[off >> 2] as number;
+    const type = LITTLE_ENDIAN ? w & 0xffff : w >>> 16;
+    const len = LITTLE_ENDIAN ? w >>> 16 : w & 0xffff;
+    const nslots = (len + 7) >>> 3;
+    this.frameType = -1;
+    if (len < 8 || nslots > this.nelems - idx || nslots > ((head - tail) >>> 0)) {
+      this.stats.bad++;
+      return (tail + 1) >>> 0;
     }
-    this.itHead = head;
-    this.itLeft = max;
+    if (type === MsgType.NOP) {
+      this.stats.nops++;
+    } else {
+      const psize = type < 256 ? (this.psize[type] as number) : -1;
+      if (psize < 0 || len !== 8 + psize) this.stats.bad++;
+      else {
+        this.frameType = type;
+        this.frameLen = len;
+      }
+    }
+    return (tail + nslots) >>> 0;
+  }
+
+  /** The seqnum rule (strictly increasing per task after its first message) for the task at gtid-map `slot`: false (counted) for a stale one. */
+  private freshSeq(slot: number, seq: number): boolean {
+    const last = this.gtids.seqAt(slot);
+    if (last !== 0 && ((seq - last) | 0) <= 0) {
+      this.stats.staleSeq++;
+      return false;
+    }
+    this.gtids.setSeqAt(slot, seq);
+    return true;
   }
 
   /**
@@ -309,29 +360,10 @@ export class QueueDecoder {
     let tail = ring[1] as number;
     let p = -1;
     while (tail !== head) {
-      const idx = tail & mask;
-      const off = SLOTS_OFFSET + idx * 8;
-      // type and length (two u16) from one u32 load: one view of the mapping on this path, not two.
-      const w = q32[off >> 2] as number;
-      const type = LITTLE_ENDIAN ? w & 0xffff : w >>> 16;
-      const len = LITTLE_ENDIAN ? w >>> 16 : w & 0xffff;
-      const nslots = (len + 7) >>> 3;
-      if (len < 8 || nslots > this.nelems - idx || nslots > ((head - tail) >>> 0)) {
-        // The length cannot be trusted, so the next boundary is unknown: step one slot and resync.
-        this.stats.bad++;
-        tail = (tail + 1) >>> 0;
-        continue;
-      }
-      tail = (tail + nslots) >>> 0;
-      if (type === MsgType.NOP) {
-        this.stats.nops++;
-        continue;
-      }
-      const psize = type < 256 ? (this.psize[type] as number) : -1;
-      if (psize < 0 || len !== 8 + psize) {
-        this.stats.bad++;
-        continue;
-      }
+      const off = SLOTS_OFFSET + (tail & mask) * 8;
+      tail = this.frame(tail, head);
+      const type = this.frameType;
+      if (type < 0) continue;
       const seq = q32[(off + 4) >> 2] as number;
       let h = 0;
       if (type >= 64 && type < 128) {
@@ -366,13 +398,7 @@ export class QueueDecoder {
       if (h === 0) return 0;
       slot = gtids.index(lo, hi);
     }
-    const last = gtids.seqAt(slot);
-    if (last !== 0 && ((seq - last) | 0) <= 0) {
-      this.stats.staleSeq++;
-      return -1;
-    }
-    gtids.setSeqAt(slot, seq);
-    return gtids.handleAt(slot);
+    return this.freshSeq(slot, seq) ? gtids.handleAt(slot) : -1;
   }
 
   /** The native table's handle for a gtid the decoder does not know (learnt), or 0: unknown (counted). */
@@ -470,41 +496,19 @@ export class QueueDecoder {
    */
   drain(): number {
     const ring = this.ring;
-    const head = this.plainRing ? (ring[0] as number) : Atomics.load(ring, 0);
+    const head = this.publishedHead();
+    if (head < 0) return (this.batch.count = 0);
     let tail = ring[1] as number;
-    if (((head - tail) >>> 0) > this.nelems) {
-      // Impossible indices (corruption or a foreign writer): nothing in between can be trusted.
-      this.stats.corrupt++;
-      Atomics.store(ring, 1, head);
-      return (this.batch.count = 0);
-    }
-    const { q16, q32 } = this;
+    const q32 = this.q32;
     const mask = this.nelems - 1;
     let n = 0;
     while (tail !== head && n < this.capacity) {
-      const idx = tail & mask;
-      const off = SLOTS_OFFSET + idx * 8;
-      const type = (q16[off >> 1] as number);
-      const len = (q16[(off + 2) >> 1] as number);
-      const nslots = (len + 7) >>> 3;
-      if (len < 8 || nslots > this.nelems - idx || nslots > ((head - tail) >>> 0)) {
-        // The length cannot be trusted, so the next boundary is unknown: step one slot and resync.
-        this.stats.bad++;
-        tail = (tail + 1) >>> 0;
-        continue;
-      }
-      tail = (tail + nslots) >>> 0;
-      if (type === MsgType.NOP) {
-        this.stats.nops++;
-        continue;
-      }
-      const psize = type < 256 ? (this.psize[type] as number) : -1;
-      if (psize < 0 || len !== 8 + psize) {
-        this.stats.bad++;
-        continue;
-      }
-      const seq = (q32[(off + 4) >> 2] as number);
-      this.decodeOne(n, type, len, seq, off + 8);
+      const off = SLOTS_OFFSET + (tail & mask) * 8;
+      tail = this.frame(tail, head);
+      const type = this.frameType;
+      if (type < 0) continue;
+      const seq = q32[(off + 4) >> 2] as number;
+      this.decodeOne(n, type, this.frameLen, seq, off + 8);
       if (type >= 64 && type < 128 && !this.admit(n, type, seq, off + 8)) continue;
       n++;
     }
@@ -541,13 +545,7 @@ export class QueueDecoder {
       return true;
     }
     this.u32[i * 16 + 2] = gtids.handleAt(slot);
-    const last = gtids.seqAt(slot);
-    if (last !== 0 && ((seq - last) | 0) <= 0) {
-      this.stats.staleSeq++;
-      return false;
-    }
-    gtids.setSeqAt(slot, seq);
-    return true;
+    return this.freshSeq(slot, seq);
   }
 
   /** The client released `handle` (SW_FREE): forget its gtid so a reuse of the handle starts afresh. */
@@ -577,16 +575,10 @@ export class QueueDecoder {
       const lo = lookups[j * LOOKUP_STRIDE] as number;
       const hi = lookups[j * LOOKUP_STRIDE + 1] as number;
       if (this.gtids.get(lo, hi) !== h) this.learn(h, i);
-      const slot = this.gtids.index(lo, hi);
-      const seq = u32[i * 16 + 1] as number;
-      const last = this.gtids.seqAt(slot);
-      if (last !== 0 && ((seq - last) | 0) <= 0) {
-        this.stats.staleSeq++;
+      if (!this.freshSeq(this.gtids.index(lo, hi), u32[i * 16 + 1] as number)) {
         u16Set(this.u16, i, DROPPED);
         dropped++;
-        continue;
       }
-      this.gtids.setSeqAt(slot, seq);
     }
     if (dropped === 0) return n;
     let w = 0;
