@@ -88,10 +88,24 @@ export function diagnose(console: string, end: VmEnd): VmDiagnosis {
   return { kind: 'unknown', cause: 'the guest stopped without reporting an exit code, and its console shows no kernel error' };
 }
 
-/** The last `n` non-empty lines of the console, for error messages. */
-export function consoleTail(console: string, n = 30): string {
+/** A kernel crash's first line (the dump that follows it can outgrow a fixed tail). */
+const CRASH_LINE = /Kernel panic - not syncing|\bOops: |\bBUG: |general protection fault|Watchdog detected hard LOCKUP/;
+
+/**
+ * The last `n` non-empty lines of the console, for error messages; when the last crash's first
+ * line lies just before them (within the last `max` lines), the quote starts there instead, so
+ * it always shows what crashed and not only the end of a long stack dump.
+ */
+export function consoleTail(console: string, n = 30, max = 80): string {
   const lines = console.replace(/\r/g, '').split('\n').filter((l) => l.trim() !== '');
-  return lines.slice(-n).join('\n');
+  let from = Math.max(0, lines.length - n);
+  for (let i = lines.length - 1; i >= Math.max(0, lines.length - max); i--) {
+    if (CRASH_LINE.test(lines[i]!)) {
+      from = Math.min(from, i);
+      break;
+    }
+  }
+  return lines.slice(from).join('\n');
 }
 
 export class VmError extends Error {

@@ -140,6 +140,10 @@ test('diagnose() names the cause of a dead guest from its console', () => {
   assert.match(diagnose('', { ...end, ready: false, qemuExit: 1 }).cause, /before the guest printed anything/);
   assert.equal(diagnose('[ 1.0] all quiet\n', end).kind, 'unknown');
   assert.equal(consoleTail('a\n\nb\r\nc\n', 2), 'b\nc');
+  // A crash dump longer than the tail: the quote reaches back to the crash's first line (within max).
+  const dump = ['boot', 'Kernel panic - not syncing: sysrq triggered crash', ...Array.from({ length: 40 }, (_, i) => `frame ${i}`)].join('\n');
+  assert.equal(consoleTail(dump, 30).split('\n')[0], 'Kernel panic - not syncing: sysrq triggered crash');
+  assert.equal(consoleTail(dump, 30, 35).split('\n').length, 30, 'beyond max: the plain tail');
 });
 
 test('VmError quotes the cause, the hint and the console tail', () => {
